@@ -77,7 +77,8 @@ let package = Package(
         .target(
             name: "SwitchboardTesting",
             dependencies: [
-                "OpenAIWire",
+                "OpenAIWire", "Server", "SwitchboardConfig",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,0 +1,73 @@
+import NIOCore
+import NIOHTTP1
+import OpenAIWire
+import SwitchboardConfig
+
+/// One request to one deployment, as the server hands it to a provider.
+public struct ProviderCall {
+    public var endpoint: Endpoint
+    /// The client's JSON body and its scan.
+    public var body: ByteBuffer
+    public var scan: JSONObjectScan
+    public var stream: Bool
+    /// `litellm_settings.drop_params`.
+    public var dropParams: Bool
+
+    public init(endpoint: Endpoint, body: ByteBuffer, scan: JSONObjectScan, stream: Bool, dropParams: Bool) {
+        self.endpoint = endpoint
+        self.body = body
+        self.scan = scan
+        self.stream = stream
+        self.dropParams = dropParams
+    }
+}
+
+/// A deployment made ready to call: everything that does not change between requests,
+/// computed once (URL parsed, credentials chosen, static headers built).
+public struct DeploymentPlan: Sendable {
+    public let provider: any Provider
+    public let deployment: Deployment
+    /// The model name the provider expects (prefix removed: `gpt-4o` for `openai/gpt-4o`).
+    public let upstreamModel: String
+    public let target: UpstreamTarget
+    /// The `api_base` path (`/v1`), without a trailing slash.
+    public let basePath: String
+    /// `api_base`'s query string, without `?`.
+    public let baseQuery: String
+    /// Headers sent with every request (Host, auth, organization, extra_headers).
+    public let headers: HTTPHeaders
+    /// The api_base shown to clients (`x-litellm-model-api-base`), without credentials.
+    public let apiBase: String
+    /// Problems found while preparing (e.g. an unusable extra header), to log once.
+    public let warnings: [String]
+
+    public init(provider: any Provider, deployment: Deployment, upstreamModel: String, url: UpstreamURL, headers: HTTPHeaders, apiBase: String, warnings: [String] = []) {
+        self.provider = provider
+        self.deployment = deployment
+        self.upstreamModel = upstreamModel
+        self.target = url.target
+        self.basePath = url.path
+        self.baseQuery = url.query
+        self.headers = headers
+        self.apiBase = apiBase
+        self.warnings = warnings
+    }
+}
+
+/// Translates between OpenAI's API and one provider's wire format.
+///
+/// One provider per file. A provider never routes and never touches a socket: it builds
+/// requests and translates answers, so it can be tested without a network.
+public protocol Provider: Sendable {
+    /// The `litellm_params.model` prefix, e.g. `openai`.
+    var name: String { get }
+
+    /// Prepares `deployment` for calls to `model` (the provider's model name, prefix removed).
+    func plan(_ deployment: Deployment, model: String) throws(OpenAIError) -> DeploymentPlan
+
+    /// Builds the upstream request for one call.
+    func makeRequest(_ call: ProviderCall, plan: DeploymentPlan) throws(OpenAIError) -> UpstreamRequest
+
+    /// Whether responses are already in OpenAI's format and may be relayed byte for byte.
+    var speaksOpenAI: Bool { get }
+}

@@ -1,0 +1,126 @@
+import SwitchboardConfig
+
+/// A deployment chosen for one request, with the upstream model after wildcard expansion.
+public struct RoutedDeployment: Sendable {
+    public let deployment: Deployment
+    /// `litellm_params.model` for this request (`openai/gpt-4o` when `openai/*` matched `gpt-4o`).
+    public let model: String
+    /// The model group the request resolved to (after aliasing).
+    public let group: String
+}
+
+/// A resolved model group: the deployments that may serve a requested model name.
+public struct ModelGroup: Sendable {
+    /// The group's `model_name` (the pattern text for wildcard groups).
+    public let name: String
+    public let deployments: [Deployment]
+    /// Set for wildcard groups: what `*` matched in the requested name.
+    public let captured: Substring?
+    let weights: [Double]
+    let totalWeight: Double
+
+    init(name: String, deployments: [Deployment], captured: Substring?) {
+        self.name = name
+        self.deployments = deployments
+        self.captured = captured
+        weights = ModelGroup.weights(for: deployments)
+        totalWeight = weights.reduce(0, +)
+    }
+
+    /// simple-shuffle weights: `weight` if any deployment sets it, else `rpm`, else `tpm`,
+    /// else uniform. Deployments missing the chosen field weigh 0 (as in LiteLLM).
+    static func weights(for deployments: [Deployment]) -> [Double] {
+        if deployments.contains(where: { $0.params.weight != nil }) {
+            return deployments.map { $0.params.weight ?? 0 }
+        }
+        if deployments.contains(where: { $0.params.rpm != nil }) {
+            return deployments.map { Double($0.params.rpm ?? 0) }
+        }
+        if deployments.contains(where: { $0.params.tpm != nil }) {
+            return deployments.map { Double($0.params.tpm ?? 0) }
+        }
+        return Array(repeating: 1, count: deployments.count)
+    }
+
+    /// The deployment `deployments[index]` routed for this group.
+    public func routed(_ index: Int) -> RoutedDeployment {
+        let d = deployments[index]
+        let model = captured.map { WildcardPattern.expand(d.params.model, with: $0) } ?? d.params.model
+        return RoutedDeployment(deployment: d, model: model, group: name)
+    }
+
+    /// Weighted random pick (simple-shuffle).
+    public func pick<R: RandomNumberGenerator>(using rng: inout R) -> RoutedDeployment {
+        if deployments.count == 1 { return routed(0) }
+        guard totalWeight > 0 else { return routed(Int.random(in: 0..<deployments.count, using: &rng)) }
+        var x = Double.random(in: 0..<totalWeight, using: &rng)
+        for (i, w) in weights.enumerated() {
+            if x < w { return routed(i) }
+            x -= w
+        }
+        return routed(deployments.count - 1)
+    }
+}
+
+/// Maps requested model names to model groups: `model_group_alias`, then exact `model_name`,
+/// then the most specific wildcard pattern.
+///
+/// ```swift
+/// let router = ModelRouter(config: config)
+/// guard let group = router.resolve("gpt-4") else { /* 400 unknown model */ }
+/// let chosen = group.pick(using: &rng)
+/// ```
+public final class ModelRouter: Sendable {
+    let exact: [String: ModelGroup]
+    let patterns: [(pattern: WildcardPattern, deployments: [Deployment])]
+    let aliases: [String: String]
+    /// Names listed by `/v1/models`: concrete model names, then aliases that are not hidden.
+    public let listedModelNames: [String]
+
+    public init(config: GatewayConfig) {
+        var order: [String] = []
+        var byName: [String: [Deployment]] = [:]
+        for d in config.deployments {
+            if byName[d.modelName] == nil { order.append(d.modelName) }
+            byName[d.modelName, default: []].append(d)
+        }
+        var exact: [String: ModelGroup] = [:]
+        var patterns: [(WildcardPattern, [Deployment])] = []
+        for name in order {
+            let deployments = byName[name]!
+            if let p = WildcardPattern(name) {
+                patterns.append((p, deployments))
+            } else {
+                exact[name] = ModelGroup(name: name, deployments: deployments, captured: nil)
+            }
+        }
+        // Most specific first; file order among equals.
+        self.patterns = patterns.enumerated()
+            .sorted { ($0.element.0.specificity, -$0.offset) > ($1.element.0.specificity, -$1.offset) }
+            .map { (pattern: $0.element.0, deployments: $0.element.1) }
+        self.exact = exact
+        var aliases: [String: String] = [:]
+        var listed = order.filter { WildcardPattern($0) == nil }
+        for (alias, target) in config.routerSettings.modelGroupAlias {
+            aliases[alias] = target.model
+            if !target.hidden, exact[alias] == nil, !listed.contains(alias) { listed.append(alias) }
+        }
+        self.aliases = aliases
+        self.listedModelNames = listed
+    }
+
+    /// The group serving `requested`, or `nil` when no name, alias or pattern matches.
+    public func resolve(_ requested: String) -> ModelGroup? {
+        let name = aliases[requested] ?? requested
+        if let group = exact[name] { return group }
+        for (pattern, deployments) in patterns {
+            if let captured = pattern.capture(name) {
+                return ModelGroup(name: pattern.text, deployments: deployments, captured: captured)
+            }
+        }
+        return nil
+    }
+
+    /// Every deployment that could be listed in `/model/info`, grouped by name.
+    public var groupNames: [String] { Array(exact.keys) + patterns.map(\.pattern.text) }
+}

@@ -1,0 +1,81 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+import Synchronization
+
+/// A worker's HTTP server: binds the port and serves the gateway's routes on every event loop.
+///
+/// ```swift
+/// let server = GatewayServer(gateway: gateway, group: MultiThreadedEventLoopGroup.singleton)
+/// try await server.start(host: "0.0.0.0", port: 4000)
+/// try await server.waitUntilClosed()
+/// ```
+public final class GatewayServer: Sendable {
+    public let gateway: GatewayContext
+    let group: any EventLoopGroup
+    private let loops: [ObjectIdentifier: LoopStateBox]
+    private let channelBox = Mutex<(any Channel)?>(nil)
+
+    public init(gateway: GatewayContext, group: any EventLoopGroup) {
+        self.gateway = gateway
+        self.group = group
+        let tls: NIOSSLContext?
+        do {
+            tls = try NIOSSLContext(configuration: .makeClientConfiguration())
+        } catch {
+            gateway.logger.warning("TLS client context unavailable, https upstreams will fail: \(error)")
+            tls = nil
+        }
+        var loops: [ObjectIdentifier: LoopStateBox] = [:]
+        for loop in group.makeIterator() {
+            let state = LoopStateBox(LoopState(pool: UpstreamPool(eventLoop: loop, tlsContext: tls)), eventLoop: loop)
+            loops[ObjectIdentifier(loop)] = state
+        }
+        self.loops = loops
+    }
+
+    /// Binds and starts serving. Returns the bound port (useful with port 0).
+    @discardableResult
+    public func start(host: String, port: Int) async throws -> Int {
+        let gateway = self.gateway
+        let loops = self.loops
+        let channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { channel in
+                guard let state = loops[ObjectIdentifier(channel.eventLoop)] else {
+                    return channel.eventLoop.makeFailedFuture(UnknownEventLoop())
+                }
+                do {
+                    let sync = channel.pipeline.syncOperations
+                    try sync.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
+                    try sync.addHandler(HTTPGatewayHandler(gateway: gateway, loop: state.value))
+                    return channel.eventLoop.makeSucceededVoidFuture()
+                } catch {
+                    return channel.eventLoop.makeFailedFuture(error)
+                }
+            }
+            .bind(host: host, port: port)
+            .get()
+        channelBox.withLock { $0 = channel }
+        return channel.localAddress?.port ?? port
+    }
+
+    /// Stops accepting connections and closes the listening socket.
+    public func stop() async throws {
+        let channel = channelBox.withLock { $0 }
+        try await channel?.close()
+    }
+
+    /// Waits until the listening socket is closed.
+    public func waitUntilClosed() async throws {
+        let channel = channelBox.withLock { $0 }
+        try await channel?.closeFuture.get()
+    }
+}
+
+struct UnknownEventLoop: Error {}

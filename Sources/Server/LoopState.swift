@@ -1,0 +1,56 @@
+import NIOCore
+import Routing
+
+/// What one event loop owns alone: its upstream connections and its random generator.
+/// Touched only on that loop, so nothing here is locked.
+final class LoopState {
+    let pool: UpstreamPool
+    var random: FastRandom
+
+    init(pool: UpstreamPool) {
+        self.pool = pool
+        random = FastRandom()
+    }
+
+    private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// A random version-4 UUID string, for `x-litellm-call-id`.
+    func makeCallID() -> String {
+        var a = random.next()
+        var b = random.next()
+        a = (a & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_4000
+        b = (b & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000
+        return String(unsafeUninitializedCapacity: 36) { out in
+            var n = 0
+            func put(_ v: UInt64, _ nibbles: Int, _ shift: Int) {
+                for i in 0..<nibbles {
+                    out[n] = Self.hex[Int((v >> UInt64(shift - 4 * i)) & 0xF)]
+                    n += 1
+                }
+            }
+            put(a, 8, 60); out[n] = 45; n += 1
+            put(a, 4, 28); out[n] = 45; n += 1
+            put(a, 4, 12); out[n] = 45; n += 1
+            put(b, 4, 60); out[n] = 45; n += 1
+            put(b, 12, 44)
+            return n
+        }
+    }
+}
+
+/// Carries a ``LoopState`` across the `Sendable` boundary of channel initializers. Created
+/// before the loops run; read only on its own loop (checked in debug builds).
+struct LoopStateBox: @unchecked Sendable {
+    private let state: LoopState
+    let eventLoop: any EventLoop
+
+    init(_ state: LoopState, eventLoop: any EventLoop) {
+        self.state = state
+        self.eventLoop = eventLoop
+    }
+
+    var value: LoopState {
+        eventLoop.assertInEventLoop()
+        return state
+    }
+}

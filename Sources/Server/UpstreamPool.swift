@@ -1,0 +1,103 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+import Providers
+
+/// Keep-alive connections to upstreams, for one event loop. Used only on that loop, so it
+/// needs no locks; requests on this loop never hop threads to reach their upstream.
+final class UpstreamPool {
+    let eventLoop: any EventLoop
+    let tlsContext: NIOSSLContext?
+    let connectTimeout: TimeAmount
+    private var idle: [UpstreamTarget: [UpstreamConnection]] = [:]
+    /// At most this many idle connections are kept per upstream.
+    let maxIdlePerTarget = 512
+
+    init(eventLoop: any EventLoop, tlsContext: NIOSSLContext?, connectTimeout: TimeAmount = .seconds(10)) {
+        self.eventLoop = eventLoop
+        self.tlsContext = tlsContext
+        self.connectTimeout = connectTimeout
+    }
+
+    /// An idle connection to `target`, or `nil` when a new one must be opened.
+    func takeIdle(_ target: UpstreamTarget) -> UpstreamConnection? {
+        while let conn = idle[target]?.popLast() {
+            if conn.isUsable { return conn }
+        }
+        return nil
+    }
+
+    /// Opens a new connection to `target`.
+    func connect(_ target: UpstreamTarget) -> EventLoopFuture<UpstreamConnection> {
+        let tls: NIOSSLContext?
+        if target.tls {
+            guard let ctx = tlsContext else {
+                return eventLoop.makeFailedFuture(TLSUnavailable())
+            }
+            tls = ctx
+        } else {
+            tls = nil
+        }
+        let serverName = target.host.isIPAddress ? nil : target.host
+        return ClientBootstrap(group: eventLoop)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .connectTimeout(connectTimeout)
+            .channelInitializer { channel in
+                do {
+                    if let tls {
+                        try channel.pipeline.syncOperations.addHandler(
+                            try NIOSSLClientHandler(context: tls, serverHostname: serverName))
+                    }
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    return channel.eventLoop.makeSucceededVoidFuture()
+                } catch {
+                    return channel.eventLoop.makeFailedFuture(error)
+                }
+            }
+            .connect(host: target.host, port: target.port)
+            .assumeIsolated()
+            .flatMapThrowing { [self] channel in
+                let conn = UpstreamConnection(target: target, pool: self)
+                try channel.pipeline.syncOperations.addHandler(conn)
+                return conn
+            }
+            .nonisolated()
+    }
+
+    /// Returns a connection whose response ended cleanly.
+    func release(_ conn: UpstreamConnection) {
+        var list = idle[conn.target, default: []]
+        guard list.count < maxIdlePerTarget else {
+            conn.cancel()
+            return
+        }
+        list.append(conn)
+        idle[conn.target] = list
+    }
+
+    /// Drops a closed connection from the idle list.
+    func forget(_ conn: UpstreamConnection) {
+        guard var list = idle[conn.target], let i = list.firstIndex(where: { $0 === conn }) else { return }
+        list.remove(at: i)
+        idle[conn.target] = list
+    }
+
+    /// Closes every idle connection.
+    func closeAll() {
+        for (_, list) in idle { for conn in list { conn.cancel() } }
+        idle = [:]
+    }
+}
+
+struct TLSUnavailable: Error, CustomStringConvertible {
+    var description: String { "TLS is not available (the system trust store could not be loaded)" }
+}
+
+extension String {
+    var isIPAddress: Bool {
+        if contains(":") { return true }
+        let parts = split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts.allSatisfy { UInt8($0) != nil }
+    }
+}

@@ -1,0 +1,19 @@
+import ArgumentParser
+
+/// Options shared by `serve` (the default) and `worker`, spelled as LiteLLM's CLI spells them.
+struct ServeOptions: ParsableArguments {
+    @Option(name: .customLong("config"), help: "Path to config.yaml (else $CONFIG_FILE_PATH, else the built-in demo config).")
+    var config: String?
+
+    @Option(name: .customLong("host"), help: "Address to listen on.")
+    var host: String = "0.0.0.0"
+
+    @Option(name: .customLong("port"), help: "Port to listen on.")
+    var port: Int = 4000
+
+    @Flag(name: .customLong("detailed_debug"), help: "Log every request and response (credentials redacted).")
+    var detailedDebug = false
+
+    @Option(name: .customLong("num_workers"), help: "Number of worker processes.")
+    var numWorkers: Int = 1
+}

@@ -1,0 +1,28 @@
+import Dispatch
+import Logging
+import Server
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// SIGTERM and SIGINT stop accepting connections, so `waitUntilClosed` returns and the process exits.
+enum ShutdownSignals {
+    nonisolated(unsafe) private static var sources: [any DispatchSourceSignal] = []
+
+    static func install(server: GatewayServer, logger: Logger) {
+        for sig in [SIGTERM, SIGINT] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler {
+                logger.info("signal \(sig): stopping")
+                server.gateway.isReady = false
+                Task { try? await server.stop() }
+            }
+            source.resume()
+            sources.append(source)
+        }
+    }
+}

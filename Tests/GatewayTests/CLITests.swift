@@ -1,0 +1,97 @@
+import XCTest
+import Foundation
+import OpenAIWire
+import Server
+import SwitchboardTesting
+
+/// The `switchboard` binary as users run it: startup log, check-config, bad configs, signals.
+final class CLITests: XCTestCase {
+    func writeConfig(_ yaml: String) throws -> String {
+        let path = NSTemporaryDirectory() + "switchboard-\(UUID().uuidString).yaml"
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    func testServesConfigAndLogsLiteLLMStartupLine() throws {
+        let path = try writeConfig("""
+            model_list:
+              - model_name: gpt-4o
+                litellm_params: {model: openai/gpt-4o, mock_response: "hello"}
+              - model_name: embed
+                litellm_params: {model: openai/text-embedding-3-small, mock_response: [0.1]}
+            """)
+        let port = freeLoopbackPort()
+        let gateway = try GatewayProcess(arguments: ["--config", path, "--host", "127.0.0.1", "--port", String(port)])
+        XCTAssertTrue(gateway.waitForOutput("Switchboard serving"), gateway.output)
+        XCTAssertTrue(gateway.output.contains("Proxy initialized with Config, Set models:"), gateway.output)
+        XCTAssertTrue(gateway.output.contains("    gpt-4o\n    embed"), gateway.output)
+        let r = try TestHTTPClient(port: port).request("POST", "/v1/chat/completions", body: #"{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}"#)
+        XCTAssertEqual(r.status, 200)
+        gateway.signal(SIGTERM)
+        XCTAssertEqual(gateway.waitForExit(), 0, gateway.output)
+    }
+
+    func testConfigFilePathEnvironmentVariable() throws {
+        let path = try writeConfig("model_list:\n  - model_name: from-env\n    litellm_params: {model: openai/x, mock_response: hi}\n")
+        let port = freeLoopbackPort()
+        let gateway = try GatewayProcess(arguments: ["--host", "127.0.0.1", "--port", String(port)], environment: ["CONFIG_FILE_PATH": path])
+        XCTAssertTrue(gateway.waitForOutput("Switchboard serving"), gateway.output)
+        let models = try TestHTTPClient(port: port).request("GET", "/v1/models")
+        XCTAssertTrue(models.body.contains("from-env"), models.body)
+        gateway.signal(SIGINT)
+        XCTAssertEqual(gateway.waitForExit(), 0)
+    }
+
+    func testBadConfigExitsNamingTheKeyPath() throws {
+        let path = try writeConfig("""
+            model_list:
+              - model_name: a
+                litellm_params: {model: openai/a}
+              - model_name: b
+                litellm_params: {model: openai/b}
+              - model_name: c
+                litellm_params: {model: openai/c, rpm: fast}
+            """)
+        let serve = try GatewayProcess(arguments: ["--config", path, "--port", String(freeLoopbackPort())])
+        XCTAssertEqual(serve.waitForExit(), 1)
+        XCTAssertTrue(serve.output.contains(#"model_list[2].litellm_params.rpm: expected integer, got "fast""#), serve.output)
+        let check = try GatewayProcess(arguments: ["check-config", path])
+        XCTAssertEqual(check.waitForExit(), 1)
+        XCTAssertTrue(check.output.contains("model_list[2].litellm_params.rpm"), check.output)
+        let missing = try GatewayProcess(arguments: ["check-config", "/nonexistent/config.yaml"])
+        XCTAssertEqual(missing.waitForExit(), 1)
+        XCTAssertTrue(missing.output.contains("/nonexistent/config.yaml"), missing.output)
+    }
+
+    func testCheckConfigPrintsGroupsWithoutSecrets() throws {
+        let path = try writeConfig("""
+            model_list:
+              - model_name: gpt-4o
+                litellm_params: {model: azure/gpt-4o-eu, api_base: "https://eu.example.com/", api_key: os.environ/SB_TEST_KEY, rpm: 6}
+              - model_name: gpt-4o
+                litellm_params: {model: azure/gpt-4o-ca, api_base: "https://ca.example.com/", api_key: os.environ/SB_TEST_KEY, rpm: 6}
+            """)
+        let check = try GatewayProcess(arguments: ["check-config", path], environment: ["SB_TEST_KEY": "super-secret-key-value"])
+        XCTAssertEqual(check.waitForExit(), 0, check.output)
+        XCTAssertTrue(check.output.contains("gpt-4o"))
+        XCTAssertTrue(check.output.contains("azure/gpt-4o-ca"))
+        XCTAssertFalse(check.output.contains("super-secret-key-value"))
+    }
+
+    func testDemoConfigFileMatchesTheBuiltInOne() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let file = try String(contentsOf: root.appendingPathComponent("deploy/demo-config.yaml"), encoding: .utf8)
+        XCTAssertEqual(file, DemoConfig.yaml + "\n")
+    }
+
+    func testNoConfigServesTheDemo() throws {
+        let port = freeLoopbackPort()
+        let gateway = try GatewayProcess(arguments: ["--host", "127.0.0.1", "--port", String(port)], environment: ["CONFIG_FILE_PATH": ""])
+        XCTAssertTrue(gateway.waitForOutput("Switchboard serving"), gateway.output)
+        let r = try TestHTTPClient(port: port).request("POST", "/v1/chat/completions", body: #"{"model":"gpt-4","messages":[{"role":"user","content":"hi"}]}"#)
+        XCTAssertEqual(r.status, 200, r.body)
+        XCTAssertTrue(r.body.contains("Hello from"), r.body)
+        gateway.signal(SIGTERM)
+        XCTAssertEqual(gateway.waitForExit(), 0)
+    }
+}

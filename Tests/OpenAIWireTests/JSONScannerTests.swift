@@ -1,0 +1,39 @@
+import XCTest
+import NIOCore
+@testable import OpenAIWire
+
+final class JSONScannerTests: XCTestCase {
+    func testFindsTopLevelMembersAndDecodesOnlyWhatIsAsked() throws {
+        let body = ByteBuffer(string: #" {"model" : "gpt-4o", "messages":[{"role":"user","content":"a \"q\""}], "stream":true, "n":2, "m\u006fdel2": null} "#)
+        let scan = try JSONScanner.scanObject(body)
+        XCTAssertEqual(scan.members.count, 5)
+        XCTAssertEqual(scan.string("model", in: body), "gpt-4o")
+        XCTAssertEqual(scan.bool("stream", in: body), true)
+        XCTAssertEqual(scan.value("n", in: body), .int(2))
+        XCTAssertEqual(scan.key(at: 4, in: body), "model2", "escaped keys are decoded")
+        XCTAssertNotNil(scan.index(of: "model2", in: body))
+        XCTAssertNil(scan.index(of: "temperature", in: body))
+        XCTAssertEqual(scan.value("messages", in: body)?.arrayValue?.first?["content"], .string(#"a "q""#))
+    }
+
+    func testLastDuplicateKeyWins() throws {
+        let body = ByteBuffer(string: #"{"model":"a","model":"b"}"#)
+        XCTAssertEqual(try JSONScanner.scanObject(body).string("model", in: body), "b")
+    }
+
+    func testRejectsInvalidDocuments() {
+        for bad in ["", "[]", "{", #"{"a":1,}"#, #"{"a":[1,2}"#, #"{"a":"\q"}"#, "{} {}", #"{"a":01}"#, "{\"a\":\"\u{01}\"}"] {
+            XCTAssertThrowsError(try JSONScanner.scanObject(ByteBuffer(string: bad)), bad)
+        }
+    }
+
+    func testErrorBodyShape() throws {
+        var out = ByteBuffer()
+        OpenAIError.badRequest("bad \"thing\"", param: "model").writeBody(to: &out)
+        let json = try JSONValue.parse(String(buffer: out))
+        XCTAssertEqual(json["error"]?["message"]?.stringValue, #"bad "thing""#)
+        XCTAssertEqual(json["error"]?["type"]?.stringValue, "invalid_request_error")
+        XCTAssertEqual(json["error"]?["param"]?.stringValue, "model")
+        XCTAssertEqual(json["error"]?["code"]?.stringValue, "400")
+    }
+}

@@ -36,6 +36,10 @@ enum YAMLSyntax {
         if let starLine {
             message += ". Line \(starLine) has an unquoted * value, which YAML reads as an alias:"
                 + " quote it, e.g. model_name: \"*\""
+        } else if message.contains("undefined alias") {
+            message += ". A value starting with * is a YAML alias: quote it if you meant text"
+        } else if problemLines.contains(where: { n in n >= 1 && n <= lines.count && lines[n - 1].hasPrefix("\t") }) {
+            message += ". YAML does not allow tabs for indentation: use spaces"
         }
         return ConfigError(path: "", message: message)
     }

@@ -11,6 +11,14 @@ import OpenAIWire
 /// Loading is all-or-nothing: any problem is a `ConfigError` naming the key path, e.g.
 /// `model_list[2].litellm_params.rpm: expected integer, got "fast"`. Unknown keys and suspicious
 /// values are `ConfigWarning`s instead.
+///
+/// Order of work: YAML is parsed (scalars typed as PyYAML does); `environment_variables` are merged
+/// into the environment; `os.environ/NAME` references are resolved everywhere; `credential_list`
+/// values fill what deployments do not set; organization lists expand; entries whose
+/// `supported_environments` exclude `LITELLM_ENVIRONMENT` are dropped (their variables need not
+/// be set). Deployments without `model_info.id` get the lowercase hex SHA-256 of their entry as
+/// written (before resolution, so rotating a secret keeps the id), plus the organization for
+/// expanded entries and the entry's index when an identical entry came earlier.
 public struct ConfigLoader: Sendable {
     /// The variables `os.environ/NAME` reads, before `environment_variables` are merged in.
     public var environment: [String: String]

@@ -9,7 +9,9 @@ public struct GatewayConfig: Sendable {
     public var litellmSettings: LitellmSettings
     public var routerSettings: RouterSettings
     public var generalSettings: GeneralSettings
-    /// `environment_variables`, as given (already exported into the process environment).
+    /// `environment_variables`, as given (values stringified and resolved). They were merged into
+    /// the environment `os.environ/` reads, and exported into the process when the loader's
+    /// `exportsEnvironmentVariables` is set.
     public var environmentVariables: [String: String]
     /// `credential_list`, resolved.
     public var credentials: [Credential]
@@ -134,7 +136,9 @@ public struct PromptTemplate: Sendable, Equatable {
 
 /// `model_info` of a deployment.
 public struct ModelInfo: Sendable, Equatable {
-    /// `id` as given, else a stable id derived from the deployment (same config → same id).
+    /// `id` as given, else a stable id derived from the deployment (same config → same id; see
+    /// `ConfigLoader`). A given `id` on an entry with an organization list becomes `<id>-<organization>`
+    /// so that the expanded deployments stay distinct.
     public var id: String
     public var mode: String?
     public var baseModel: String?

@@ -1,0 +1,75 @@
+import OpenAIWire
+
+/// Reads `router_settings` (already resolved). Unknown keys warn and are kept in `all`.
+enum RouterSettingsParser {
+    /// The values `routing_strategy` may take.
+    static let routingStrategies = [
+        "simple-shuffle", "least-busy", "usage-based-routing", "usage-based-routing-v2",
+        "latency-based-routing", "cost-based-routing",
+    ]
+
+    /// `environment` supplies `REDIS_HOST`, `REDIS_PORT` and `REDIS_PASSWORD` for keys not set.
+    static func parse(
+        _ value: JSONValue, environment: [String: String], warnings: inout [ConfigWarning]
+    ) throws(ConfigError) -> RouterSettings {
+        let s = try MappingReader(value, path: "router_settings")
+        warnings += s.unknownKeys(known: KnownKeys.routerSettings, message: "unknown router_settings key, not used")
+        var settings = RouterSettings()
+        if let strategy = try s.string("routing_strategy") {
+            guard routingStrategies.contains(strategy) else {
+                throw ConfigError(
+                    path: s.path("routing_strategy"),
+                    message: "unknown routing strategy \(ValueConversion.describe(.string(strategy))); "
+                        + "use one of \(routingStrategies.joined(separator: ", "))")
+            }
+            settings.routingStrategy = strategy
+        }
+        settings.routingStrategyArgs = try s.mapping("routing_strategy_args") ?? []
+        settings.modelGroupAlias = try aliases(s, warnings: &warnings)
+        settings.numRetries = try s.int("num_retries", minimum: 0)
+        settings.timeout = try s.double("timeout", minimum: 0)
+        settings.streamTimeout = try s.double("stream_timeout", minimum: 0)
+        settings.retryAfter = try s.double("retry_after", minimum: 0)
+        settings.allowedFails = try s.int("allowed_fails", minimum: 0)
+        settings.cooldownTime = try s.double("cooldown_time", minimum: 0)
+        settings.enablePreCallChecks = try s.bool("enable_pre_call_checks") ?? false
+        settings.optionalPreCallChecks = try s.stringList("optional_pre_call_checks") ?? []
+        settings.fallbacks = try FallbackParser.rules(s, "fallbacks")
+        settings.redisHost = try s.string("redis_host") ?? SettingsParser.nonEmpty(environment["REDIS_HOST"])
+        settings.redisPassword = try s.string("redis_password")
+            ?? SettingsParser.nonEmpty(environment["REDIS_PASSWORD"])
+        settings.redisURL = try s.string("redis_url")
+        if let port = try s.int("redis_port", minimum: 1) {
+            settings.redisPort = port
+        } else if let port = SettingsParser.nonEmpty(environment["REDIS_PORT"]) {
+            guard let number = Int(port.trimmingSpaces), number > 0 else {
+                throw ConfigError(path: "", message: "environment variable REDIS_PORT is not a port number: \"\(port)\"")
+            }
+            settings.redisPort = number
+        }
+        settings.all = s.members
+        return settings
+    }
+
+    /// `model_group_alias`: alias → `"group"` or `{model: "group", hidden: true}`, in file order.
+    private static func aliases(
+        _ s: MappingReader, warnings: inout [ConfigWarning]
+    ) throws(ConfigError) -> [(alias: String, target: ModelGroupAlias)] {
+        guard let map = try s.reader("model_group_alias") else { return [] }
+        var out: [(alias: String, target: ModelGroupAlias)] = []
+        for member in map.members {
+            let path = map.path(member.key)
+            if case .object(let fields) = member.value {
+                let target = MappingReader(members: fields, path: path)
+                warnings += target.unknownKeys(known: ["model", "hidden"], message: "unknown alias key, ignored")
+                out.append((member.key, ModelGroupAlias(model: try target.requiredString("model"),
+                                                        hidden: try target.bool("hidden") ?? false)))
+            } else {
+                let model = try ValueConversion.string(member.value, at: path)
+                guard !model.isEmpty else { throw ConfigError(path: path, message: "must name a model group") }
+                out.append((member.key, ModelGroupAlias(model: model)))
+            }
+        }
+        return out
+    }
+}

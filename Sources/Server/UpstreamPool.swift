@@ -67,20 +67,17 @@ final class UpstreamPool {
 
     /// Returns a connection whose response ended cleanly.
     func release(_ conn: UpstreamConnection) {
-        var list = idle[conn.target, default: []]
-        guard list.count < maxIdlePerTarget else {
+        guard (idle[conn.target]?.count ?? 0) < maxIdlePerTarget else {
             conn.cancel()
             return
         }
-        list.append(conn)
-        idle[conn.target] = list
+        idle[conn.target, default: []].append(conn)  // in place: no copy of the list
     }
 
     /// Drops a closed connection from the idle list.
     func forget(_ conn: UpstreamConnection) {
-        guard var list = idle[conn.target], let i = list.firstIndex(where: { $0 === conn }) else { return }
-        list.remove(at: i)
-        idle[conn.target] = list
+        guard let i = idle[conn.target]?.firstIndex(where: { $0 === conn }) else { return }
+        idle[conn.target]?.remove(at: i)
     }
 
     /// Closes every idle connection.

@@ -80,33 +80,13 @@ public final class TestHTTPClient {
 
     /// Reads one response (content-length, chunked, or until close).
     public func readResponse() throws -> TestHTTPResponse {
-        var status = 100
-        var headers: [(String, String)] = []
-        while status == 100 {
-            let statusLine = try readLine()
-            let parts = statusLine.split(separator: " ", maxSplits: 2)
-            guard parts.count >= 2, let s = Int(parts[1]) else { throw TestHTTPError(description: "bad status line: \(statusLine)") }
-            status = s
-            headers = []
-            while true {
-                let line = try readLine()
-                if line.isEmpty { break }
-                if let colon = line.firstIndex(of: ":") {
-                    headers.append((String(line[..<colon]), String(line[line.index(after: colon)...]).trimmingSpaces))
-                }
-            }
-        }
-        let response = TestHTTPResponse(status: status, headers: headers, body: "", chunks: [])
+        var response = try readHead()
+        while response.status == 100 { response = try readHead() }
         var result = response
         if let length = response.header("content-length").flatMap({ Int($0) }) {
             result.body = String(decoding: try readBytes(length), as: UTF8.self)
         } else if response.header("transfer-encoding")?.lowercased() == "chunked" {
-            while true {
-                let sizeLine = try readLine()
-                guard let size = Int(sizeLine.split(separator: ";")[0], radix: 16) else { throw TestHTTPError(description: "bad chunk size \(sizeLine)") }
-                if size == 0 { _ = try readLine(); break }
-                let chunk = String(decoding: try readBytes(size), as: UTF8.self)
-                _ = try readLine()
+            while let chunk = try readChunk() {
                 result.chunks.append(chunk)
                 result.body += chunk
             }

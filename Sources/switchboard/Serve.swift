@@ -59,7 +59,7 @@ struct GatewayRunner {
         let gateway = GatewayContext(
             config: config, environment: ProcessInfo.processInfo.environment, logger: logger,
             detailedDebug: options.detailedDebug)
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: UsableCores.count)
         let server = GatewayServer(gateway: gateway, group: group)
         let port: Int
         do {
@@ -69,7 +69,7 @@ struct GatewayRunner {
             throw ExitCode(1)
         }
         logger.info("Proxy initialized with Config, Set models:\n\(config.modelNames.map { "    " + $0 }.joined(separator: "\n"))")
-        logger.info("Switchboard serving \(source) on http://\(options.host):\(port) with \(System.coreCount) event loops")
+        logger.info("Switchboard serving \(source) on http://\(options.host):\(port) with \(UsableCores.count) event loops")
         ShutdownSignals.install(server: server, logger: logger)
         try await server.waitUntilClosed()
         logger.info("Switchboard stopped")

@@ -31,6 +31,29 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(gateway.waitForExit(), 0, gateway.output)
     }
 
+    func testDetailedDebugLogsRequestsWithCredentialsRedacted() throws {
+        let path = try writeConfig("""
+            model_list:
+              - model_name: m
+                litellm_params: {model: openai/m, mock_response: "debug answer"}
+            general_settings: {master_key: sk-debug-master}
+            colour_scheme: blue
+            """)
+        let port = freeLoopbackPort()
+        let gateway = try GatewayProcess(arguments: ["--config", path, "--host", "127.0.0.1", "--port", String(port), "--detailed_debug", "--num_workers", "1"])
+        XCTAssertTrue(gateway.waitForOutput("Switchboard serving"), gateway.output)
+        XCTAssertTrue(gateway.output.contains("colour_scheme"), "unknown keys are warned about: \(gateway.output)")
+        let r = try TestHTTPClient(port: port).request("POST", "/v1/chat/completions", headers: [("Authorization", "Bearer sk-debug-master")],
+                                                      body: #"{"model":"m","messages":[{"role":"user","content":"trace me"}]}"#)
+        XCTAssertEqual(r.status, 200)
+        XCTAssertTrue(gateway.waitForOutput("debug answer", timeout: 5), gateway.output)
+        XCTAssertTrue(gateway.output.contains("trace me"), gateway.output)
+        XCTAssertTrue(gateway.output.contains("<redacted>"), gateway.output)
+        XCTAssertFalse(gateway.output.contains("sk-debug-master"), "the master key must never be logged: \(gateway.output)")
+        gateway.signal(SIGTERM)
+        XCTAssertEqual(gateway.waitForExit(), 0)
+    }
+
     func testConfigFilePathEnvironmentVariable() throws {
         let path = try writeConfig("model_list:\n  - model_name: from-env\n    litellm_params: {model: openai/x, mock_response: hi}\n")
         let port = freeLoopbackPort()

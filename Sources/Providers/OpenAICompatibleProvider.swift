@@ -92,8 +92,6 @@ public struct OpenAICompatibleProvider: Provider {
             keep: call.dropParams ? RequestBodyRewriter.openAIParams(for: call.endpoint) : nil, into: &body)
         var uri = plan.basePath + call.endpoint.pathSuffix
         if !plan.baseQuery.isEmpty { uri += "?" + plan.baseQuery }
-        var headers = plan.headers
-        headers.add(name: "Content-Length", value: String(body.readableBytes))
-        return UpstreamRequest(target: plan.target, uri: uri, headers: headers, body: body)
+        return UpstreamRequest(target: plan.target, uri: uri, headers: plan.headers, body: body)
     }
 }

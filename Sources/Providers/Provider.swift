@@ -24,7 +24,7 @@ public struct ProviderCall {
 
 /// A deployment made ready to call: everything that does not change between requests,
 /// computed once (URL parsed, credentials chosen, static headers built).
-public struct DeploymentPlan: Sendable {
+public final class DeploymentPlan: Sendable {
     public let provider: any Provider
     public let deployment: Deployment
     /// The model name the provider expects (prefix removed: `gpt-4o` for `openai/gpt-4o`).

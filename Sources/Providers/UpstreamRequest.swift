@@ -85,7 +85,7 @@ public struct UpstreamURL: Sendable, Equatable {
     }
 }
 
-/// A fully built upstream HTTP request.
+/// A fully built upstream HTTP request. `Content-Length` is added when it is written.
 public struct UpstreamRequest {
     public var target: UpstreamTarget
     public var method: HTTPMethod

@@ -52,7 +52,10 @@ public final class GatewayServer: Sendable {
                 }
                 do {
                     let sync = channel.pipeline.syncOperations
-                    try sync.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
+                    // Response headers are built by the gateway from config values, not copied from
+                    // clients or upstreams, so NIO's per-response header validation is skipped.
+                    try sync.configureHTTPServerPipeline(
+                        withPipeliningAssistance: true, withErrorHandling: true, withOutboundHeaderValidation: false)
                     try sync.addHandler(HTTPGatewayHandler(gateway: gateway, loop: state.value))
                     return channel.eventLoop.makeSucceededVoidFuture()
                 } catch {

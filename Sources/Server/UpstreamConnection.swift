@@ -15,12 +15,17 @@ protocol UpstreamResponseDelegate: AnyObject {
 /// One keep-alive HTTP/1.1 connection to an upstream; the last handler of its pipeline.
 /// Forwards the response of the request in flight to its delegate, then returns itself to
 /// the pool when the connection can be reused.
+///
+/// Requests are encoded here in one buffer and written below the response decoder (through
+/// ``RequestWire``), skipping NIO's request encoder: one pass over the headers, one write.
+/// The decoder is told of each request head so it can pair responses with requests.
 final class UpstreamConnection: ChannelInboundHandler {
     typealias InboundIn = HTTPClientResponsePart
-    typealias OutboundOut = HTTPClientRequestPart
 
     let target: UpstreamTarget
     weak var pool: UpstreamPool?
+    let decoder: HTTPResponseDecoder
+    let wire = RequestWire()
     private(set) var channel: Channel?
     private var delegate: (any UpstreamResponseDelegate)?
     private var receivedResponseBytes = false
@@ -28,10 +33,14 @@ final class UpstreamConnection: ChannelInboundHandler {
     /// How many requests this connection has carried (more than one: it came from the pool).
     private(set) var requestCount = 0
 
-    init(target: UpstreamTarget, pool: UpstreamPool) {
+    init(target: UpstreamTarget, pool: UpstreamPool, decoder: HTTPResponseDecoder) {
         self.target = target
         self.pool = pool
+        self.decoder = decoder
     }
+
+    /// The head the decoder is told about for every POST (shared: no allocation per request).
+    private static let postHead = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/")
 
     var isUsable: Bool { channel?.isActive ?? false }
 
@@ -41,16 +50,28 @@ final class UpstreamConnection: ChannelInboundHandler {
 
     /// Sends `request`; the response goes to `delegate`.
     func send(_ request: UpstreamRequest, to delegate: any UpstreamResponseDelegate) {
-        guard let channel else { return }
+        guard let channel, let context = wire.context else { return }
         self.delegate = delegate
         receivedResponseBytes = false
         reusable = true
         requestCount += 1
-        var head = HTTPRequestHead(version: .http1_1, method: request.method, uri: request.uri)
-        head.headers = request.headers
-        channel.write(HTTPClientRequestPart.head(head), promise: nil)
-        channel.write(HTTPClientRequestPart.body(.byteBuffer(request.body)), promise: nil)
-        channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+        decoder.write(data: .head(request.method == .POST ? Self.postHead : HTTPRequestHead(version: .http1_1, method: request.method, uri: request.uri)))
+        var head = channel.allocator.buffer(capacity: 256 + request.uri.utf8.count)
+        head.writeString(request.method.rawValue)
+        head.writeStaticString(" ")
+        head.writeString(request.uri)
+        head.writeStaticString(" HTTP/1.1\r\n")
+        for (name, value) in request.headers {
+            head.writeString(name)
+            head.writeStaticString(": ")
+            head.writeString(value)
+            head.writeStaticString("\r\n")
+        }
+        head.writeStaticString("Content-Length: ")
+        head.writeString(String(request.body.readableBytes))
+        head.writeStaticString("\r\n\r\n")
+        context.write(NIOAny(head), promise: nil)
+        context.writeAndFlush(NIOAny(request.body), promise: nil)
     }
 
     /// Abandons the request in flight: the connection is closed, never reused.
@@ -109,4 +130,14 @@ final class UpstreamConnection: ChannelInboundHandler {
 /// The upstream closed the connection before its response ended.
 struct UpstreamClosed: Error, CustomStringConvertible {
     var description: String { "the upstream closed the connection" }
+}
+
+/// Sits below the response decoder so request bytes written through its context go straight
+/// to the socket (or TLS), never through the decoder's write path.
+final class RequestWire: ChannelOutboundHandler {
+    typealias OutboundIn = ByteBuffer
+    private(set) var context: ChannelHandlerContext?
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
 }

@@ -49,7 +49,6 @@ final class UpstreamPool {
                         try channel.pipeline.syncOperations.addHandler(
                             try NIOSSLClientHandler(context: tls, serverHostname: serverName))
                     }
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
                     return channel.eventLoop.makeSucceededVoidFuture()
                 } catch {
                     return channel.eventLoop.makeFailedFuture(error)
@@ -58,8 +57,12 @@ final class UpstreamPool {
             .connect(host: target.host, port: target.port)
             .assumeIsolated()
             .flatMapThrowing { [self] channel in
-                let conn = UpstreamConnection(target: target, pool: self)
-                try channel.pipeline.syncOperations.addHandler(conn)
+                let decoder = HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)
+                let conn = UpstreamConnection(target: target, pool: self, decoder: decoder)
+                let sync = channel.pipeline.syncOperations
+                try sync.addHandler(conn.wire)
+                try sync.addHandler(ByteToMessageHandler(decoder))
+                try sync.addHandler(conn)
                 return conn
             }
             .nonisolated()

@@ -69,7 +69,7 @@ final class OpenAICompatibleProviderTests: XCTestCase {
         XCTAssertEqual(json["temperature"], .int(1))
         XCTAssertEqual(json["max_tokens"], .int(20))
         XCTAssertEqual(req.uri, "/v1/chat/completions")
-        XCTAssertEqual(req.headers.first(name: "content-length"), String(req.body.readableBytes))
+        XCTAssertNil(req.headers.first(name: "content-length"), "the connection writes Content-Length")
 
         let dropped = try plan.provider.makeRequest(try call(#"{"model":"a","input":"x","weird":1}"#, endpoint: .embeddings, drop: true), plan: plan)
         let dj = try JSONValue.parse(String(buffer: dropped.body))

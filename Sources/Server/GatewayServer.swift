@@ -55,7 +55,7 @@ public final class GatewayServer: Sendable {
                     // Response headers are built by the gateway from config values, not copied from
                     // clients or upstreams, so NIO's per-response header validation is skipped.
                     try sync.configureHTTPServerPipeline(
-                        withPipeliningAssistance: true, withErrorHandling: true, withOutboundHeaderValidation: false)
+                        withPipeliningAssistance: false, withErrorHandling: true, withOutboundHeaderValidation: false)
                     try sync.addHandler(HTTPGatewayHandler(gateway: gateway, loop: state.value))
                     return channel.eventLoop.makeSucceededVoidFuture()
                 } catch {

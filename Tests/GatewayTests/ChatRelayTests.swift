@@ -102,6 +102,34 @@ final class ChatRelayTests: XCTestCase {
         await upstream.shutdown()
     }
 
+    func testPipelinedRequestsAreAnsweredInOrder() async throws {
+        let upstream = try await FakeOpenAIServer { request in
+            let content = request.json?["messages"]?.arrayValue?.first?["content"]?.stringValue ?? ""
+            return .json(status: 200, body: FakeOpenAIServer.chatCompletion(model: "m", content: "echo " + content))
+        }
+        let gateway = try await GatewayHarness(yaml: """
+            model_list:
+              - model_name: m
+                litellm_params: {model: openai/m, api_base: "\(upstream.baseURL)", api_key: k}
+            """)
+        let client = try gateway.client()
+        var wire = ""
+        for n in 0..<5 {
+            let body = #"{"model":"m","messages":[{"role":"user","content":"\#(n)"}]}"#
+            wire += "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+        }
+        wire += "GET /v1/models HTTP/1.1\r\nHost: x\r\n\r\n"
+        try client.write(wire)
+        for n in 0..<5 {
+            let r = try client.readResponse()
+            XCTAssertEqual(r.status, 200)
+            XCTAssertEqual(try JSONValue.parse(r.body)["choices"]?.arrayValue?.first?["message"]?["content"]?.stringValue, "echo \(n)")
+        }
+        XCTAssertTrue(try client.readResponse().body.contains(#""id":"m""#))
+        await gateway.shutdown()
+        await upstream.shutdown()
+    }
+
     func testDropParamsRemovesWhatTheProviderDoesNotTake() async throws {
         let upstream = try await FakeOpenAIServer()
         let yaml = { (drop: Bool) in """

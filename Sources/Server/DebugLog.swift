@@ -10,8 +10,9 @@ enum DebugLog {
         logger.debug("request \(head.method) \(head.uri) headers=\(redacted(head.headers)) body=\(preview(body))")
     }
 
-    static func response(_ logger: Logger, _ head: HTTPResponseHead, _ body: ByteBuffer) {
-        logger.debug("response \(head.status.code) headers=\(redacted(head.headers)) body=\(preview(body))")
+    static func response(_ logger: Logger, _ status: HTTPResponseStatus, _ head: ByteBuffer, _ body: ByteBuffer) {
+        let headers = String(buffer: head).split(separator: "\r\n").dropFirst().joined(separator: ", ")
+        logger.debug("response \(status.code) headers=\(headers) body=\(preview(body))")
     }
 
     static func redacted(_ headers: HTTPHeaders) -> String {

@@ -56,7 +56,9 @@ public final class GatewayServer: Sendable {
                     // clients or upstreams, so NIO's per-response header validation is skipped.
                     try sync.configureHTTPServerPipeline(
                         withPipeliningAssistance: false, withErrorHandling: true, withOutboundHeaderValidation: false)
-                    try sync.addHandler(HTTPGatewayHandler(gateway: gateway, loop: state.value))
+                    let wire = WireTap()
+                    try sync.addHandler(wire, position: .first)
+                    try sync.addHandler(HTTPGatewayHandler(gateway: gateway, loop: state.value, wire: wire))
                     return channel.eventLoop.makeSucceededVoidFuture()
                 } catch {
                     return channel.eventLoop.makeFailedFuture(error)

@@ -10,7 +10,6 @@ import OpenAIWire
 /// `epoll_ctl` calls per request even when nobody pipelines.)
 final class HTTPGatewayHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundOut = HTTPServerResponsePart
 
     enum State {
         case idle
@@ -22,6 +21,12 @@ final class HTTPGatewayHandler: ChannelInboundHandler {
 
     let gateway: GatewayContext
     let loop: LoopState
+    /// Responses are encoded here and written below NIO's response encoder.
+    let wire: WireTap
+    private var requestMethod = HTTPMethod.GET
+    private var requestVersion = HTTPVersion.http1_1
+    /// Whether the stream in progress is chunk-framed (HTTP/1.1) or raw until close (HTTP/1.0).
+    private var chunked = true
     private var state = State.idle
     private var keepAlive = true
     /// The model call in progress, if any.
@@ -32,9 +37,10 @@ final class HTTPGatewayHandler: ChannelInboundHandler {
     /// Reading pauses when this many parts are queued.
     private let maxQueuedParts = 64
 
-    init(gateway: GatewayContext, loop: LoopState) {
+    init(gateway: GatewayContext, loop: LoopState, wire: WireTap) {
         self.gateway = gateway
         self.loop = loop
+        self.wire = wire
     }
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
@@ -55,6 +61,8 @@ final class HTTPGatewayHandler: ChannelInboundHandler {
         switch part {
         case .head(let head):
             keepAlive = head.isKeepAlive
+            requestMethod = head.method
+            requestVersion = head.version
             let path = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
             let route = Route.match(path)
             if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > gateway.maxBodyBytes {
@@ -62,7 +70,9 @@ final class HTTPGatewayHandler: ChannelInboundHandler {
                 return
             }
             if head.headers.first(name: "expect")?.lowercased() == "100-continue" {
-                context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
+                var interim = context.channel.allocator.buffer(capacity: 32)
+                interim.writeStaticString("HTTP/1.1 100 Continue\r\n\r\n")
+                wire.context?.writeAndFlush(NIOAny(interim), promise: nil)
             }
             state = .collecting(head, route, nil)
         case .body(var chunk):
@@ -134,17 +144,13 @@ final class HTTPGatewayHandler: ChannelInboundHandler {
 
     /// Writes a complete JSON answer.
     func writeJSON(status: HTTPResponseStatus, _ body: ByteBuffer, headers extra: HTTPHeaders?) {
-        guard let context else { return }
-        var head = HTTPResponseHead(version: .http1_1, status: status)
-        head.headers.reserveCapacity(8 + (extra?.count ?? 0))
-        head.headers.add(name: "content-type", value: "application/json")
-        head.headers.add(name: "content-length", value: String(body.readableBytes))
-        if let extra { head.headers.add(contentsOf: extra) }
-        if !keepAlive { head.headers.add(name: "connection", value: "close") }
-        if gateway.detailedDebug { DebugLog.response(gateway.logger, head, body) }
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
-        finishResponse(context)
+        guard let context, let out = wire.context else { return }
+        var head = context.channel.allocator.buffer(capacity: 320)
+        writeHead(&head, status: status, contentType: "application/json", contentLength: body.readableBytes, extra: extra)
+        if gateway.detailedDebug { DebugLog.response(gateway.logger, status, head, body) }
+        out.write(NIOAny(head), promise: nil)
+        if requestMethod != .HEAD { out.write(NIOAny(body), promise: nil) }
+        finishResponse(context, out)
     }
 
     /// Writes an OpenAI-shaped error answer.
@@ -162,37 +168,84 @@ final class HTTPGatewayHandler: ChannelInboundHandler {
 
     /// Starts a streamed answer (`text/event-stream`, chunked).
     func writeStreamHead(headers extra: HTTPHeaders) {
-        guard let context else { return }
-        var head = HTTPResponseHead(version: .http1_1, status: .ok)
-        head.headers.add(name: "content-type", value: "text/event-stream")
-        head.headers.add(name: "cache-control", value: "no-cache")
-        head.headers.add(contentsOf: extra)
-        if !keepAlive { head.headers.add(name: "connection", value: "close") }
-        context.writeAndFlush(wrapOutboundOut(.head(head)), promise: nil)
+        guard let context, let out = wire.context else { return }
+        chunked = requestVersion.minor >= 1
+        if !chunked { keepAlive = false }
+        var head = context.channel.allocator.buffer(capacity: 320)
+        writeHead(&head, status: .ok, contentType: "text/event-stream", contentLength: nil, extra: extra)
+        out.writeAndFlush(NIOAny(head), promise: nil)
     }
 
+    /// Writes one piece of a streamed answer (framed as a chunk) and flushes it.
     func writeStreamChunk(_ buffer: ByteBuffer) {
-        context?.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        guard let out = wire.context, buffer.readableBytes > 0 else { return }
+        guard chunked else {
+            out.writeAndFlush(NIOAny(buffer), promise: nil)
+            return
+        }
+        var frame = out.channel.allocator.buffer(capacity: 12)
+        frame.writeString(String(buffer.readableBytes, radix: 16))
+        frame.writeStaticString("\r\n")
+        out.write(NIOAny(frame), promise: nil)
+        out.write(NIOAny(buffer), promise: nil)
+        out.writeAndFlush(NIOAny(Self.crlf), promise: nil)
     }
 
     func writeStreamEnd() {
-        guard let context else { return }
-        finishResponse(context)
+        guard let context, let out = wire.context else { return }
+        if chunked { out.write(NIOAny(Self.lastChunk), promise: nil) }
+        finishResponse(context, out)
     }
 
-    private func finishResponse(_ context: ChannelHandlerContext) {
+    private static let crlf = ByteBuffer(staticString: "\r\n")
+    private static let lastChunk = ByteBuffer(staticString: "0\r\n\r\n")
+
+    /// Status line and headers, ending with the blank line.
+    private func writeHead(_ out: inout ByteBuffer, status: HTTPResponseStatus, contentType: StaticString, contentLength: Int?, extra: HTTPHeaders?) {
+        out.writeStaticString("HTTP/1.1 ")
+        out.writeString(String(status.code))
+        out.writeStaticString(" ")
+        out.writeString(status.reasonPhrase)
+        out.writeStaticString("\r\ncontent-type: ")
+        out.writeStaticString(contentType)
+        if let contentLength {
+            out.writeStaticString("\r\ncontent-length: ")
+            out.writeString(String(contentLength))
+        } else if chunked {
+            out.writeStaticString("\r\ntransfer-encoding: chunked\r\ncache-control: no-cache")
+        } else {
+            out.writeStaticString("\r\ncache-control: no-cache")
+        }
+        out.writeStaticString("\r\n")
+        if let extra {
+            for (name, value) in extra {
+                out.writeString(name)
+                out.writeStaticString(": ")
+                out.writeString(value)
+                out.writeStaticString("\r\n")
+            }
+        }
+        if !keepAlive {
+            out.writeStaticString("connection: close\r\n")
+        } else if requestVersion.minor == 0 {
+            out.writeStaticString("connection: keep-alive\r\n")
+        }
+        out.writeStaticString("\r\n")
+    }
+
+    private func finishResponse(_ context: ChannelHandlerContext, _ out: ChannelHandlerContext) {
         call = nil
         if case .rejecting = state {
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+            out.writeAndFlush(NIOAny(ByteBuffer())).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
             return
         }
         state = .idle
         if keepAlive {
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            out.flush()
             if !queued.isEmpty { replayQueued(context) }
         } else {
             queued.removeAll()
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+            out.writeAndFlush(NIOAny(ByteBuffer())).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
         }
     }
 

@@ -17,7 +17,7 @@ protocol UpstreamResponseDelegate: AnyObject {
 /// the pool when the connection can be reused.
 ///
 /// Requests are encoded here in one buffer and written below the response decoder (through
-/// ``RequestWire``), skipping NIO's request encoder: one pass over the headers, one write.
+/// ``WireTap``), skipping NIO's request encoder: one pass over the headers, one write.
 /// The decoder is told of each request head so it can pair responses with requests.
 final class UpstreamConnection: ChannelInboundHandler {
     typealias InboundIn = HTTPClientResponsePart
@@ -25,7 +25,7 @@ final class UpstreamConnection: ChannelInboundHandler {
     let target: UpstreamTarget
     weak var pool: UpstreamPool?
     let decoder: HTTPResponseDecoder
-    let wire = RequestWire()
+    let wire = WireTap()
     private(set) var channel: Channel?
     private var delegate: (any UpstreamResponseDelegate)?
     private var receivedResponseBytes = false
@@ -132,12 +132,3 @@ struct UpstreamClosed: Error, CustomStringConvertible {
     var description: String { "the upstream closed the connection" }
 }
 
-/// Sits below the response decoder so request bytes written through its context go straight
-/// to the socket (or TLS), never through the decoder's write path.
-final class RequestWire: ChannelOutboundHandler {
-    typealias OutboundIn = ByteBuffer
-    private(set) var context: ChannelHandlerContext?
-
-    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
-    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
-}

@@ -52,10 +52,11 @@ public final class GatewayServer: Sendable {
                 }
                 do {
                     let sync = channel.pipeline.syncOperations
-                    // Response headers are built by the gateway from config values, not copied from
-                    // clients or upstreams, so NIO's per-response header validation is skipped.
+                    // Responses are encoded by the gateway (see WireTap) from its own values, so
+                    // NIO's response validation is not needed; HTTPGatewayHandler answers
+                    // malformed requests and queues pipelined ones itself.
                     try sync.configureHTTPServerPipeline(
-                        withPipeliningAssistance: false, withErrorHandling: true, withOutboundHeaderValidation: false)
+                        withPipeliningAssistance: false, withErrorHandling: false, withOutboundHeaderValidation: false)
                     let wire = WireTap()
                     try sync.addHandler(wire, position: .first)
                     try sync.addHandler(HTTPGatewayHandler(gateway: gateway, loop: state.value, wire: wire))

@@ -277,7 +277,24 @@ final class HTTPGatewayHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // Malformed HTTP from the client: answer in OpenAI's shape (when no answer is under
+        // way), then close, since the byte stream cannot be trusted any more.
+        if error is HTTPParserError, call == nil, state.isIdleOrCollecting {
+            keepAlive = false
+            state = .rejecting
+            writeError(.badRequest("Malformed HTTP request: \(error)."), headers: nil)
+            return
+        }
         gateway.logger.debug("client connection error: \(error)")
         context.close(promise: nil)
+    }
+}
+
+extension HTTPGatewayHandler.State {
+    var isIdleOrCollecting: Bool {
+        switch self {
+        case .idle, .collecting: return true
+        case .answering, .rejecting: return false
+        }
     }
 }

@@ -43,6 +43,9 @@ final class ErrorTests: XCTestCase {
         assertError(try gateway.request("POST", "/v1/chat/completions", body: big), 413, contains: "4096")
         assertError(try gateway.request("GET", "/v2/nothing"), 404)
         assertError(try gateway.request("GET", "/v1/chat/completions"), 405)
+        let garbage = try gateway.client()
+        try garbage.write("BLAH /x HTTP/9\r\n\r\n")
+        assertError(try garbage.readResponse(), 400, contains: "Malformed HTTP")
         // The connection stays usable after a client error.
         let client = try gateway.client()
         assertError(try client.request("POST", "/v1/chat/completions", body: "{"), 400)

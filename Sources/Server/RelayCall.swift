@@ -134,10 +134,10 @@ final class RelayCall: UpstreamResponseDelegate {
         conn.send(request, to: self)
     }
 
-    func upstreamHead(_ head: HTTPResponseHead) {
+    func upstreamHead(status: HTTPResponseStatus) {
         upstreamHeadAt = NIODeadline.now().uptimeNanoseconds
-        upstreamStatus = head.status
-        if stream && head.status == .ok {
+        upstreamStatus = status
+        if stream && status == .ok {
             streaming = true
             handler.writeStreamHead(headers: responseHeaders())
         }

@@ -4,7 +4,7 @@ import Providers
 
 /// Receives one upstream response, part by part, on the event loop.
 protocol UpstreamResponseDelegate: AnyObject {
-    func upstreamHead(_ head: HTTPResponseHead)
+    func upstreamHead(status: HTTPResponseStatus)
     func upstreamBody(_ buffer: ByteBuffer)
     func upstreamEnd()
     /// The connection failed or closed before the response ended.
@@ -12,51 +12,43 @@ protocol UpstreamResponseDelegate: AnyObject {
     func upstreamFailed(_ error: any Error, beforeResponse: Bool)
 }
 
-/// One keep-alive HTTP/1.1 connection to an upstream; the last handler of its pipeline.
-/// Forwards the response of the request in flight to its delegate, then returns itself to
-/// the pool when the connection can be reused.
-///
-/// Requests are encoded here in one buffer and written below the response decoder (through
-/// ``WireTap``), skipping NIO's request encoder: one pass over the headers, one write.
-/// The decoder is told of each request head so it can pair responses with requests.
+/// One keep-alive HTTP/1.1 connection to an upstream (the only handler above TLS, if any).
+/// Encodes each request into one buffer, parses the response with ``UpstreamResponseParser``
+/// and forwards it to its delegate, then returns itself to the pool when the connection can
+/// be reused.
 final class UpstreamConnection: ChannelInboundHandler {
-    typealias InboundIn = HTTPClientResponsePart
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     let target: UpstreamTarget
     weak var pool: UpstreamPool?
-    let decoder: HTTPResponseDecoder
-    let wire = WireTap()
-    private(set) var channel: Channel?
+    private var context: ChannelHandlerContext?
+    private var parser = UpstreamResponseParser()
     private var delegate: (any UpstreamResponseDelegate)?
     private var receivedResponseBytes = false
     private var reusable = true
     /// How many requests this connection has carried (more than one: it came from the pool).
     private(set) var requestCount = 0
 
-    init(target: UpstreamTarget, pool: UpstreamPool, decoder: HTTPResponseDecoder) {
+    init(target: UpstreamTarget, pool: UpstreamPool) {
         self.target = target
         self.pool = pool
-        self.decoder = decoder
     }
 
-    /// The head the decoder is told about for every POST (shared: no allocation per request).
-    private static let postHead = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/")
+    var isUsable: Bool { context?.channel.isActive ?? false }
 
-    var isUsable: Bool { channel?.isActive ?? false }
-
-    func handlerAdded(context: ChannelHandlerContext) {
-        channel = context.channel
-    }
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
 
     /// Sends `request`; the response goes to `delegate`.
     func send(_ request: UpstreamRequest, to delegate: any UpstreamResponseDelegate) {
-        guard let channel, let context = wire.context else { return }
+        guard let context else { return }
         self.delegate = delegate
         receivedResponseBytes = false
         reusable = true
+        parser.reset()
         requestCount += 1
-        decoder.write(data: .head(request.method == .POST ? Self.postHead : HTTPRequestHead(version: .http1_1, method: request.method, uri: request.uri)))
-        var head = channel.allocator.buffer(capacity: 256 + request.uri.utf8.count)
+        var head = context.channel.allocator.buffer(capacity: 256 + request.uri.utf8.count)
         head.writeString(request.method.rawValue)
         head.writeStaticString(" ")
         head.writeString(request.uri)
@@ -70,37 +62,65 @@ final class UpstreamConnection: ChannelInboundHandler {
         head.writeStaticString("Content-Length: ")
         head.writeString(String(request.body.readableBytes))
         head.writeStaticString("\r\n\r\n")
-        context.write(NIOAny(head), promise: nil)
-        context.writeAndFlush(NIOAny(request.body), promise: nil)
+        context.write(wrapOutboundOut(head), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(request.body), promise: nil)
     }
 
     /// Abandons the request in flight: the connection is closed, never reused.
     func cancel() {
         delegate = nil
         reusable = false
-        channel?.close(promise: nil)
+        context?.close(promise: nil)
     }
 
     /// Stops or resumes reading from the upstream (backpressure from a slow client).
     func setReading(_ on: Bool) {
-        channel?.setOption(ChannelOptions.autoRead, value: on).whenComplete { _ in }
-        if on { channel?.read() }
+        guard let channel = context?.channel else { return }
+        channel.setOption(ChannelOptions.autoRead, value: on).whenComplete { _ in }
+        if on { channel.read() }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let part = unwrapInboundIn(data)
+        let bytes = unwrapInboundIn(data)
         receivedResponseBytes = true
+        guard delegate != nil else {
+            // Bytes nobody asked for: the connection cannot be trusted for another request.
+            reusable = false
+            context.close(promise: nil)
+            return
+        }
+        var input = bytes
+        while true {
+            let event: UpstreamResponseParser.Event?
+            do throws(UpstreamResponseParser.ParseError) {
+                event = try parser.next(&input)
+            } catch {
+                fail(error, context)
+                return
+            }
+            guard let event else { return }
+            if case .end = event {
+                // Anything after the response is a protocol error: never reuse the connection.
+                if input.readableBytes > 0 { reusable = false }
+                deliver(event, context)
+                return
+            }
+            deliver(event, context)
+        }
+    }
+
+    private func deliver(_ event: UpstreamResponseParser.Event, _ context: ChannelHandlerContext) {
         guard let delegate else { return }
-        switch part {
-        case .head(let head):
-            if !head.isKeepAlive { reusable = false }
-            delegate.upstreamHead(head)
+        switch event {
+        case .head(let status, let keepAlive):
+            if !keepAlive { reusable = false }
+            delegate.upstreamHead(status: HTTPResponseStatus(statusCode: status))
         case .body(let buffer):
             delegate.upstreamBody(buffer)
         case .end:
             self.delegate = nil
-            if reusable && context.channel.isActive {
-                if let pool { pool.release(self) } else { context.close(promise: nil) }
+            if reusable && context.channel.isActive, let pool {
+                pool.release(self)
             } else {
                 context.close(promise: nil)
             }
@@ -108,11 +128,24 @@ final class UpstreamConnection: ChannelInboundHandler {
         }
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
-        pool?.forget(self)
+    private func fail(_ error: any Error, _ context: ChannelHandlerContext) {
+        reusable = false
         if let delegate {
             self.delegate = nil
-            delegate.upstreamFailed(UpstreamClosed(), beforeResponse: !receivedResponseBytes)
+            delegate.upstreamFailed(error, beforeResponse: false)
+        }
+        context.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        pool?.forget(self)
+        if delegate != nil {
+            let (event, completed) = parser.connectionClosed()
+            if let event { deliver(event, context) }
+            if !completed, let delegate {
+                self.delegate = nil
+                delegate.upstreamFailed(UpstreamClosed(), beforeResponse: !receivedResponseBytes)
+            }
         }
         context.fireChannelInactive()
     }
@@ -131,4 +164,3 @@ final class UpstreamConnection: ChannelInboundHandler {
 struct UpstreamClosed: Error, CustomStringConvertible {
     var description: String { "the upstream closed the connection" }
 }
-

@@ -57,12 +57,8 @@ final class UpstreamPool {
             .connect(host: target.host, port: target.port)
             .assumeIsolated()
             .flatMapThrowing { [self] channel in
-                let decoder = HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)
-                let conn = UpstreamConnection(target: target, pool: self, decoder: decoder)
-                let sync = channel.pipeline.syncOperations
-                try sync.addHandler(conn.wire)
-                try sync.addHandler(ByteToMessageHandler(decoder))
-                try sync.addHandler(conn)
+                let conn = UpstreamConnection(target: target, pool: self)
+                try channel.pipeline.syncOperations.addHandler(conn)
                 return conn
             }
             .nonisolated()

@@ -1,8 +1,8 @@
 import NIOCore
 
 /// A handler that only lends its context: bytes written through it enter the pipeline at its
-/// position, so they skip the HTTP encoders and decoders above it. The gateway encodes its own
-/// upstream requests and client responses (one pass, one buffer) and writes them here.
+/// position, so they skip NIO's HTTP response encoder above it. The gateway encodes its own
+/// client responses (one pass, one buffer) and writes them here.
 final class WireTap: ChannelOutboundHandler {
     typealias OutboundIn = ByteBuffer
     private(set) var context: ChannelHandlerContext?

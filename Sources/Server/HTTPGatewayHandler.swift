@@ -104,33 +104,33 @@ final class HTTPGatewayHandler: ChannelInboundHandler {
     private func reject(_ context: ChannelHandlerContext, _ error: OpenAIError) {
         state = .rejecting
         keepAlive = false
-        writeError(error, headers: nil)
+        writeError(error, meta: nil)
     }
 
     private func dispatch(_ context: ChannelHandlerContext, _ head: HTTPRequestHead, _ route: Route, _ body: ByteBuffer) {
         if gateway.detailedDebug { DebugLog.request(gateway.logger, head, body) }
         if route == .notFound {
-            writeError(.notFound("Route \(head.method) \(head.uri) does not exist. Routes: /v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models, /v1/model/info, /health/liveliness, /health/readiness."), headers: nil)
+            writeError(.notFound("Route \(head.method) \(head.uri) does not exist. Routes: /v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models, /v1/model/info, /health/liveliness, /health/readiness."), meta: nil)
             return
         }
         if head.method != route.method && !(head.method == .HEAD && route.method == .GET) {
-            writeError(OpenAIError(status: 405, message: "Method \(head.method) is not allowed on \(head.uri); use \(route.method).", type: "invalid_request_error"), headers: nil)
+            writeError(OpenAIError(status: 405, message: "Method \(head.method) is not allowed on \(head.uri); use \(route.method).", type: "invalid_request_error"), meta: nil)
             return
         }
         if !route.isPublic, let key = gateway.masterKey, let failure = Auth.check(head.headers, masterKey: key) {
-            writeError(failure, headers: nil)
+            writeError(failure, meta: nil)
             return
         }
         switch route {
         case .liveliness:
-            writeJSON(status: .ok, InfoEndpoints.liveliness(), headers: nil)
+            writeJSON(status: .ok, InfoEndpoints.liveliness(), meta: nil)
         case .readiness:
             let ready = gateway.isReady
-            writeJSON(status: ready ? .ok : .serviceUnavailable, InfoEndpoints.readiness(ready: ready), headers: nil)
+            writeJSON(status: ready ? .ok : .serviceUnavailable, InfoEndpoints.readiness(ready: ready), meta: nil)
         case .listModels:
-            writeJSON(status: .ok, InfoEndpoints.models(gateway), headers: nil)
+            writeJSON(status: .ok, InfoEndpoints.models(gateway), meta: nil)
         case .modelInfo:
-            writeJSON(status: .ok, InfoEndpoints.modelInfo(gateway), headers: nil)
+            writeJSON(status: .ok, InfoEndpoints.modelInfo(gateway), meta: nil)
         case .modelCall(let endpoint, let pathModel):
             let call = RelayCall(handler: self, endpoint: endpoint, pathModel: pathModel)
             self.call = call
@@ -143,10 +143,10 @@ final class HTTPGatewayHandler: ChannelInboundHandler {
     // MARK: Answers (used by RelayCall too)
 
     /// Writes a complete JSON answer.
-    func writeJSON(status: HTTPResponseStatus, _ body: ByteBuffer, headers extra: HTTPHeaders?) {
+    func writeJSON(status: HTTPResponseStatus, _ body: ByteBuffer, meta: ResponseMetadata?, retryAfter: Int? = nil) {
         guard let context, let out = wire.context else { return }
         var head = context.channel.allocator.buffer(capacity: 320)
-        writeHead(&head, status: status, contentType: "application/json", contentLength: body.readableBytes, extra: extra)
+        writeHead(&head, status: status, contentType: "application/json", contentLength: body.readableBytes, meta: meta, retryAfter: retryAfter)
         if gateway.detailedDebug { DebugLog.response(gateway.logger, status, head, body) }
         out.write(NIOAny(head), promise: nil)
         if requestMethod != .HEAD { out.write(NIOAny(body), promise: nil) }
@@ -154,25 +154,23 @@ final class HTTPGatewayHandler: ChannelInboundHandler {
     }
 
     /// Writes an OpenAI-shaped error answer.
-    func writeError(_ error: OpenAIError, headers extra: HTTPHeaders?) {
+    func writeError(_ error: OpenAIError, meta: ResponseMetadata?) {
         guard let context else { return }
         var body = context.channel.allocator.buffer(capacity: 128 + error.message.utf8.count)
         error.writeBody(to: &body)
-        var headers = extra ?? HTTPHeaders()
-        if let retry = error.retryAfter { headers.replaceOrAdd(name: "retry-after", value: String(retry)) }
         if error.status >= 500 || error.status == 401 || error.status == 413 {
             gateway.logger.info("answered \(error.status): \(error.message)")
         }
-        writeJSON(status: HTTPResponseStatus(statusCode: error.status), body, headers: headers)
+        writeJSON(status: HTTPResponseStatus(statusCode: error.status), body, meta: meta, retryAfter: error.retryAfter)
     }
 
     /// Starts a streamed answer (`text/event-stream`, chunked).
-    func writeStreamHead(headers extra: HTTPHeaders) {
+    func writeStreamHead(meta: ResponseMetadata) {
         guard let context, let out = wire.context else { return }
         chunked = requestVersion.minor >= 1
         if !chunked { keepAlive = false }
         var head = context.channel.allocator.buffer(capacity: 320)
-        writeHead(&head, status: .ok, contentType: "text/event-stream", contentLength: nil, extra: extra)
+        writeHead(&head, status: .ok, contentType: "text/event-stream", contentLength: nil, meta: meta, retryAfter: nil)
         out.writeAndFlush(NIOAny(head), promise: nil)
     }
 
@@ -201,7 +199,7 @@ final class HTTPGatewayHandler: ChannelInboundHandler {
     private static let lastChunk = ByteBuffer(staticString: "0\r\n\r\n")
 
     /// Status line and headers, ending with the blank line.
-    private func writeHead(_ out: inout ByteBuffer, status: HTTPResponseStatus, contentType: StaticString, contentLength: Int?, extra: HTTPHeaders?) {
+    private func writeHead(_ out: inout ByteBuffer, status: HTTPResponseStatus, contentType: StaticString, contentLength: Int?, meta: ResponseMetadata?, retryAfter: Int?) {
         out.writeStaticString("HTTP/1.1 ")
         out.writeString(String(status.code))
         out.writeStaticString(" ")
@@ -217,13 +215,11 @@ final class HTTPGatewayHandler: ChannelInboundHandler {
             out.writeStaticString("\r\ncache-control: no-cache")
         }
         out.writeStaticString("\r\n")
-        if let extra {
-            for (name, value) in extra {
-                out.writeString(name)
-                out.writeStaticString(": ")
-                out.writeString(value)
-                out.writeStaticString("\r\n")
-            }
+        meta?.write(to: &out)
+        if let retryAfter {
+            out.writeStaticString("retry-after: ")
+            out.writeString(String(retryAfter))
+            out.writeStaticString("\r\n")
         }
         if !keepAlive {
             out.writeStaticString("connection: close\r\n")
@@ -282,7 +278,7 @@ final class HTTPGatewayHandler: ChannelInboundHandler {
         if error is HTTPParserError, call == nil, state.isIdleOrCollecting {
             keepAlive = false
             state = .rejecting
-            writeError(.badRequest("Malformed HTTP request: \(error)."), headers: nil)
+            writeError(.badRequest("Malformed HTTP request: \(error)."), meta: nil)
             return
         }
         gateway.logger.debug("client connection error: \(error)")

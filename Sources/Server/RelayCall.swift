@@ -139,7 +139,7 @@ final class RelayCall: UpstreamResponseDelegate {
         upstreamStatus = status
         if stream && status == .ok {
             streaming = true
-            handler.writeStreamHead(headers: responseHeaders())
+            handler.writeStreamHead(meta: metadata())
         }
     }
 
@@ -169,7 +169,7 @@ final class RelayCall: UpstreamResponseDelegate {
         let body = responseBody ?? ByteBuffer()
         responseBody = nil
         if upstreamStatus.code < 400 {
-            handler.writeJSON(status: upstreamStatus, body, headers: responseHeaders())
+            handler.writeJSON(status: upstreamStatus, body, meta: metadata())
         } else {
             answerUpstreamError(body)
         }
@@ -193,13 +193,13 @@ final class RelayCall: UpstreamResponseDelegate {
     private func answerUpstreamError(_ body: ByteBuffer) {
         let status = Int(upstreamStatus.code)
         if let scan = try? JSONScanner.scanObject(body), scan.index(of: "error", in: body) != nil {
-            handler.writeJSON(status: upstreamStatus, body, headers: responseHeaders())
+            handler.writeJSON(status: upstreamStatus, body, meta: metadata())
             return
         }
         var text = String(buffer: body)
         if text.utf8.count > 4096 { text = String(text.prefix(4096)) + "…" }
         let error = OpenAIError(status: status, message: text.isEmpty ? "The upstream answered \(status) with no body." : text, type: UpstreamErrorType.name(for: status))
-        handler.writeError(error, headers: responseHeaders())
+        handler.writeError(error, meta: metadata())
     }
 
     private func answerMock(_ mock: JSONValue, scan: JSONObjectScan, body: ByteBuffer, model: String) {
@@ -217,13 +217,13 @@ final class RelayCall: UpstreamResponseDelegate {
             promptChars: body.readableBytes, created: Int(NIODeadline.wallClockSeconds), inputs: inputs)
         switch answer {
         case .json(let buffer):
-            handler.writeJSON(status: .ok, buffer, headers: responseHeaders())
+            handler.writeJSON(status: .ok, buffer, meta: metadata())
         case .stream(let events):
-            handler.writeStreamHead(headers: responseHeaders())
+            handler.writeStreamHead(meta: metadata())
             for e in events { handler.writeStreamChunk(e) }
             handler.writeStreamEnd()
         case .error(let error):
-            handler.writeError(error, headers: responseHeaders())
+            handler.writeError(error, meta: metadata())
         }
     }
 
@@ -241,7 +241,7 @@ final class RelayCall: UpstreamResponseDelegate {
             handler.writeStreamChunk(event)
             handler.writeStreamEnd()
         } else {
-            handler.writeError(error, headers: routed == nil ? nil : responseHeaders())
+            handler.writeError(error, meta: routed == nil ? nil : metadata())
         }
     }
 
@@ -266,32 +266,14 @@ final class RelayCall: UpstreamResponseDelegate {
 
     // MARK: Headers
 
-    private func responseHeaders() -> HTTPHeaders {
+    private func metadata() -> ResponseMetadata {
         let now = NIODeadline.now().uptimeNanoseconds
         let upstreamWait = sentAt == 0 ? 0 : (streaming ? upstreamHeadAt : now) &- sentAt
         let total = now &- receivedAt
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(7)
-        headers.add(name: "x-litellm-call-id", value: callID)
-        if let routed {
-            headers.add(name: "x-litellm-model-id", value: routed.deployment.id)
-            headers.add(name: "x-litellm-model-group", value: routed.group)
-        }
-        if let plan { headers.add(name: "x-litellm-model-api-base", value: plan.apiBase) }
-        headers.add(name: "x-litellm-response-duration-ms", value: Milliseconds.format(total))
-        headers.add(name: "x-litellm-overhead-duration-ms", value: Milliseconds.format(total &- min(total, upstreamWait)))
-        headers.add(name: "x-litellm-attempted-retries", value: retriedStaleConnection ? "1" : "0")
-        return headers
-    }
-}
-
-/// Formats nanoseconds as milliseconds with three decimals, without Foundation.
-enum Milliseconds {
-    static func format(_ ns: UInt64) -> String {
-        let us = ns / 1000
-        let frac = us % 1000
-        let pad = frac < 10 ? "00" : frac < 100 ? "0" : ""
-        return "\(us / 1000).\(pad)\(frac)"
+        return ResponseMetadata(
+            callID: callID, modelID: routed?.deployment.id, group: routed?.group, apiBase: plan?.apiBase,
+            totalNanoseconds: total, overheadNanoseconds: total &- min(total, upstreamWait),
+            attemptedRetries: retriedStaleConnection ? 1 : 0)
     }
 }
 

@@ -171,6 +171,8 @@ final class ChatRelayTests: XCTestCase {
         XCTAssertEqual(data?.first?["embedding"], .array([.double(0.5), .double(0.25)]))
         let perRequest = try gateway.request("POST", "/v1/chat/completions", body: #"{"model":"demo","messages":[{"role":"user","content":"x"}],"mock_response":"litellm.RateLimitError"}"#)
         XCTAssertEqual(perRequest.status, 429)
+        XCTAssertEqual(perRequest.header("retry-after"), "1")
+        XCTAssertEqual(perRequest.header("x-litellm-model-group"), "demo")
         XCTAssertEqual(try JSONValue.parse(perRequest.body)["error"]?["type"]?.stringValue, "rate_limit_error")
         await gateway.shutdown()
     }

@@ -62,6 +62,36 @@ final class StreamingTests: XCTestCase {
         await upstream.shutdown()
     }
 
+    func testStreamErrorsBeforeAndDuringTheStream() async throws {
+        let upstream = try await FakeOpenAIServer { request in
+            if request.json?["messages"]?.arrayValue?.first?["content"]?.stringValue == "limit" {
+                return .json(status: 429, body: #"{"error":{"message":"slow down","type":"requests","param":null,"code":"rate_limit_exceeded"}}"#)
+            }
+            // Two events, then the stream stalls past the deployment's stream_timeout.
+            return .sse(events: Array(FakeOpenAIServer.streamEvents(model: "m", words: ["a"], includeUsage: false).prefix(2)) + ["data: never\n\n"],
+                        delay: .seconds(3))
+        }
+        let gateway = try await GatewayHarness(yaml: """
+            model_list:
+              - model_name: m
+                litellm_params: {model: openai/m, api_base: "\(upstream.baseURL)", api_key: k, stream_timeout: 1}
+            """)
+        let limited = try gateway.request("POST", "/v1/chat/completions", body: #"{"model":"m","stream":true,"messages":[{"role":"user","content":"limit"}]}"#)
+        XCTAssertEqual(limited.status, 429, "an error before the first byte is an ordinary JSON error")
+        XCTAssertEqual(limited.header("content-type"), "application/json")
+        XCTAssertTrue(limited.body.contains("slow down"))
+
+        let stalled = try gateway.request("POST", "/v1/chat/completions", body: #"{"model":"m","stream":true,"messages":[{"role":"user","content":"x"}]}"#)
+        XCTAssertEqual(stalled.status, 200)
+        let events = stalled.body.components(separatedBy: "\n\n").filter { !$0.isEmpty }
+        XCTAssertTrue(events.first?.hasPrefix("data: {") ?? false, stalled.body)
+        let last = try XCTUnwrap(events.last)
+        let error = try JSONValue.parse(String(last.dropFirst(6)))["error"]
+        XCTAssertEqual(error?["type"]?.stringValue, "timeout", "a failure after the stream started ends it with an SSE error event: \(stalled.body)")
+        await gateway.shutdown()
+        await upstream.shutdown()
+    }
+
     func testClientDisconnectCancelsTheUpstreamRequest() async throws {
         let upstream = try await FakeOpenAIServer { _ in
             .sse(events: FakeOpenAIServer.streamEvents(model: "m", words: Array(repeating: " w", count: 50), includeUsage: false), delay: .milliseconds(200))

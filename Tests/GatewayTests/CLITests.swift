@@ -54,6 +54,28 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(gateway.waitForExit(), 0)
     }
 
+    func testEnvironmentVariablesSectionFeedsProviderDefaults() async throws {
+        let upstream = try await FakeOpenAIServer()
+        let path = try writeConfig("""
+            environment_variables:
+              OPENAI_API_BASE: \(upstream.baseURL)
+              OPENAI_API_KEY: sk-from-environment-variables
+            model_list:
+              - model_name: gpt-4o
+                litellm_params: {model: gpt-4o}
+            """)
+        let port = freeLoopbackPort()
+        let gateway = try GatewayProcess(arguments: ["--config", path, "--host", "127.0.0.1", "--port", String(port)])
+        XCTAssertTrue(gateway.waitForOutput("Switchboard serving"), gateway.output)
+        let r = try TestHTTPClient(port: port).request("POST", "/v1/chat/completions", body: #"{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}"#)
+        XCTAssertEqual(r.status, 200, r.body)
+        XCTAssertEqual(upstream.requests.last?.header("authorization"), "Bearer sk-from-environment-variables")
+        XCTAssertEqual(upstream.requests.last?.json?["model"]?.stringValue, "gpt-4o")
+        gateway.signal(SIGTERM)
+        XCTAssertEqual(gateway.waitForExit(), 0)
+        await upstream.shutdown()
+    }
+
     func testConfigFilePathEnvironmentVariable() throws {
         let path = try writeConfig("model_list:\n  - model_name: from-env\n    litellm_params: {model: openai/x, mock_response: hi}\n")
         let port = freeLoopbackPort()

@@ -25,6 +25,7 @@ public final class GatewayContext: Sendable {
     let streamTimeout: Double
     let dropParams: Bool
     private let readiness = Atomic<Bool>(true)
+    private let inFlightCalls = Atomic<Int>(0)
 
     /// - Parameters:
     ///   - environment: where provider default credentials come from.
@@ -58,6 +59,12 @@ public final class GatewayContext: Sendable {
         get { readiness.load(ordering: .relaxed) }
         set { readiness.store(newValue, ordering: .relaxed) }
     }
+
+    /// Model calls being answered right now, across all event loops.
+    public var inFlight: Int { inFlightCalls.load(ordering: .relaxed) }
+
+    func callStarted() { inFlightCalls.add(1, ordering: .relaxed) }
+    func callEnded() { inFlightCalls.subtract(1, ordering: .relaxed) }
 
     /// The plan for a routed deployment.
     func plan(for routed: RoutedDeployment) throws(OpenAIError) -> DeploymentPlan {

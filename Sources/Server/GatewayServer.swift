@@ -77,6 +77,16 @@ public final class GatewayServer: Sendable {
         try await channel?.close()
     }
 
+    /// Waits until no model call is in flight, or `grace` has passed. Returns the calls still
+    /// running when it gave up.
+    public func waitForInFlightCalls(grace: Duration) async -> Int {
+        let deadline = ContinuousClock.now + grace
+        while gateway.inFlight > 0 && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return gateway.inFlight
+    }
+
     /// Waits until the listening socket is closed.
     public func waitUntilClosed() async throws {
         let channel = channelBox.withLock { $0 }

@@ -60,7 +60,7 @@ final class HTTPGatewayHandler: ChannelInboundHandler {
     private func receive(_ context: ChannelHandlerContext, _ part: HTTPServerRequestPart) {
         switch part {
         case .head(let head):
-            keepAlive = head.isKeepAlive
+            keepAlive = head.isKeepAlive && gateway.isReady  // while draining, answers close the connection
             requestMethod = head.method
             requestVersion = head.version
             let path = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
@@ -134,6 +134,7 @@ final class HTTPGatewayHandler: ChannelInboundHandler {
         case .modelCall(let endpoint, let pathModel):
             let call = RelayCall(handler: self, endpoint: endpoint, pathModel: pathModel)
             self.call = call
+            gateway.callStarted()
             call.start(body: body)
         case .notFound:
             break
@@ -229,8 +230,16 @@ final class HTTPGatewayHandler: ChannelInboundHandler {
         out.writeStaticString("\r\n")
     }
 
+    /// Forgets the model call in progress, if any.
+    private func endCall() {
+        if call != nil {
+            call = nil
+            gateway.callEnded()
+        }
+    }
+
     private func finishResponse(_ context: ChannelHandlerContext, _ out: ChannelHandlerContext) {
-        call = nil
+        endCall()
         if case .rejecting = state {
             out.writeAndFlush(NIOAny(ByteBuffer())).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
             return
@@ -263,7 +272,7 @@ final class HTTPGatewayHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         call?.clientDisconnected()
-        call = nil
+        endCall()
         context.fireChannelInactive()
     }
 

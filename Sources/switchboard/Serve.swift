@@ -72,6 +72,12 @@ struct GatewayRunner {
         logger.info("Switchboard serving \(source) on http://\(options.host):\(port) with \(UsableCores.count) event loops")
         ShutdownSignals.install(server: server, logger: logger)
         try await server.waitUntilClosed()
+        let grace = Double(environment["SWITCHBOARD_DRAIN_SECONDS"] ?? "") ?? 30
+        if gateway.inFlight > 0 {
+            logger.info("draining \(gateway.inFlight) in-flight calls (up to \(grace) s)")
+        }
+        let left = await server.waitForInFlightCalls(grace: .milliseconds(Int(grace * 1000)))
+        if left > 0 { logger.warning("stopped with \(left) calls still in flight after \(grace) s") }
         logger.info("Switchboard stopped")
     }
 }

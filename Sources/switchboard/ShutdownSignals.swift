@@ -8,7 +8,8 @@ import Glibc
 import Darwin
 #endif
 
-/// SIGTERM and SIGINT stop accepting connections, so `waitUntilClosed` returns and the process exits.
+/// SIGTERM and SIGINT: readiness turns 503, the listening socket closes (new connections are
+/// refused), and the runner then waits for in-flight calls to finish before exiting.
 enum ShutdownSignals {
     nonisolated(unsafe) private static var sources: [any DispatchSourceSignal] = []
 

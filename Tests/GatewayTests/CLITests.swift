@@ -76,6 +76,32 @@ final class CLITests: XCTestCase {
         await upstream.shutdown()
     }
 
+    func testSIGTERMLetsInFlightCallsFinish() async throws {
+        let upstream = try await FakeOpenAIServer { request in
+            .sse(events: FakeOpenAIServer.streamEvents(model: "m", words: ["slow", " answer"], includeUsage: false), delay: .milliseconds(300))
+        }
+        let path = try writeConfig("""
+            model_list:
+              - model_name: m
+                litellm_params: {model: openai/m, api_base: "\(upstream.baseURL)", api_key: k}
+            """)
+        let port = freeLoopbackPort()
+        let gateway = try GatewayProcess(arguments: ["--config", path, "--host", "127.0.0.1", "--port", String(port)])
+        XCTAssertTrue(gateway.waitForOutput("Switchboard serving"), gateway.output)
+        let client = try TestHTTPClient(port: port)
+        try client.sendRequest("POST", "/v1/chat/completions", body: #"{"model":"m","stream":true,"messages":[{"role":"user","content":"x"}]}"#)
+        XCTAssertEqual(try client.readHead().status, 200)
+        gateway.signal(SIGTERM)
+        XCTAssertTrue(gateway.waitForOutput("draining 1 in-flight"), gateway.output)
+        XCTAssertThrowsError(try TestHTTPClient(port: port), "no new connections once draining")
+        var body = ""
+        while let chunk = try client.readChunk() { body += chunk }
+        XCTAssertTrue(body.hasSuffix("data: [DONE]\n\n"), "the stream in flight completes: \(body)")
+        XCTAssertEqual(gateway.waitForExit(), 0, gateway.output)
+        XCTAssertTrue(gateway.output.contains("Switchboard stopped"))
+        await upstream.shutdown()
+    }
+
     func testConfigFilePathEnvironmentVariable() throws {
         let path = try writeConfig("model_list:\n  - model_name: from-env\n    litellm_params: {model: openai/x, mock_response: hi}\n")
         let port = freeLoopbackPort()

@@ -29,8 +29,16 @@ public final class GatewayContext: Sendable {
 
     /// - Parameters:
     ///   - environment: where provider default credentials come from.
-    public init(config: GatewayConfig, environment: [String: String], logger: Logger, detailedDebug: Bool = false) {
+    /// Seconds a client connection may sit idle between requests, or take to send one request,
+    /// before the gateway closes it.
+    let idleTimeout: Double
+
+    public init(
+        config: GatewayConfig, environment: [String: String], logger: Logger, detailedDebug: Bool = false,
+        idleTimeout: Double = 120
+    ) {
         self.config = config
+        self.idleTimeout = idleTimeout
         router = ModelRouter(config: config)
         registry = ProviderRegistry(environment: environment)
         var plans: [String: Result<DeploymentPlan, OpenAIError>] = [:]

@@ -17,6 +17,7 @@ public final class GatewayServer: Sendable {
     let group: any EventLoopGroup
     private let loops: [ObjectIdentifier: LoopStateBox]
     private let channelBox = Mutex<(any Channel)?>(nil)
+    private let sweeps = Mutex<[RepeatedTask]>([])
 
     public init(gateway: GatewayContext, group: any EventLoopGroup) {
         self.gateway = gateway
@@ -34,6 +35,14 @@ public final class GatewayServer: Sendable {
             loops[ObjectIdentifier(loop)] = state
         }
         self.loops = loops
+        let limit = UInt64(gateway.idleTimeout * 1e9)
+        let every = TimeAmount.nanoseconds(Int64(max(0.05, min(gateway.idleTimeout / 4, 5)) * 1e9))
+        let tasks = loops.values.map { box in
+            box.eventLoop.scheduleRepeatedTask(initialDelay: every, delay: every) { _ in
+                box.value.sweepIdleConnections(limit: limit)
+            }
+        }
+        sweeps.withLock { $0 = tasks }
     }
 
     /// Binds and starts serving. Returns the bound port (useful with port 0).
@@ -75,6 +84,10 @@ public final class GatewayServer: Sendable {
     public func stop() async throws {
         let channel = channelBox.withLock { $0 }
         try await channel?.close()
+        sweeps.withLock { tasks in
+            for task in tasks { task.cancel() }
+            tasks = []
+        }
     }
 
     /// Waits until no model call is in flight, or `grace` has passed. Returns the calls still

@@ -43,8 +43,34 @@ final class HTTPGatewayHandler: ChannelInboundHandler {
         self.wire = wire
     }
 
-    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
-    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+    /// When the connection last started or finished a request (uptime nanoseconds).
+    private(set) var lastActivity = NIODeadline.now().uptimeNanoseconds
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        loop.connections[ObjectIdentifier(self)] = self
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+        loop.connections[ObjectIdentifier(self)] = nil
+    }
+
+    /// Closes the connection when it idled, or has been sending one request, for longer than
+    /// the idle timeout (called by the loop's sweep).
+    func closeIfStale(now: UInt64, limit: UInt64) {
+        guard now &- lastActivity > limit, let context else { return }
+        switch state {
+        case .idle:
+            context.close(promise: nil)
+        case .collecting:
+            keepAlive = false
+            state = .rejecting
+            writeError(OpenAIError(status: 408, message: "The request was not received in time.", type: "timeout"), meta: nil)
+        case .answering, .rejecting:
+            break
+        }
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = unwrapInboundIn(data)
@@ -60,6 +86,7 @@ final class HTTPGatewayHandler: ChannelInboundHandler {
     private func receive(_ context: ChannelHandlerContext, _ part: HTTPServerRequestPart) {
         switch part {
         case .head(let head):
+            lastActivity = NIODeadline.now().uptimeNanoseconds
             keepAlive = head.isKeepAlive && gateway.isReady  // while draining, answers close the connection
             requestMethod = head.method
             requestVersion = head.version
@@ -240,6 +267,7 @@ final class HTTPGatewayHandler: ChannelInboundHandler {
 
     private func finishResponse(_ context: ChannelHandlerContext, _ out: ChannelHandlerContext) {
         endCall()
+        lastActivity = NIODeadline.now().uptimeNanoseconds
         if case .rejecting = state {
             out.writeAndFlush(NIOAny(ByteBuffer())).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
             return

@@ -6,6 +6,14 @@ import Routing
 final class LoopState {
     let pool: UpstreamPool
     var random: FastRandom
+    /// Open client connections, for the idle sweep.
+    var connections: [ObjectIdentifier: HTTPGatewayHandler] = [:]
+
+    /// Closes client connections idle (or slow to send a request) for longer than `limit`.
+    func sweepIdleConnections(limit: UInt64) {
+        let now = NIODeadline.now().uptimeNanoseconds
+        for handler in Array(connections.values) { handler.closeIfStale(now: now, limit: limit) }
+    }
 
     init(pool: UpstreamPool) {
         self.pool = pool

@@ -15,11 +15,12 @@ public final class GatewayHarness: Sendable {
     public let port: Int
 
     /// - Parameter environment: what `os.environ/` and provider defaults read (nothing else leaks in).
-    public init(yaml: String, environment: [String: String] = [:], detailedDebug: Bool = false) async throws {
+    public init(yaml: String, environment: [String: String] = [:], detailedDebug: Bool = false, idleTimeout: Double = 120) async throws {
         let config = try ConfigLoader(environment: environment, exportsEnvironmentVariables: false).load(yaml: yaml)
         var logger = Logger(label: "gateway-under-test")
         logger.logLevel = detailedDebug ? .debug : .error
-        let gateway = GatewayContext(config: config, environment: environment, logger: logger, detailedDebug: detailedDebug)
+        let gateway = GatewayContext(
+            config: config, environment: environment, logger: logger, detailedDebug: detailedDebug, idleTimeout: idleTimeout)
         server = GatewayServer(gateway: gateway, group: MultiThreadedEventLoopGroup.singleton)
         port = try await server.start(host: "127.0.0.1", port: 0)
     }

@@ -58,7 +58,8 @@ struct GatewayRunner {
 
         let gateway = GatewayContext(
             config: config, environment: ProcessInfo.processInfo.environment, logger: logger,
-            detailedDebug: options.detailedDebug)
+            detailedDebug: options.detailedDebug,
+            idleTimeout: Double(environment["SWITCHBOARD_IDLE_TIMEOUT_SECONDS"] ?? "") ?? 120)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: UsableCores.count)
         let server = GatewayServer(gateway: gateway, group: group)
         let port: Int

@@ -53,6 +53,26 @@ final class ErrorTests: XCTestCase {
         await gateway.shutdown()
     }
 
+    func testIdleAndSlowClientConnectionsAreClosed() async throws {
+        let gateway = try await GatewayHarness(yaml: """
+            model_list:
+              - model_name: m
+                litellm_params: {model: openai/m, mock_response: ok}
+            """, idleTimeout: 0.4)
+        let idle = try gateway.client()
+        XCTAssertEqual(try idle.request("POST", "/v1/chat/completions", body: Self.chat).status, 200)
+        let slow = try gateway.client()
+        try slow.write("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"model\"")
+        let busy = try gateway.client()
+        for _ in 0..<8 {
+            try await Task.sleep(nanoseconds: 100_000_000)
+            XCTAssertEqual(try busy.request("GET", "/health/liveliness").status, 200, "an active connection stays open")
+        }
+        XCTAssertThrowsError(try idle.request("GET", "/health/liveliness"), "an idle connection is closed after the idle timeout")
+        assertError(try slow.readResponse(), 408, type: "timeout")
+        await gateway.shutdown()
+    }
+
     func testUpstreamErrorsKeepStatusAndMessage() async throws {
         let upstream = try await FakeOpenAIServer { request in
             switch request.json?["messages"]?.arrayValue?.first?["content"]?.stringValue {

@@ -70,7 +70,7 @@ final class RelayCall: UpstreamResponseDelegate {
         callID = handler.loop.makeCallID()
 
         if let mock = scan.value("mock_response", in: body) ?? routed.deployment.params.mockResponse {
-            answerMock(mock, scan: scan, body: body, model: routed.model)
+            answerMock(mock, scan: scan, body: body, model: ProviderRegistry.split(routed.model)?.model ?? routed.model)
             return
         }
 

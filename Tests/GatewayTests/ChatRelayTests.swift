@@ -164,6 +164,7 @@ final class ChatRelayTests: XCTestCase {
         XCTAssertEqual(chat.status, 200)
         let json = try JSONValue.parse(chat.body)
         XCTAssertEqual(json["choices"]?.arrayValue?.first?["message"]?["content"]?.stringValue, "Hi there")
+        XCTAssertEqual(json["model"]?.stringValue, "gpt-4o", "answers name the provider's model, as the provider would")
         XCTAssertNotNil(json["usage"]?["total_tokens"]?.intValue)
         let emb = try gateway.request("POST", "/v1/embeddings", body: #"{"model":"emb","input":["a","b","c"]}"#)
         let data = try JSONValue.parse(emb.body)["data"]?.arrayValue

@@ -25,6 +25,12 @@ public struct ProviderRegistry: Sendable {
         "vertex_ai", "gemini", "cohere", "mistral", "groq", "together_ai", "replicate",
     ]
 
+    /// Name prefixes of OpenAI's model families (bare names without a provider prefix).
+    static let openAIFamilies = [
+        "gpt-", "o1", "o3", "o4", "chatgpt-", "text-embedding-", "text-davinci", "davinci", "babbage", "ft:gpt",
+        "omni-moderation", "text-moderation", "dall-e", "whisper", "tts-",
+    ]
+
     /// Splits `model` into provider and provider model name. Bare names are inferred:
     /// OpenAI's families (`gpt-`, `o1`, `text-embedding-`, ...) go to `openai`, `claude-` to
     /// `anthropic`.
@@ -35,8 +41,7 @@ public struct ProviderRegistry: Sendable {
                 return (prefix, String(model[model.index(after: slash)...]))
             }
         }
-        let openAIFamilies = ["gpt-", "o1", "o3", "o4", "chatgpt-", "text-embedding-", "text-davinci", "davinci", "babbage", "ft:gpt", "omni-moderation", "text-moderation", "dall-e", "whisper", "tts-"]
-        if openAIFamilies.contains(where: { model.hasPrefix($0) }) { return ("openai", model) }
+        if Self.openAIFamilies.contains(where: { model.hasPrefix($0) }) { return ("openai", model) }
         if model.hasPrefix("claude-") { return ("anthropic", model) }
         if model.hasPrefix("deepseek-") { return ("deepseek", model) }
         return nil

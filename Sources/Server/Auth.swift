@@ -3,13 +3,18 @@ import OpenAIWire
 
 /// Checks the master key (`general_settings.master_key`) on a request.
 enum Auth {
+    /// Where a key may come, in order of preference.
+    static let keyHeaders = ["authorization", "api-key", "x-litellm-api-key"]
+
     /// The key the client presented: `Authorization: Bearer <k>`, `api-key: <k>` or
     /// `x-litellm-api-key: <k>` (a `Bearer ` prefix is accepted on all three).
     static func presentedKey(_ headers: HTTPHeaders) -> Substring? {
-        for name in ["authorization", "api-key", "x-litellm-api-key"] {
+        for name in keyHeaders {
             guard let value = headers.first(name: name) else { continue }
             var v = Substring(value)
-            if v.count >= 7, v.prefix(7).lowercased() == "bearer " { v = v.dropFirst(7) }
+            if v.utf8.count >= 7, v.utf8.prefix(7).elementsEqual("bearer ".utf8, by: { $0 | 0x20 == $1 | 0x20 }) {
+                v = v.dropFirst(7)
+            }
             v = v.drop(while: { $0 == " " })
             if !v.isEmpty { return v }
         }

@@ -90,7 +90,7 @@ final class HTTPGatewayHandler: ChannelInboundHandler {
             keepAlive = head.isKeepAlive && gateway.isReady  // while draining, answers close the connection
             requestMethod = head.method
             requestVersion = head.version
-            let path = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+            let path = head.uri[..<(head.uri.firstIndex(of: "?") ?? head.uri.endIndex)]
             let route = Route.match(path)
             if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > gateway.maxBodyBytes {
                 reject(context, .payloadTooLarge(limit: gateway.maxBodyBytes))

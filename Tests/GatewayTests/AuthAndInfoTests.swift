@@ -38,7 +38,7 @@ final class AuthAndInfoTests: XCTestCase {
         XCTAssertEqual(try gateway.request("POST", "/v1/chat/completions", headers: [("Authorization", "Bearer sk-wrong")], body: body).status, 401)
         XCTAssertEqual(try gateway.request("POST", "/v1/chat/completions", headers: [("Authorization", "Bearer sk-12345")], body: body).status, 401)
         XCTAssertEqual(try gateway.request("GET", "/v1/models").status, 401)
-        for header in [("Authorization", "Bearer sk-1234"), ("api-key", "sk-1234"), ("x-litellm-api-key", "sk-1234")] {
+        for header in [("Authorization", "Bearer sk-1234"), ("authorization", "bearer sk-1234"), ("api-key", "sk-1234"), ("x-litellm-api-key", "Bearer sk-1234")] {
             XCTAssertEqual(try gateway.request("POST", "/v1/chat/completions", headers: [header], body: body).status, 200, header.0)
         }
         XCTAssertEqual(try gateway.request("GET", "/health/liveliness").status, 200)

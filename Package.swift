@@ -29,6 +29,10 @@ let package = Package(
             dependencies: [.product(name: "NIOCore", package: "swift-nio")]
         ),
         .target(
+            name: "CallModel",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .target(
             name: "SwitchboardConfig",
             dependencies: [
                 "OpenAIWire",
@@ -43,12 +47,12 @@ let package = Package(
         ),
         .target(
             name: "Routing",
-            dependencies: ["SwitchboardConfig", "State"]
+            dependencies: ["SwitchboardConfig", "State", "CallModel"]
         ),
         .target(
             name: "Providers",
             dependencies: [
-                "OpenAIWire", "SwitchboardConfig",
+                "OpenAIWire", "SwitchboardConfig", "CallModel",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
@@ -56,7 +60,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "OpenAIWire", "SwitchboardConfig", "State", "Routing", "Providers",
+                "OpenAIWire", "SwitchboardConfig", "State", "Routing", "Providers", "CallModel",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -90,12 +94,12 @@ let package = Package(
             dependencies: ["SwitchboardConfig"],
             resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "RoutingTests", dependencies: ["Routing", "SwitchboardConfig", "State"]),
-        .testTarget(name: "ProvidersTests", dependencies: ["Providers", "SwitchboardConfig", "OpenAIWire"]),
+        .testTarget(name: "RoutingTests", dependencies: ["Routing", "SwitchboardConfig", "State", "CallModel"]),
+        .testTarget(name: "ProvidersTests", dependencies: ["Providers", "SwitchboardConfig", "OpenAIWire", "CallModel"]),
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "SwitchboardTesting", "Server", "SwitchboardConfig", "OpenAIWire",
+                "SwitchboardTesting", "Server", "SwitchboardConfig", "OpenAIWire", "CallModel", "Providers", "Routing",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,3 +1,4 @@
+import CallModel
 import NIOCore
 import NIOHTTP1
 import OpenAIWire
@@ -53,7 +54,6 @@ public struct OpenAICompatibleProvider: Provider {
     }
 
     public var name: String { kind.rawValue }
-    public var speaksOpenAI: Bool { true }
 
     public func plan(_ deployment: Deployment, model: String) throws(OpenAIError) -> DeploymentPlan {
         let p = deployment.params
@@ -89,9 +89,14 @@ public struct OpenAICompatibleProvider: Provider {
         var body = ByteBuffer()
         RequestBodyRewriter.rewrite(
             call, model: plan.upstreamModel, defaults: plan.deployment.params.requestDefaults,
-            keep: call.dropParams ? RequestBodyRewriter.openAIParams(for: call.endpoint) : nil, into: &body)
+            keep: call.dropParams ? RequestBodyRewriter.openAIParams(for: call.endpoint) : nil,
+            askUsage: call.stream && !call.clientWantsUsage, into: &body)
         var uri = plan.basePath + call.endpoint.pathSuffix
         if !plan.baseQuery.isEmpty { uri += "?" + plan.baseQuery }
         return UpstreamRequest(target: plan.target, uri: uri, headers: plan.headers, body: body)
+    }
+
+    public func makeTranslator(_ call: ProviderCall, plan: DeploymentPlan) -> any ResponseTranslator {
+        OpenAIResponseTranslator(hideUsageChunk: call.stream && !call.clientWantsUsage)
     }
 }

@@ -1,3 +1,4 @@
+import CallModel
 import NIOCore
 import NIOHTTP1
 import OpenAIWire
@@ -13,12 +14,16 @@ public struct ProviderCall {
     /// `litellm_settings.drop_params`.
     public var dropParams: Bool
 
+    /// Whether the client asked for the usage chunk (`stream_options.include_usage`).
+    public var clientWantsUsage: Bool
+
     public init(endpoint: Endpoint, body: ByteBuffer, scan: JSONObjectScan, stream: Bool, dropParams: Bool) {
         self.endpoint = endpoint
         self.body = body
         self.scan = scan
         self.stream = stream
         self.dropParams = dropParams
+        clientWantsUsage = stream && (scan.value("stream_options", in: body)?["include_usage"]?.boolValue ?? false)
     }
 }
 
@@ -68,6 +73,6 @@ public protocol Provider: Sendable {
     /// Builds the upstream request for one call.
     func makeRequest(_ call: ProviderCall, plan: DeploymentPlan) throws(OpenAIError) -> UpstreamRequest
 
-    /// Whether responses are already in OpenAI's format and may be relayed byte for byte.
-    var speaksOpenAI: Bool { get }
+    /// A translator for the answer to one attempt of `call`.
+    func makeTranslator(_ call: ProviderCall, plan: DeploymentPlan) -> any ResponseTranslator
 }

@@ -44,9 +44,13 @@ public enum RequestBodyRewriter {
     /// Writes the upstream body into `out`.
     /// - Parameters:
     ///   - keep: when set (`drop_params`), only members named here are sent.
+    ///   - askUsage: make sure `stream_options.include_usage` is true (the gateway counts the
+    ///     stream's tokens; the translator hides the extra chunk from a client that did not ask).
     public static func rewrite(
-        _ call: ProviderCall, model: String, defaults: [JSONMember], keep: [StaticString]?, into out: inout ByteBuffer
+        _ call: ProviderCall, model: String, defaults: [JSONMember], keep: [StaticString]?, askUsage: Bool = false,
+        into out: inout ByteBuffer
     ) {
+        var askUsage = askUsage
         let body = call.body
         let scan = call.scan
         out.reserveCapacity(body.readableBytes + 64)
@@ -60,9 +64,20 @@ public enum RequestBodyRewriter {
                 out.writeInteger(UInt8(ascii: "\""))
                 out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[m.keyStart..<m.keyEnd]))
                 out.writeStaticString("\":")
+                if askUsage, m.valueLead == UInt8(ascii: "{"), matchesAny(m, ["stream_options"], bytes) {
+                    // The client's options, with include_usage added last (the last key wins).
+                    var end = m.valueEnd - 1
+                    while end > m.valueStart, bytes[end] != UInt8(ascii: "}") { end -= 1 }
+                    out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[m.valueStart..<end]))
+                    let empty = bytes[(m.valueStart + 1)..<end].allSatisfy { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }
+                    out.writeStaticString(empty ? #""include_usage":true}"# : #","include_usage":true}"#)
+                    askUsage = false
+                    continue
+                }
                 out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[m.valueStart..<m.valueEnd]))
             }
         }
+        if askUsage { out.writeStaticString(#","stream_options":{"include_usage":true}"#) }
         for d in defaults where scan.members.indices.allSatisfy({ !scan.key(at: $0, equals: d.key, in: body) }) {
             if let keep, !keep.contains(where: { $0.description == d.key }) { continue }
             out.writeInteger(UInt8(ascii: ","))

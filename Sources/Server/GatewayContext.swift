@@ -13,8 +13,11 @@ public final class GatewayContext: Sendable {
     public let config: GatewayConfig
     let router: ModelRouter
     let registry: ProviderRegistry
-    /// Prepared deployments by id (not for wildcard deployments, which are planned per model).
-    let plans: [String: Result<DeploymentPlan, OpenAIError>]
+    /// Every deployment by id: its row in the stats tables, and its plan prepared at start
+    /// (`nil` for wildcard deployments, which are planned per model).
+    let deployments: [String: PreparedDeployment]
+    /// The cap on a buffered (non-streamed) upstream answer, in bytes.
+    let maxUpstreamBodyBytes: Int
     let masterKey: [UInt8]?
     let logger: Logger
     let detailedDebug: Bool
@@ -35,24 +38,30 @@ public final class GatewayContext: Sendable {
 
     public init(
         config: GatewayConfig, environment: [String: String], logger: Logger, detailedDebug: Bool = false,
-        idleTimeout: Double = 120
+        idleTimeout: Double = 120, maxUpstreamBodyBytes: Int = 64 << 20
     ) {
         self.config = config
         self.idleTimeout = idleTimeout
+        self.maxUpstreamBodyBytes = maxUpstreamBodyBytes
         router = ModelRouter(config: config)
         registry = ProviderRegistry(environment: environment)
-        var plans: [String: Result<DeploymentPlan, OpenAIError>] = [:]
-        for d in config.deployments where !d.params.model.contains("*") {
+        var deployments: [String: PreparedDeployment] = [:]
+        for d in config.deployments where deployments[d.id] == nil {
+            let slot = deployments.count
+            guard !d.params.model.contains("*") else {
+                deployments[d.id] = PreparedDeployment(slot: slot, plan: nil)
+                continue
+            }
             do throws(OpenAIError) {
                 let plan = try registry.plan(d, model: d.params.model)
                 for w in plan.warnings { logger.warning("deployment \(d.modelName) (\(d.params.model)): \(w)") }
-                plans[d.id] = .success(plan)
+                deployments[d.id] = PreparedDeployment(slot: slot, plan: .success(plan))
             } catch {
-                plans[d.id] = .failure(error)
+                deployments[d.id] = PreparedDeployment(slot: slot, plan: .failure(error))
                 logger.warning("deployment \(d.modelName) (\(d.params.model)) cannot serve requests: \(error.message)")
             }
         }
-        self.plans = plans
+        self.deployments = deployments
         masterKey = config.generalSettings.masterKey.map { Array($0.utf8) }
         self.logger = logger
         self.detailedDebug = detailedDebug
@@ -74,11 +83,22 @@ public final class GatewayContext: Sendable {
     func callStarted() { inFlightCalls.add(1, ordering: .relaxed) }
     func callEnded() { inFlightCalls.subtract(1, ordering: .relaxed) }
 
-    /// The plan for a routed deployment.
-    func plan(for routed: RoutedDeployment) throws(OpenAIError) -> DeploymentPlan {
-        if routed.model == routed.deployment.params.model, let cached = plans[routed.deployment.id] {
-            return try cached.get()
+    /// The plan for a routed deployment, and the deployment's stats row.
+    func plan(for routed: RoutedDeployment) throws(OpenAIError) -> (DeploymentPlan, slot: Int) {
+        guard let prepared = deployments[routed.deployment.id] else {
+            throw .internalError("Deployment '\(routed.deployment.id)' is not known to this worker.")
         }
-        return try registry.plan(routed.deployment, model: routed.model)
+        if routed.model == routed.deployment.params.model, let cached = prepared.plan {
+            return (try cached.get(), prepared.slot)
+        }
+        return (try registry.plan(routed.deployment, model: routed.model), prepared.slot)
     }
+}
+
+/// A deployment as prepared at start.
+struct PreparedDeployment: Sendable {
+    /// Its row in each loop's ``DeploymentStatsTable``.
+    let slot: Int
+    /// `nil` for wildcard deployments (planned per requested model).
+    let plan: Result<DeploymentPlan, OpenAIError>?
 }

@@ -1,3 +1,4 @@
+import CallModel
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -31,7 +32,10 @@ public final class GatewayServer: Sendable {
         }
         var loops: [ObjectIdentifier: LoopStateBox] = [:]
         for loop in group.makeIterator() {
-            let state = LoopStateBox(LoopState(pool: UpstreamPool(eventLoop: loop, tlsContext: tls)), eventLoop: loop)
+            let sinks: [any CallRecordSink] = gateway.detailedDebug ? [DebugRecordLog(logger: gateway.logger)] : []
+            let loopState = LoopState(
+                pool: UpstreamPool(eventLoop: loop, tlsContext: tls), deployments: gateway.deployments.count, extraSinks: sinks)
+            let state = LoopStateBox(loopState, eventLoop: loop)
             loops[ObjectIdentifier(loop)] = state
         }
         self.loops = loops

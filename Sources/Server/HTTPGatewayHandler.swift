@@ -30,7 +30,7 @@ final class HTTPGatewayHandler: ChannelInboundHandler {
     private var state = State.idle
     private var keepAlive = true
     /// The model call in progress, if any.
-    private var call: RelayCall?
+    private var call: Call?
     private(set) var context: ChannelHandlerContext?
     /// Parts of pipelined requests received while an answer was in progress.
     private var queued: [HTTPServerRequestPart] = []
@@ -159,7 +159,7 @@ final class HTTPGatewayHandler: ChannelInboundHandler {
         case .modelInfo:
             writeJSON(status: .ok, InfoEndpoints.modelInfo(gateway), meta: nil)
         case .modelCall(let endpoint, let pathModel):
-            let call = RelayCall(handler: self, endpoint: endpoint, pathModel: pathModel)
+            let call = Call(handler: self, endpoint: endpoint, pathModel: pathModel)
             self.call = call
             gateway.callStarted()
             call.start(body: body)

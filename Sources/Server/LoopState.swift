@@ -1,11 +1,17 @@
+import CallModel
 import NIOCore
 import Routing
 
-/// What one event loop owns alone: its upstream connections and its random generator.
-/// Touched only on that loop, so nothing here is locked.
+/// What one event loop owns alone: its upstream connections, random generator, per-deployment
+/// stats and the sinks of its finished calls. Touched only on that loop, so nothing here is
+/// locked.
 final class LoopState {
     let pool: UpstreamPool
     var random: FastRandom
+    /// Per-deployment stats of this loop's calls (also the first of ``sinks``).
+    let stats: DeploymentStatsTable
+    /// Receive every finished call's record, in order.
+    let sinks: [any CallRecordSink]
     /// Open client connections, for the idle sweep.
     var connections: [ObjectIdentifier: HTTPGatewayHandler] = [:]
 
@@ -15,9 +21,11 @@ final class LoopState {
         for handler in Array(connections.values) { handler.closeIfStale(now: now, limit: limit) }
     }
 
-    init(pool: UpstreamPool) {
+    init(pool: UpstreamPool, deployments: Int, extraSinks: [any CallRecordSink] = []) {
         self.pool = pool
         random = FastRandom()
+        stats = DeploymentStatsTable(deployments: deployments)
+        sinks = [stats] + extraSinks
     }
 
     private static let hex: [UInt8] = Array("0123456789abcdef".utf8)

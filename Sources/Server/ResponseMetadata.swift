@@ -1,3 +1,4 @@
+import CallModel
 import NIOCore
 
 /// The `x-litellm-*` headers of a model call's answer, written straight into the response head.
@@ -9,6 +10,8 @@ struct ResponseMetadata {
     var totalNanoseconds: UInt64
     var overheadNanoseconds: UInt64
     var attemptedRetries: Int
+    /// The upstream's rate-limit headers, passed on as LiteLLM does.
+    var rateLimit: RateLimitHeaders?
 
     func write(to out: inout ByteBuffer) {
         out.writeStaticString("x-litellm-call-id: ")
@@ -32,6 +35,19 @@ struct ResponseMetadata {
         out.writeStaticString("\r\nx-litellm-attempted-retries: ")
         out.writeString(String(attemptedRetries))
         out.writeStaticString("\r\n")
+        if let r = rateLimit, !r.isEmpty {
+            Self.header(&out, "x-ratelimit-limit-requests: ", r.limitRequests)
+            Self.header(&out, "x-ratelimit-limit-tokens: ", r.limitTokens)
+            Self.header(&out, "x-ratelimit-remaining-requests: ", r.remainingRequests)
+            Self.header(&out, "x-ratelimit-remaining-tokens: ", r.remainingTokens)
+        }
+    }
+
+    private static func header(_ out: inout ByteBuffer, _ name: StaticString, _ value: Int?) {
+        guard let value else { return }
+        out.writeStaticString(name)
+        out.writeString(String(value))
+        out.writeStaticString("\r\n")
     }
 }
 
@@ -47,3 +63,20 @@ enum Milliseconds {
         out.writeInteger(UInt8(ascii: "0") + UInt8(frac % 10))
     }
 }
+
+extension NIODeadline {
+    /// Seconds since the Unix epoch.
+    static var wallClockSeconds: Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec)
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif

@@ -1,15 +1,20 @@
+import CallModel
 import NIOCore
 import NIOHTTP1
+import NIOPosix
+import NIOSSL
 import Providers
 
 /// Receives one upstream response, part by part, on the event loop.
 protocol UpstreamResponseDelegate: AnyObject {
-    func upstreamHead(status: HTTPResponseStatus)
+    func upstreamHead(_ head: UpstreamHead)
     func upstreamBody(_ buffer: ByteBuffer)
     func upstreamEnd()
     /// The connection failed or closed before the response ended.
     /// `beforeResponse` is true when no byte of the response had arrived.
-    func upstreamFailed(_ error: any Error, beforeResponse: Bool)
+    func upstreamFailed(_ failure: ConnectionFailure, beforeResponse: Bool)
+    /// The response could not be parsed.
+    func upstreamMalformed(_ reason: String)
 }
 
 /// One keep-alive HTTP/1.1 connection to an upstream (the only handler above TLS, if any).
@@ -27,6 +32,8 @@ final class UpstreamConnection: ChannelInboundHandler {
     private var delegate: (any UpstreamResponseDelegate)?
     private var receivedResponseBytes = false
     private var reusable = true
+    /// Reading was turned off for a slow client (see ``setReading(_:)``).
+    private var readingPaused = false
     /// How many requests this connection has carried (more than one: it came from the pool).
     private(set) var requestCount = 0
 
@@ -75,7 +82,8 @@ final class UpstreamConnection: ChannelInboundHandler {
 
     /// Stops or resumes reading from the upstream (backpressure from a slow client).
     func setReading(_ on: Bool) {
-        guard let channel = context?.channel else { return }
+        guard let channel = context?.channel, readingPaused == on else { return }
+        readingPaused = !on
         channel.setOption(ChannelOptions.autoRead, value: on).whenComplete { _ in }
         if on { channel.read() }
     }
@@ -95,7 +103,12 @@ final class UpstreamConnection: ChannelInboundHandler {
             do throws(UpstreamResponseParser.ParseError) {
                 event = try parser.next(&input)
             } catch {
-                fail(error, context)
+                reusable = false
+                if let delegate {
+                    self.delegate = nil
+                    delegate.upstreamMalformed(error.description)
+                }
+                context.close(promise: nil)
                 return
             }
             guard let event else { return }
@@ -112,29 +125,23 @@ final class UpstreamConnection: ChannelInboundHandler {
     private func deliver(_ event: UpstreamResponseParser.Event, _ context: ChannelHandlerContext) {
         guard let delegate else { return }
         switch event {
-        case .head(let status, let keepAlive):
-            if !keepAlive { reusable = false }
-            delegate.upstreamHead(status: HTTPResponseStatus(statusCode: status))
+        case .head(let head):
+            if !head.keepAlive { reusable = false }
+            delegate.upstreamHead(head)
         case .body(let buffer):
             delegate.upstreamBody(buffer)
         case .end:
             self.delegate = nil
             if reusable && context.channel.isActive, let pool {
+                // A response may end in the same read in which a slow client paused reading:
+                // the connection goes back to the pool reading again.
+                setReading(true)
                 pool.release(self)
             } else {
                 context.close(promise: nil)
             }
             delegate.upstreamEnd()
         }
-    }
-
-    private func fail(_ error: any Error, _ context: ChannelHandlerContext) {
-        reusable = false
-        if let delegate {
-            self.delegate = nil
-            delegate.upstreamFailed(error, beforeResponse: false)
-        }
-        context.close(promise: nil)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -144,7 +151,8 @@ final class UpstreamConnection: ChannelInboundHandler {
             if let event { deliver(event, context) }
             if !completed, let delegate {
                 self.delegate = nil
-                delegate.upstreamFailed(UpstreamClosed(), beforeResponse: !receivedResponseBytes)
+                delegate.upstreamFailed(
+                    ConnectionFailure(.closed, "the upstream closed the connection"), beforeResponse: !receivedResponseBytes)
             }
         }
         context.fireChannelInactive()
@@ -154,13 +162,52 @@ final class UpstreamConnection: ChannelInboundHandler {
         reusable = false
         if let delegate {
             self.delegate = nil
-            delegate.upstreamFailed(error, beforeResponse: !receivedResponseBytes)
+            delegate.upstreamFailed(ConnectionFailure(classifying: error), beforeResponse: !receivedResponseBytes)
         }
         context.close(promise: nil)
     }
 }
 
-/// The upstream closed the connection before its response ended.
-struct UpstreamClosed: Error, CustomStringConvertible {
-    var description: String { "the upstream closed the connection" }
+extension ConnectionFailure {
+    /// Classifies an error from a socket, a connect attempt or TLS.
+    init(classifying error: any Error) {
+        let text = "\(error)"
+        if error is NIOSSLError || error is BoringSSLError {
+            self.init(.tls, text)
+            return
+        }
+        if let io = error as? IOError {
+            switch io.errnoCode {
+            case ECONNREFUSED: self.init(.refused, text)
+            case ECONNRESET, EPIPE: self.init(.reset, text)
+            case ETIMEDOUT: self.init(.timeout, text)
+            default: self.init(.other, text)
+            }
+            return
+        }
+        if let connect = error as? NIOConnectionError {
+            let errors = connect.connectionErrors.map(\.error)
+            if errors.contains(where: { ($0 as? IOError)?.errnoCode == ECONNREFUSED }) {
+                self.init(.refused, text)
+            } else if connect.dnsAAAAError != nil || connect.dnsAError != nil, errors.isEmpty {
+                self.init(.resolve, text)
+            } else {
+                self.init(.other, text)
+            }
+            return
+        }
+        if error is ChannelError, case .connectTimeout = error as! ChannelError {
+            self.init(.timeout, text)
+            return
+        }
+        self.init(.other, text)
+    }
 }
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif

@@ -79,11 +79,6 @@ final class UpstreamPool {
         idle[conn.target]?.remove(at: i)
     }
 
-    /// Closes every idle connection.
-    func closeAll() {
-        for (_, list) in idle { for conn in list { conn.cancel() } }
-        idle = [:]
-    }
 }
 
 struct TLSUnavailable: Error, CustomStringConvertible {

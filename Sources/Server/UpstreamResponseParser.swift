@@ -1,13 +1,15 @@
+import CallModel
 import NIOCore
 
 /// Incremental HTTP/1.1 response parser for upstream connections.
 ///
-/// Reads only what the relay needs from the head (status, `Content-Length`,
-/// `Transfer-Encoding`, `Connection`) straight from the bytes, builds no header objects, and
+/// Reads only what the relay needs from the head (status, framing, content type, `Retry-After`
+/// and the `x-ratelimit-*` headers, see ``UpstreamHead``) straight from the bytes, builds no
+/// header objects, and
 /// hands the body on as slices of the buffers read from the socket (chunk framing removed).
 struct UpstreamResponseParser {
     enum Event {
-        case head(status: Int, keepAlive: Bool)
+        case head(UpstreamHead)
         case body(ByteBuffer)
         case end
     }
@@ -131,7 +133,7 @@ struct UpstreamResponseParser {
         var head = head
         guard let statusLine = Self.readLine(&head) else { throw ParseError(description: "empty response head") }
         let (minor, status) = try Self.parseStatusLine(statusLine)
-        var keepAlive = minor >= 1
+        var result = UpstreamHead(status: status, keepAlive: minor >= 1)
         var contentLength: Int?
         var chunked = false
         while let line = Self.readLine(&head) {
@@ -143,13 +145,24 @@ struct UpstreamResponseParser {
                 var e = bytes.count
                 while e > v, bytes[e - 1] == 0x20 || bytes[e - 1] == 0x09 { e -= 1 }
                 let value = UnsafeRawBufferPointer(rebasing: bytes[v..<e])
-                if Self.equalsIgnoringCase(name, "content-length") {
+                switch name.count {
+                case 14 where Self.equalsIgnoringCase(name, "content-length"):
                     contentLength = Self.decimal(value)
-                } else if Self.equalsIgnoringCase(name, "transfer-encoding") {
+                case 17 where Self.equalsIgnoringCase(name, "transfer-encoding"):
                     chunked = Self.containsIgnoringCase(value, "chunked")
-                } else if Self.equalsIgnoringCase(name, "connection") {
-                    if Self.containsIgnoringCase(value, "close") { keepAlive = false }
-                    if Self.containsIgnoringCase(value, "keep-alive") { keepAlive = true }
+                case 10 where Self.equalsIgnoringCase(name, "connection"):
+                    if Self.containsIgnoringCase(value, "close") { result.keepAlive = false }
+                    if Self.containsIgnoringCase(value, "keep-alive") { result.keepAlive = true }
+                case 12 where Self.equalsIgnoringCase(name, "content-type"):
+                    result.contentKind = Self.contentKind(value)
+                case 11 where Self.equalsIgnoringCase(name, "retry-after"):
+                    if let seconds = Self.decimal(value) { result.retryAfter = Double(seconds) }
+                case 14 where Self.equalsIgnoringCase(name, "retry-after-ms"):
+                    if let ms = Self.decimal(value) { result.retryAfter = Double(ms) / 1000 }
+                case 24...:
+                    Self.rateLimitHeader(name, value, into: &result.rateLimit)
+                default:
+                    break
                 }
             }
         }
@@ -166,7 +179,64 @@ struct UpstreamResponseParser {
         } else {
             state = .untilClose
         }
-        return .head(status: status, keepAlive: keepAlive)
+        return .head(result)
+    }
+
+    private static func contentKind(_ value: UnsafeRawBufferPointer) -> UpstreamHead.ContentKind {
+        if containsIgnoringCase(value, "text/event-stream") { return .eventStream }
+        if containsIgnoringCase(value, "ndjson") { return .ndjson }
+        if containsIgnoringCase(value, "vnd.amazon.eventstream") { return .awsEventStream }
+        if containsIgnoringCase(value, "json") { return .json }
+        return .other
+    }
+
+    /// `x-ratelimit-{limit,remaining}-{requests,tokens}` and `x-ratelimit-reset-{requests,tokens}`.
+    private static func rateLimitHeader(_ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer, into r: inout RateLimitHeaders) {
+        guard startsWithIgnoringCase(name, "x-ratelimit-") else { return }
+        let rest = UnsafeRawBufferPointer(rebasing: name[12...])
+        if equalsIgnoringCase(rest, "limit-requests") { r.limitRequests = decimal(value) }
+        else if equalsIgnoringCase(rest, "limit-tokens") { r.limitTokens = decimal(value) }
+        else if equalsIgnoringCase(rest, "remaining-requests") { r.remainingRequests = decimal(value) }
+        else if equalsIgnoringCase(rest, "remaining-tokens") { r.remainingTokens = decimal(value) }
+        else if equalsIgnoringCase(rest, "reset-requests") { r.resetRequests = duration(value) }
+        else if equalsIgnoringCase(rest, "reset-tokens") { r.resetTokens = duration(value) }
+    }
+
+    /// Seconds from OpenAI's reset durations: `20ms`, `1s`, `6m0s`, `1h2m3.5s`, or a bare number of seconds.
+    static func duration(_ value: UnsafeRawBufferPointer) -> Double? {
+        var total = 0.0
+        var number = 0.0
+        var fraction = 0.0
+        var scale = 0.0
+        var sawDigit = false
+        var i = 0
+        while i < value.count {
+            let c = value[i]
+            if (0x30...0x39).contains(c) {
+                if scale > 0 { fraction += Double(c - 0x30) * scale; scale /= 10 } else { number = number * 10 + Double(c - 0x30) }
+                sawDigit = true
+            } else if c == UInt8(ascii: ".") {
+                scale = 0.1
+            } else {
+                guard sawDigit else { return nil }
+                let n = number + fraction
+                switch c | 0x20 {
+                case UInt8(ascii: "h"): total += n * 3600
+                case UInt8(ascii: "s"): total += n
+                case UInt8(ascii: "m"):
+                    if i + 1 < value.count, value[i + 1] | 0x20 == UInt8(ascii: "s") { total += n / 1000; i += 1 } else { total += n * 60 }
+                default: return nil
+                }
+                number = 0; fraction = 0; scale = 0; sawDigit = false
+            }
+            i += 1
+        }
+        if sawDigit { total += number + fraction }
+        return total
+    }
+
+    private static func startsWithIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ word: StaticString) -> Bool {
+        bytes.count >= word.utf8CodeUnitCount && equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: bytes[..<word.utf8CodeUnitCount]), word)
     }
 
     private static func parseStatusLine(_ line: ByteBuffer) throws(ParseError) -> (minor: Int, status: Int) {

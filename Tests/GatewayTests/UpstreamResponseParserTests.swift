@@ -1,4 +1,5 @@
 import XCTest
+import CallModel
 import NIOCore
 @testable import Server
 
@@ -6,9 +7,13 @@ import NIOCore
 final class UpstreamResponseParserTests: XCTestCase {
     /// Feeds `wire` in pieces of `step` bytes; returns (status, keepAlive, body, ended).
     func parse(_ wire: String, step: Int) throws -> (Int, Bool, String, Bool) {
+        let (head, body, ended) = try parseHead(wire, step: step)
+        return (head?.status ?? 0, head?.keepAlive ?? false, body, ended)
+    }
+
+    func parseHead(_ wire: String, step: Int) throws -> (UpstreamHead?, String, Bool) {
         var parser = UpstreamResponseParser()
-        var status = 0
-        var keepAlive = false
+        var head: UpstreamHead?
         var body = ""
         var ended = false
         let bytes = Array(wire.utf8)
@@ -17,7 +22,7 @@ final class UpstreamResponseParserTests: XCTestCase {
             var piece = ByteBuffer(bytes: bytes[i..<min(i + step, bytes.count)])
             while let event = try parser.next(&piece) {
                 switch event {
-                case .head(let s, let k): status = s; keepAlive = k
+                case .head(let h): head = h
                 case .body(let b): body += String(buffer: b)
                 case .end: ended = true
                 }
@@ -25,7 +30,31 @@ final class UpstreamResponseParserTests: XCTestCase {
             i += step
         }
         if !ended, case .end? = parser.connectionClosed().event { ended = true }
-        return (status, keepAlive, body, ended)
+        return (head, body, ended)
+    }
+
+    func testHeadKeepsContentTypeRetryAfterAndRateLimits() throws {
+        let wire = "HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json; charset=utf-8\r\nRetry-After: 7\r\n"
+            + "x-ratelimit-limit-requests: 500\r\nX-RateLimit-Remaining-Requests: 0\r\nx-ratelimit-remaining-tokens: 1234\r\n"
+            + "x-ratelimit-reset-requests: 1m30s\r\nx-ratelimit-reset-tokens: 250ms\r\nx-unrelated: 1\r\nContent-Length: 2\r\n\r\n{}"
+        for step in [1, 5, 1000] {
+            let (head, body, ended) = try parseHead(wire, step: step)
+            let h = try XCTUnwrap(head)
+            XCTAssertEqual(h.status, 429)
+            XCTAssertEqual(h.contentKind, .json)
+            XCTAssertEqual(h.retryAfter, 7)
+            XCTAssertEqual(h.rateLimit.limitRequests, 500)
+            XCTAssertEqual(h.rateLimit.remainingRequests, 0)
+            XCTAssertEqual(h.rateLimit.remainingTokens, 1234)
+            XCTAssertNil(h.rateLimit.limitTokens)
+            XCTAssertEqual(h.rateLimit.resetRequests, 90)
+            XCTAssertEqual(try XCTUnwrap(h.rateLimit.resetTokens), 0.25, accuracy: 1e-9)
+            XCTAssertEqual(body, "{}")
+            XCTAssertTrue(ended)
+        }
+        let (sse, _, _) = try parseHead("HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nretry-after-ms: 1500\r\ncontent-length: 0\r\n\r\n", step: 3)
+        XCTAssertEqual(sse?.contentKind, .eventStream)
+        XCTAssertEqual(sse?.retryAfter, 1.5)
     }
 
     func testContentLengthChunkedAndCloseDelimitedInAnySplit() throws {

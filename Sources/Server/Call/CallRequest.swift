@@ -1,0 +1,57 @@
+import NIOCore
+import OpenAIWire
+import Providers
+
+/// What the gateway reads of a model call's body: the body is scanned (validated, members
+/// located) and only the members that steer the call are decoded.
+struct CallRequest {
+    let endpoint: Endpoint
+    let body: ByteBuffer
+    let scan: JSONObjectScan
+    /// The requested model (from the path for Azure-style routes, else the body).
+    let model: String
+    let stream: Bool
+    /// `mock_response` from the body; `null` counts as absent.
+    let mock: JSONValue?
+    /// The request's own `timeout`, in seconds, when positive.
+    let timeout: Double?
+    /// Whether the client asked for the usage chunk (`stream_options.include_usage`).
+    let clientWantsUsage: Bool
+
+    static func parse(_ body: ByteBuffer, endpoint: Endpoint, pathModel: String?) throws(OpenAIError) -> CallRequest {
+        let scan: JSONObjectScan
+        do throws(JSONSyntaxError) {
+            scan = try JSONScanner.scanObject(body)
+        } catch {
+            throw .badRequest("Invalid JSON in request body: \(error.description).")
+        }
+        let model = try requestedModel(scan, body, pathModel: pathModel)
+        try RequestValidation.check(endpoint, scan, body)
+        let stream = endpoint != .embeddings && (scan.bool("stream", in: body) ?? false)
+        var mock = scan.value("mock_response", in: body)
+        if mock?.isNull == true { mock = nil }
+        let timeout = scan.value("timeout", in: body)?.doubleValue.flatMap { $0 > 0 && $0.isFinite ? $0 : nil }
+        let wantsUsage = stream && (scan.value("stream_options", in: body)?["include_usage"]?.boolValue ?? false)
+        return CallRequest(
+            endpoint: endpoint, body: body, scan: scan, model: model, stream: stream, mock: mock, timeout: timeout,
+            clientWantsUsage: wantsUsage)
+    }
+
+    private static func requestedModel(_ scan: JSONObjectScan, _ body: ByteBuffer, pathModel: String?) throws(OpenAIError) -> String {
+        if let pathModel { return pathModel }
+        guard let i = scan.index(of: "model", in: body) else {
+            throw .badRequest("Missing required parameter: 'model'. Pass one of the names listed by `/v1/models`.", param: "model")
+        }
+        guard let model = scan.value(at: i, in: body).stringValue, !model.isEmpty else {
+            throw .badRequest("'model' must be a non-empty string.", param: "model")
+        }
+        return model
+    }
+
+    /// How many inputs an embeddings request carries (a list of strings or of token lists).
+    var embeddingInputs: Int {
+        guard endpoint == .embeddings, let input = scan.value("input", in: body), case .array(let items) = input,
+              !items.isEmpty, !items.allSatisfy({ $0.intValue != nil }) else { return 1 }
+        return items.count
+    }
+}

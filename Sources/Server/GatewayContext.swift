@@ -6,6 +6,12 @@ import Routing
 import Synchronization
 import SwitchboardConfig
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Everything a worker's request handlers share: the loaded configuration and what is derived
 /// from it once at start (router, prepared deployments, auth key). Immutable but for the
 /// readiness flag.
@@ -29,6 +35,10 @@ public final class GatewayContext: Sendable {
     let dropParams: Bool
     private let readiness = Atomic<Bool>(true)
     private let inFlightCalls = Atomic<Int>(0)
+    /// The cap on open client connections of this worker.
+    let maxConnections: Int
+    private let openConnections = Atomic<Int>(0)
+    private let capReported = Atomic<Bool>(false)
 
     /// - Parameters:
     ///   - environment: where provider default credentials come from.
@@ -38,8 +48,9 @@ public final class GatewayContext: Sendable {
 
     public init(
         config: GatewayConfig, environment: [String: String], logger: Logger, detailedDebug: Bool = false,
-        idleTimeout: Double = 120, maxUpstreamBodyBytes: Int = 64 << 20
+        idleTimeout: Double = 120, maxUpstreamBodyBytes: Int = 64 << 20, maxConnections: Int? = nil
     ) {
+        self.maxConnections = maxConnections ?? Self.defaultMaxConnections
         self.config = config
         self.idleTimeout = idleTimeout
         self.maxUpstreamBodyBytes = maxUpstreamBodyBytes
@@ -79,6 +90,35 @@ public final class GatewayContext: Sendable {
 
     /// Model calls being answered right now, across all event loops.
     public var inFlight: Int { inFlightCalls.load(ordering: .relaxed) }
+
+    /// Half the process's file-descriptor limit (each call also needs an upstream connection).
+    static var defaultMaxConnections: Int {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur != rlim_t.max else { return 65_536 }
+        return max(16, Int(min(limit.rlim_cur, 1 << 30)) / 2)
+    }
+
+    /// Counts a new client connection; `false` (and one log line until the count falls
+    /// back) when the cap is reached and the connection must be refused.
+    func connectionOpened() -> Bool {
+        let open = openConnections.wrappingAdd(1, ordering: .relaxed).newValue
+        guard open > maxConnections else { return true }
+        openConnections.wrappingSubtract(1, ordering: .relaxed)
+        if !capReported.exchange(true, ordering: .relaxed) {
+            logger.warning("client connection refused: \(maxConnections) connections are open (SWITCHBOARD_MAX_CONNECTIONS); refusing new ones with 503 until some close")
+        }
+        return false
+    }
+
+    func connectionClosed() {
+        let open = openConnections.wrappingSubtract(1, ordering: .relaxed).newValue
+        if open < maxConnections - maxConnections / 10, capReported.load(ordering: .relaxed) {
+            capReported.store(false, ordering: .relaxed)
+        }
+    }
+
+    /// Client connections open now.
+    public var openClientConnections: Int { openConnections.load(ordering: .relaxed) }
 
     func callStarted() { inFlightCalls.add(1, ordering: .relaxed) }
     func callEnded() { inFlightCalls.subtract(1, ordering: .relaxed) }

@@ -65,11 +65,17 @@ public final class GatewayServer: Sendable {
                 }
                 do {
                     let sync = channel.pipeline.syncOperations
-                    // Responses are encoded by the gateway (see WireTap) from its own values, so
-                    // NIO's response validation is not needed; HTTPGatewayHandler answers
-                    // malformed requests and queues pipelined ones itself.
-                    try sync.configureHTTPServerPipeline(
-                        withPipeliningAssistance: false, withErrorHandling: false, withOutboundHeaderValidation: false)
+                    guard gateway.connectionOpened() else {
+                        try sync.addHandler(RefuseConnection())
+                        return channel.eventLoop.makeSucceededVoidFuture()
+                    }
+                    // Only NIO's request decoder: responses are encoded by the gateway (see
+                    // WireTap), and HTTPGatewayHandler answers malformed requests and queues
+                    // pipelined ones itself. NIO's response encoder is left out on purpose:
+                    // its decoder records every request's method for it, and since no response
+                    // passes through it, that queue grew by one entry per request for the
+                    // connection's life (issue 5, defect 9).
+                    try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
                     let wire = WireTap()
                     try sync.addHandler(wire, position: .first)
                     try sync.addHandler(HTTPGatewayHandler(gateway: gateway, loop: state.value, wire: wire))
@@ -112,3 +118,18 @@ public final class GatewayServer: Sendable {
 }
 
 struct UnknownEventLoop: Error {}
+
+/// Answers a connection over the cap with a 503 and closes it.
+final class RefuseConnection: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+
+    static let answer: StaticString = "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: 142\r\nretry-after: 1\r\nconnection: close\r\n\r\n{\"error\":{\"message\":\"The gateway has too many open connections; retry shortly.\",\"type\":\"service_unavailable_error\",\"param\":null,\"code\":\"503\"}}"
+
+    func channelActive(context: ChannelHandlerContext) {
+        context.writeAndFlush(NIOAny(ByteBuffer(staticString: Self.answer))).assumeIsolated().whenComplete { _ in
+            context.close(promise: nil)
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
+}

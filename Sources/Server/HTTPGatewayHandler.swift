@@ -16,6 +16,9 @@ final class HTTPGatewayHandler: ChannelInboundHandler {
         case collecting(HTTPRequestHead, Route, ByteBuffer?)
         /// The body went over the limit: its remaining parts are ignored, then the connection closes.
         case rejecting
+        /// The request was answered from its head (unknown route, wrong method, no valid key):
+        /// its body is read and dropped, never held, up to `remaining` bytes.
+        case discarding(remaining: Int)
         case answering
     }
 
@@ -53,7 +56,7 @@ final class HTTPGatewayHandler: ChannelInboundHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
-        loop.connections[ObjectIdentifier(self)] = nil
+        if loop.connections.removeValue(forKey: ObjectIdentifier(self)) != nil { gateway.connectionClosed() }
     }
 
     /// Closes the connection when it idled, or has been sending one request, for longer than
@@ -67,6 +70,9 @@ final class HTTPGatewayHandler: ChannelInboundHandler {
             keepAlive = false
             state = .rejecting
             writeError(OpenAIError(status: 408, message: "The request was not received in time.", type: "timeout"), meta: nil)
+        case .discarding:
+            keepAlive = false
+            context.close(promise: nil)
         case .answering, .rejecting:
             break
         }
@@ -96,6 +102,10 @@ final class HTTPGatewayHandler: ChannelInboundHandler {
                 reject(context, .payloadTooLarge(limit: gateway.maxBodyBytes))
                 return
             }
+            if let early = earlyAnswer(head, route) {
+                answerFromHead(context, early)
+                return
+            }
             if head.headers.first(name: "expect")?.lowercased() == "100-continue" {
                 var interim = context.channel.allocator.buffer(capacity: 32)
                 interim.writeStaticString("HTTP/1.1 100 Continue\r\n\r\n")
@@ -103,6 +113,17 @@ final class HTTPGatewayHandler: ChannelInboundHandler {
             }
             state = .collecting(head, route, nil)
         case .body(var chunk):
+            if case .discarding(let remaining) = state {
+                let left = remaining - chunk.readableBytes
+                if left < 0 {
+                    state = .rejecting
+                    keepAlive = false
+                    context.close(promise: nil)
+                } else {
+                    state = .discarding(remaining: left)
+                }
+                return
+            }
             guard case .collecting(let head, let route, var body) = state else { return }
             state = .answering  // drop the reference so appending does not copy
             if body == nil {
@@ -122,10 +143,34 @@ final class HTTPGatewayHandler: ChannelInboundHandler {
                 dispatch(context, head, route, body ?? context.channel.allocator.buffer(capacity: 0))
             case .rejecting:
                 state = .idle
+            case .discarding:
+                state = .idle
+                if !queued.isEmpty { replayQueued(context) }
             default:
                 break
             }
         }
+    }
+
+    /// The error to answer from the head alone, before any of the body is read: an unknown
+    /// route, a method the route does not take, or a missing or wrong key.
+    private func earlyAnswer(_ head: HTTPRequestHead, _ route: Route) -> OpenAIError? {
+        if route == .notFound {
+            return .notFound("Route \(head.method) \(head.uri) does not exist. Routes: /v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models, /v1/model/info, /health/liveliness, /health/readiness.")
+        }
+        if head.method != route.method && !(head.method == .HEAD && route.method == .GET) {
+            return OpenAIError(status: 405, message: "Method \(head.method) is not allowed on \(head.uri); use \(route.method).", type: "invalid_request_error")
+        }
+        if !route.isPublic, let key = gateway.masterKey, let failure = Auth.check(head.headers, masterKey: key) {
+            return failure
+        }
+        return nil
+    }
+
+    /// Answers `error` at once; the request's body (if any) is then dropped as it arrives.
+    private func answerFromHead(_ context: ChannelHandlerContext, _ error: OpenAIError) {
+        state = .discarding(remaining: gateway.maxBodyBytes)
+        writeError(error, meta: nil)
     }
 
     private func reject(_ context: ChannelHandlerContext, _ error: OpenAIError) {
@@ -136,18 +181,6 @@ final class HTTPGatewayHandler: ChannelInboundHandler {
 
     private func dispatch(_ context: ChannelHandlerContext, _ head: HTTPRequestHead, _ route: Route, _ body: ByteBuffer) {
         if gateway.detailedDebug { DebugLog.request(gateway.logger, head, body) }
-        if route == .notFound {
-            writeError(.notFound("Route \(head.method) \(head.uri) does not exist. Routes: /v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models, /v1/model/info, /health/liveliness, /health/readiness."), meta: nil)
-            return
-        }
-        if head.method != route.method && !(head.method == .HEAD && route.method == .GET) {
-            writeError(OpenAIError(status: 405, message: "Method \(head.method) is not allowed on \(head.uri); use \(route.method).", type: "invalid_request_error"), meta: nil)
-            return
-        }
-        if !route.isPublic, let key = gateway.masterKey, let failure = Auth.check(head.headers, masterKey: key) {
-            writeError(failure, meta: nil)
-            return
-        }
         switch route {
         case .liveliness:
             writeJSON(status: .ok, InfoEndpoints.liveliness(), meta: nil)
@@ -272,6 +305,11 @@ final class HTTPGatewayHandler: ChannelInboundHandler {
             out.writeAndFlush(NIOAny(ByteBuffer())).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
             return
         }
+        if case .discarding = state {
+            // Answered from the head: the request's body is still to be dropped.
+            if keepAlive { out.flush() } else { out.writeAndFlush(NIOAny(ByteBuffer())).assumeIsolated().whenComplete { _ in context.close(promise: nil) } }
+            return
+        }
         state = .idle
         if keepAlive {
             out.flush()
@@ -327,7 +365,7 @@ extension HTTPGatewayHandler.State {
     var isIdleOrCollecting: Bool {
         switch self {
         case .idle, .collecting: return true
-        case .answering, .rejecting: return false
+        case .answering, .rejecting, .discarding: return false
         }
     }
 }

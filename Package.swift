@@ -81,7 +81,7 @@ let package = Package(
         .target(
             name: "SwitchboardTesting",
             dependencies: [
-                "OpenAIWire", "Server", "SwitchboardConfig",
+                "OpenAIWire", "Server", "SwitchboardConfig", "CallModel",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

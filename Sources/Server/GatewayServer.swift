@@ -20,7 +20,12 @@ public final class GatewayServer: Sendable {
     private let channelBox = Mutex<(any Channel)?>(nil)
     private let sweeps = Mutex<[RepeatedTask]>([])
 
-    public init(gateway: GatewayContext, group: any EventLoopGroup) {
+    /// - Parameter sinks: makes the extra ``CallRecordSink``s of one event loop (called once
+    ///   per loop); the loop's deployment stats table is always the first sink.
+    public init(
+        gateway: GatewayContext, group: any EventLoopGroup,
+        sinks makeSinks: (any EventLoop) -> [any CallRecordSink] = { _ in [] }
+    ) {
         self.gateway = gateway
         self.group = group
         let tls: NIOSSLContext?
@@ -32,7 +37,7 @@ public final class GatewayServer: Sendable {
         }
         var loops: [ObjectIdentifier: LoopStateBox] = [:]
         for loop in group.makeIterator() {
-            let sinks: [any CallRecordSink] = gateway.detailedDebug ? [DebugRecordLog(logger: gateway.logger)] : []
+            let sinks = makeSinks(loop) + (gateway.detailedDebug ? [DebugRecordLog(logger: gateway.logger)] : [])
             let loopState = LoopState(
                 pool: UpstreamPool(eventLoop: loop, tlsContext: tls), deployments: gateway.deployments.count, extraSinks: sinks)
             let state = LoopStateBox(loopState, eventLoop: loop)

@@ -30,6 +30,9 @@ public enum FakeResponse: Sendable {
     case hang
     /// Closes the connection without answering.
     case close
+    /// Exactly these bytes (a head, part of one, anything); the connection then stays open
+    /// unless `close`.
+    case raw(String, close: Bool)
 }
 
 /// An upstream that speaks OpenAI's HTTP API on a loopback port: real sockets, real HTTP/1.1,
@@ -183,6 +186,12 @@ final class FakeHandler: ChannelInboundHandler {
             return
         case .close:
             context.close(promise: nil)
+        case .raw(let text, let close):
+            // Below the HTTP encoder: the bytes go out exactly as given.
+            let bytes = ByteBuffer(string: text)
+            let channel = context.channel
+            guard let encoder = try? channel.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self) else { return }
+            encoder.writeAndFlush(NIOAny(bytes)).whenComplete { _ in if close { channel.close(promise: nil) } }
         case .json(let status, let text, let extra):
             var h = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: status))
             h.headers.add(name: "content-type", value: "application/json")

@@ -1,4 +1,6 @@
+import CallModel
 import Logging
+import Synchronization
 import NIOCore
 import NIOPosix
 import Server
@@ -13,15 +15,22 @@ import SwitchboardConfig
 public final class GatewayHarness: Sendable {
     public let server: GatewayServer
     public let port: Int
+    /// Every call record, from all event loops.
+    public let records = RecordCollector()
 
     /// - Parameter environment: what `os.environ/` and provider defaults read (nothing else leaks in).
-    public init(yaml: String, environment: [String: String] = [:], detailedDebug: Bool = false, idleTimeout: Double = 120) async throws {
+    public init(
+        yaml: String, environment: [String: String] = [:], detailedDebug: Bool = false, idleTimeout: Double = 120,
+        maxUpstreamBodyBytes: Int = 64 << 20, maxConnections: Int? = nil
+    ) async throws {
         let config = try ConfigLoader(environment: environment, exportsEnvironmentVariables: false).load(yaml: yaml)
         var logger = Logger(label: "gateway-under-test")
         logger.logLevel = detailedDebug ? .debug : .error
         let gateway = GatewayContext(
-            config: config, environment: environment, logger: logger, detailedDebug: detailedDebug, idleTimeout: idleTimeout)
-        server = GatewayServer(gateway: gateway, group: MultiThreadedEventLoopGroup.singleton)
+            config: config, environment: environment, logger: logger, detailedDebug: detailedDebug, idleTimeout: idleTimeout,
+            maxUpstreamBodyBytes: maxUpstreamBodyBytes, maxConnections: maxConnections)
+        let records = self.records
+        server = GatewayServer(gateway: gateway, group: MultiThreadedEventLoopGroup.singleton) { _ in [records] }
         port = try await server.start(host: "127.0.0.1", port: 0)
     }
 
@@ -37,5 +46,25 @@ public final class GatewayHarness: Sendable {
 
     public func shutdown() async {
         try? await server.stop()
+    }
+}
+
+/// A sink that keeps every record, for tests (locked: records come from every event loop).
+public final class RecordCollector: CallRecordSink, Sendable {
+    private let all = Mutex<[CallRecord]>([])
+
+    public init() {}
+
+    public func record(_ record: CallRecord) { all.withLock { $0.append(record) } }
+
+    public var records: [CallRecord] { all.withLock { $0 } }
+
+    /// Waits (up to `timeout` seconds) until `count` records have arrived; the records then.
+    public func wait(for count: Int, timeout: Double = 10) async -> [CallRecord] {
+        let deadline = ContinuousClock.now + .milliseconds(Int(timeout * 1000))
+        while records.count < count && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        return records
     }
 }

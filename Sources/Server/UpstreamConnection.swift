@@ -33,7 +33,7 @@ final class UpstreamConnection: ChannelInboundHandler {
     private var receivedResponseBytes = false
     private var reusable = true
     /// Reading was turned off for a slow client (see ``setReading(_:)``).
-    private var readingPaused = false
+    private(set) var readingPaused = false
     /// How many requests this connection has carried (more than one: it came from the pool).
     private(set) var requestCount = 0
 

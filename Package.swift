@@ -16,13 +16,6 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
-        // MARK: C libraries
-        .systemLibrary(
-            name: "CHiredis",
-            pkgConfig: "hiredis",
-            providers: [.apt(["libhiredis-dev"])]
-        ),
-
         // MARK: Layers
         .target(
             name: "OpenAIWire",
@@ -34,16 +27,11 @@ let package = Package(
                 "OpenAIWire",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(
-            name: "State",
-            dependencies: [.product(name: "NIOCore", package: "swift-nio")]
-        ),
-        .target(
             name: "Routing",
-            dependencies: ["SwitchboardConfig", "State"]
+            dependencies: ["SwitchboardConfig"]
         ),
         .target(
             name: "Providers",
@@ -56,7 +44,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "OpenAIWire", "SwitchboardConfig", "State", "Routing", "Providers",
+                "OpenAIWire", "SwitchboardConfig", "Routing", "Providers",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -70,6 +58,8 @@ let package = Package(
                 "Server", "SwitchboardConfig",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
 
@@ -90,7 +80,7 @@ let package = Package(
             dependencies: ["SwitchboardConfig"],
             resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "RoutingTests", dependencies: ["Routing", "SwitchboardConfig", "State"]),
+        .testTarget(name: "RoutingTests", dependencies: ["Routing", "SwitchboardConfig"]),
         .testTarget(name: "ProvidersTests", dependencies: ["Providers", "SwitchboardConfig", "OpenAIWire"]),
         .testTarget(
             name: "GatewayTests",

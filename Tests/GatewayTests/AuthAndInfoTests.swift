@@ -83,4 +83,23 @@ final class AuthAndInfoTests: XCTestCase {
         XCTAssertNotNil(data[1]["model_info"]?["id"]?.stringValue, "ids are generated when absent")
         await gateway.shutdown()
     }
+
+    func testKeyIsFoundInAnyOfTheThreeHeadersWhateverTheOthersHold() async throws {
+        let gateway = try await GatewayHarness(yaml: Self.yaml)
+        let body = #"{"model":"claude","messages":[{"role":"user","content":"x"}]}"#
+        let basic = ("Authorization", "Basic dXNlcjpwYXNz")
+        for header in [("x-litellm-api-key", "sk-1234"), ("api-key", "sk-1234"), ("x-litellm-api-key", "Bearer sk-1234")] {
+            let r = try gateway.request("POST", "/v1/chat/completions", headers: [basic, header], body: body)
+            XCTAssertEqual(r.status, 200, "\(header): \(r.body)")
+        }
+        let both = try gateway.request("POST", "/v1/chat/completions",
+                                       headers: [("Authorization", "Bearer sk-1234"), ("api-key", "sk-wrong")], body: body)
+        XCTAssertEqual(both.status, 200, "a wrong key in one header does not hide the right one in another")
+        let wrong = try gateway.request("POST", "/v1/chat/completions", headers: [basic, ("x-litellm-api-key", "sk-wrong")], body: body)
+        XCTAssertEqual(wrong.status, 401)
+        XCTAssertTrue(wrong.body.contains("Invalid proxy server token"), wrong.body)
+        XCTAssertEqual(try gateway.request("POST", "/v1/chat/completions", headers: [basic], body: body).status, 401)
+        XCTAssertEqual(try gateway.request("POST", "/v1/chat/completions", headers: [("x-litellm-api-key", "")], body: body).status, 401)
+        await gateway.shutdown()
+    }
 }

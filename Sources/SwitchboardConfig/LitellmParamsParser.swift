@@ -18,8 +18,8 @@ enum LitellmParamsParser {
         params.rpm = try p.int("rpm", minimum: 0)
         params.tpm = try p.int("tpm", minimum: 0)
         params.weight = try p.double("weight", minimum: 0)
-        params.timeout = try p.double("timeout", minimum: 0)
-        params.streamTimeout = try p.double("stream_timeout", minimum: 0)
+        params.timeout = try p.seconds("timeout")
+        params.streamTimeout = try p.seconds("stream_timeout")
         params.maxRetries = try p.int("max_retries", minimum: 0)
         params.mockResponse = p["mock_response"]
         params.promptTemplate = try promptTemplate(p)

@@ -165,4 +165,16 @@ final class CLITests: XCTestCase {
         gateway.signal(SIGTERM)
         XCTAssertEqual(gateway.waitForExit(), 0)
     }
+
+    func testInvalidNumericEnvironmentSettingsExitNamingThem() throws {
+        let path = try writeConfig("model_list:\n  - model_name: m\n    litellm_params: {model: openai/m, mock_response: hi}\n")
+        for (name, value) in [("SWITCHBOARD_IDLE_TIMEOUT_SECONDS", "-1"), ("SWITCHBOARD_IDLE_TIMEOUT_SECONDS", "nan"),
+                              ("SWITCHBOARD_DRAIN_SECONDS", "inf"), ("SWITCHBOARD_STRICT_ENV", "maybe")] {
+            let gateway = try GatewayProcess(arguments: ["--config", path, "--host", "127.0.0.1", "--port", String(freeLoopbackPort())],
+                                             environment: [name: value])
+            XCTAssertEqual(gateway.waitForExit(), 1, "\(name)=\(value): \(gateway.output)")
+            XCTAssertTrue(gateway.output.contains("environment variable \(name) must be"), gateway.output)
+            XCTAssertFalse(gateway.output.contains("Switchboard serving"), gateway.output)
+        }
+    }
 }

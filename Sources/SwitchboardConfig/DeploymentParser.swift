@@ -93,9 +93,12 @@ struct DeploymentParser {
         guard !organizations.isEmpty else {
             throw ConfigError(path: params.path("organization"), message: "an organization list must not be empty")
         }
-        for (i, organization) in organizations.enumerated() where organizations[..<i].contains(organization) {
-            throw ConfigError(path: KeyPath.index(params.path("organization"), i),
-                              message: "organization \(ValueConversion.describe(.string(organization))) is listed twice")
+        for (i, organization) in organizations.enumerated() {
+            let path = KeyPath.index(params.path("organization"), i)
+            try HeaderSafety.check(organization, at: path)
+            if organizations[..<i].contains(organization) {
+                throw ConfigError(path: path, message: "organization \(ValueConversion.describe(.string(organization))) is listed twice")
+            }
         }
         return organizations
     }

@@ -177,4 +177,16 @@ final class CLITests: XCTestCase {
             XCTAssertFalse(gateway.output.contains("Switchboard serving"), gateway.output)
         }
     }
+
+    func testHeaderInjectionInTheConfigIsRefusedAtStart() throws {
+        let path = try writeConfig(#"""
+            model_list:
+              - model_name: m
+                litellm_params: {model: openai/m, api_base: "http://127.0.0.1:9/v1", api_key: "sk-up\r\nX-Injected: yes"}
+            """#)
+        let serve = try GatewayProcess(arguments: ["--config", path, "--port", String(freeLoopbackPort())])
+        XCTAssertEqual(serve.waitForExit(), 1)
+        XCTAssertTrue(serve.output.contains("model_list[0].litellm_params.api_key: contains a line break"), serve.output)
+        XCTAssertFalse(serve.output.contains("sk-up"), serve.output)
+    }
 }

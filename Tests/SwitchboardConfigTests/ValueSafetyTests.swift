@@ -2,11 +2,61 @@ import OpenAIWire
 import SwitchboardConfig
 import XCTest
 
-/// Values that would break the process (a trap on a non-finite or negative number) are refused
-/// at load, naming the key path.
+/// Values that would break the upstream request (header injection) or the process (a trap on a
+/// non-finite or negative number) are refused at load, naming the key path.
 final class ValueSafetyTests: XCTestCase {
     func entry(_ params: String) -> String {
         "model_list:\n  - model_name: m\n    litellm_params: {model: openai/m, \(params)}\n"
+    }
+
+    func testLineBreaksInHeaderValuesAreRefused() throws {
+        let injected = try XCTUnwrap(loadError(entry(#"api_key: "sk-up\r\nX-Injected: yes""#)))
+        XCTAssertEqual(injected.path, "model_list[0].litellm_params.api_key")
+        XCTAssertTrue(injected.message.contains("line break"), injected.message)
+        XCTAssertFalse(injected.description.contains("sk-up"), "the secret is never echoed: \(injected)")
+
+        let viaEnvironment = try XCTUnwrap(loadError(entry("api_key: os.environ/UPSTREAM_KEY"),
+                                                     environment: ["UPSTREAM_KEY": "sk-up\r\nX-Injected: yes"]))
+        XCTAssertEqual(viaEnvironment.path, "model_list[0].litellm_params.api_key")
+        XCTAssertFalse(viaEnvironment.description.contains("sk-up"))
+
+        let trailing = try XCTUnwrap(loadError(entry("api_key: os.environ/K"), environment: ["K": "sk-from-file\n"]))
+        XCTAssertTrue(trailing.message.contains("ends with a line break"), trailing.message)
+
+        for (params, path) in [
+            (#"organization: "org\nX: y""#, "model_list[0].litellm_params.organization"),
+            (#"organization: [ok, "org\rX: y"]"#, "model_list[0].litellm_params.organization[1]"),
+            (#"azure_ad_token: "t\u0000""#, "model_list[0].litellm_params.azure_ad_token"),
+            (#"api_version: "2024\n""#, "model_list[0].litellm_params.api_version"),
+            (#"aws_session_token: "a\u0007b""#, "model_list[0].litellm_params.aws_session_token"),
+            (#"extra_headers: {X-Team: "blue\r\nX-Injected: yes"}"#, "model_list[0].litellm_params.extra_headers.X-Team"),
+            (#"extra_headers: {"X-Team\r\nX-Injected": "yes"}"#, "model_list[0].litellm_params.extra_headers.X-Team\r\nX-Injected"),
+            (#"api_base: "http://h/v1\r\nX-Injected: yes""#, "model_list[0].litellm_params.api_base"),
+            (#"api_base: "http://h/my path""#, "model_list[0].litellm_params.api_base"),
+        ] {
+            let error = try XCTUnwrap(loadError(entry(params)), params)
+            XCTAssertEqual(error.path, path, params)
+        }
+        XCTAssertEqual(try XCTUnwrap(loadError(entry(#"extra_headers: {X-N: "\u0000"}"#))).message,
+                       "contains a NUL character, which header values cannot hold")
+    }
+
+    func testCredentialValuesAreCheckedAtTheCredentialsPath() throws {
+        let error = try XCTUnwrap(loadError("""
+            credential_list:
+              - credential_name: c
+                credential_values: {api_key: "k\\r\\nX-Injected: yes"}
+                credential_info: {}
+            model_list:
+              - model_name: m
+                litellm_params: {model: openai/m, litellm_credential_name: c}
+            """))
+        XCTAssertEqual(error.path, "credential_list[0].credential_values.api_key")
+    }
+
+    func testTabsAndOrdinaryValuesPass() throws {
+        let config = try load(entry(#"api_key: "sk-1", extra_headers: {X-A: "a\tb"}, api_base: " http://h:1/v1 ""#))
+        XCTAssertEqual(config.deployments[0].params.extraHeaders.first?.value, "a\tb")
     }
 
     func testNonFiniteAndNegativeNumbersAreRefused() throws {

@@ -79,11 +79,16 @@ public struct OpenAICompatibleProvider: Provider {
         headers.add(name: "Host", value: url.target.hostHeader)
         headers.add(name: "Content-Type", value: "application/json")
         headers.add(name: "Accept", value: "application/json")
-        // Authorization: litellm_params.api_key, else the provider's key variable. An empty
-        // api_key sends none.
+        // Authorization: litellm_params.api_key, else the api_base's user:password@ (Basic), else
+        // the provider's key variable. An empty api_key sends none.
         var warnings: [String] = []
         if let key = p.apiKey, !key.isEmpty {
             headers.add(name: "Authorization", value: "Bearer \(key)")
+            if url.credentials != nil {
+                warnings.append("api_base has user:password@ and api_key is set: api_key is sent as Authorization: Bearer, the api_base credentials are not")
+            }
+        } else if let credentials = url.credentials {
+            headers.add(name: "Authorization", value: credentials.authorization)
         } else if p.apiKey == nil, let key = defaultKey {
             guard HeaderValidation.isValidValue(key) else { throw Self.unusableVariable(kind.keyVariable, deployment) }
             headers.add(name: "Authorization", value: "Bearer \(key)")

@@ -35,7 +35,7 @@ enum LitellmParamsParser {
             if !isHTTPURL(base) {
                 warnings.append(ConfigWarning(
                     path: p.path("api_base"),
-                    message: "not an http(s) URL (\(ValueConversion.describe(.string(base)))); "
+                    message: "not an http(s) URL (\(ValueConversion.describe(.string(SecretRedaction.redactURL(base))))); "
                         + "requests to it will fail"))
             }
         }

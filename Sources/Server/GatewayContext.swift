@@ -49,7 +49,10 @@ public final class GatewayContext: Sendable {
                 plans[d.id] = .success(plan)
             } catch {
                 plans[d.id] = .failure(error)
-                logger.warning("deployment \(d.modelName) (\(d.params.model)) cannot serve requests: \(error.message)")
+                // Unset variables were already warned about, once each, with the config's warnings.
+                if d.missingVariables.isEmpty {
+                    logger.warning("deployment \(d.modelName) (\(d.params.model)) cannot serve requests: \(error.message)")
+                }
             }
         }
         self.plans = plans

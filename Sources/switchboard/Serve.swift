@@ -45,7 +45,8 @@ struct GatewayRunner {
         let source: String
         do {
             settings = try RuntimeSettings(environment: environment)
-            let loader = ConfigLoader(environment: environment)
+            let loader = ConfigLoader(environment: environment,
+                                      strictEnvironment: options.strictEnv || settings.strictEnvironment)
             if let path = options.config ?? environment["CONFIG_FILE_PATH"].flatMap({ $0.isEmpty ? nil : $0 }) {
                 config = try loader.load(path: path)
                 source = path

@@ -3,14 +3,14 @@ import OpenAIWire
 @testable import Providers
 import SwitchboardConfig
 
-/// Credentials on the way upstream: `user:password@` in an `api_base` and the provider's key
-/// variables.
+/// Credentials on the way upstream: `user:password@` in an `api_base`, the provider's key
+/// variables, and deployments whose config names unset variables.
 final class UpstreamCredentialsTests: XCTestCase {
-    func deployment(_ model: String, base: String? = nil, key: String? = nil) -> Deployment {
+    func deployment(_ model: String, base: String? = nil, key: String? = nil, missing: [MissingVariable] = []) -> Deployment {
         var p = LitellmParams(model: model)
         p.apiBase = base
         p.apiKey = key
-        return Deployment(modelName: "g", params: p, modelInfo: ModelInfo(id: "id"))
+        return Deployment(modelName: "g", params: p, modelInfo: ModelInfo(id: "id"), missingVariables: missing)
     }
 
     func testBase64AndPercentDecoding() {
@@ -60,6 +60,19 @@ final class UpstreamCredentialsTests: XCTestCase {
         let badBase = ProviderRegistry(environment: ["OPENAI_API_BASE": "http://h\r\nX-Injected: yes/v1"])
         XCTAssertThrowsError(try badBase.plan(deployment("openai/m"), model: "openai/m")) { error in
             XCTAssertTrue((error as? OpenAIError)?.message.contains("OPENAI_API_BASE") ?? false, "\(error)")
+        }
+    }
+
+    func testDeploymentsNeedingUnsetVariablesAreRefusedNamingThem() throws {
+        let registry = ProviderRegistry(environment: [:])
+        let d = deployment("openai/gpt-4o", base: "http://h/v1", missing: [
+            MissingVariable(name: "OPENAI_API_KEY", path: "model_list[1].litellm_params.api_key"),
+        ])
+        XCTAssertThrowsError(try registry.plan(d, model: "openai/gpt-4o")) { error in
+            let e = error as? OpenAIError
+            XCTAssertEqual(e?.status, 500)
+            XCTAssertEqual(e?.type, "internal_server_error")
+            XCTAssertEqual(e?.message, "Deployment 'g' (openai/gpt-4o) cannot be called: environment variable OPENAI_API_KEY is not set (model_list[1].litellm_params.api_key is os.environ/OPENAI_API_KEY). Set it in Switchboard's environment and restart.")
         }
     }
 }

@@ -16,13 +16,6 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
-        // MARK: C libraries
-        .systemLibrary(
-            name: "CHiredis",
-            pkgConfig: "hiredis",
-            providers: [.apt(["libhiredis-dev"])]
-        ),
-
         // MARK: Layers
         .target(
             name: "OpenAIWire",
@@ -38,16 +31,11 @@ let package = Package(
                 "OpenAIWire",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(
-            name: "State",
-            dependencies: [.product(name: "NIOCore", package: "swift-nio")]
-        ),
-        .target(
             name: "Routing",
-            dependencies: ["SwitchboardConfig", "State", "CallModel"]
+            dependencies: ["SwitchboardConfig", "CallModel"]
         ),
         .target(
             name: "Providers",
@@ -60,7 +48,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "OpenAIWire", "SwitchboardConfig", "State", "Routing", "Providers", "CallModel",
+                "OpenAIWire", "SwitchboardConfig", "Routing", "Providers", "CallModel",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -74,6 +62,8 @@ let package = Package(
                 "Server", "SwitchboardConfig",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
 
@@ -94,7 +84,7 @@ let package = Package(
             dependencies: ["SwitchboardConfig"],
             resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "RoutingTests", dependencies: ["Routing", "SwitchboardConfig", "State", "CallModel"]),
+        .testTarget(name: "RoutingTests", dependencies: ["Routing", "SwitchboardConfig", "CallModel"]),
         .testTarget(name: "ProvidersTests", dependencies: ["Providers", "SwitchboardConfig", "OpenAIWire", "CallModel"]),
         .testTarget(
             name: "GatewayTests",

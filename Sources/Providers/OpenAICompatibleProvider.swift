@@ -46,19 +46,31 @@ public struct OpenAICompatibleProvider: Provider {
     public let kind: Kind
     let defaultKey: String?
     let defaultBase: String?
+    /// The variable `defaultBase` came from, when it came from the environment.
+    let defaultBaseVariable: String?
 
     public init(kind: Kind, environment: [String: String]) {
         self.kind = kind
         defaultKey = environment[kind.keyVariable].flatMap { $0.isEmpty ? nil : $0 }
-        defaultBase = kind.baseVariables.lazy.compactMap { environment[$0] }.first(where: { !$0.isEmpty }) ?? kind.defaultBase
+        defaultBaseVariable = kind.baseVariables.first { !(environment[$0] ?? "").isEmpty }
+        defaultBase = defaultBaseVariable.flatMap { environment[$0] } ?? kind.defaultBase
     }
 
     public var name: String { kind.rawValue }
+
+    /// A provider variable that cannot be sent (a line break or control character in it).
+    static func unusableVariable(_ variable: String, _ deployment: Deployment) -> OpenAIError {
+        .internalError("Deployment '\(deployment.modelName)' (\(deployment.params.model)) cannot be called: environment variable \(variable) contains a line break or another control character, which cannot be sent upstream. Fix the variable and restart Switchboard.")
+    }
 
     public func plan(_ deployment: Deployment, model: String) throws(OpenAIError) -> DeploymentPlan {
         let p = deployment.params
         guard let base = p.apiBase ?? defaultBase else {
             throw OpenAIError.badRequest("Deployment '\(deployment.modelName)' (\(p.model)) needs litellm_params.api_base for provider '\(name)'.")
+        }
+        // Config values were checked at load; the provider's environment variables are checked here.
+        if p.apiBase == nil, let variable = defaultBaseVariable, !HeaderValidation.isValidValue(base) {
+            throw Self.unusableVariable(variable, deployment)
         }
         guard let url = UpstreamURL(base) else {
             throw OpenAIError.badRequest("Deployment '\(deployment.modelName)' has an api_base that is not an http(s) URL; fix litellm_params.api_base in the config.")
@@ -67,13 +79,23 @@ public struct OpenAICompatibleProvider: Provider {
         headers.add(name: "Host", value: url.target.hostHeader)
         headers.add(name: "Content-Type", value: "application/json")
         headers.add(name: "Accept", value: "application/json")
-        if let key = p.apiKey ?? defaultKey, !key.isEmpty {
+        // Authorization: litellm_params.api_key, else the api_base's user:password@ (Basic), else
+        // the provider's key variable. An empty api_key sends none.
+        var warnings: [String] = []
+        if let key = p.apiKey, !key.isEmpty {
+            headers.add(name: "Authorization", value: "Bearer \(key)")
+            if url.credentials != nil {
+                warnings.append("api_base has user:password@ and api_key is set: api_key is sent as Authorization: Bearer, the api_base credentials are not")
+            }
+        } else if let credentials = url.credentials {
+            headers.add(name: "Authorization", value: credentials.authorization)
+        } else if p.apiKey == nil, let key = defaultKey {
+            guard HeaderValidation.isValidValue(key) else { throw Self.unusableVariable(kind.keyVariable, deployment) }
             headers.add(name: "Authorization", value: "Bearer \(key)")
         }
         if let org = p.organization, !org.isEmpty {
             headers.add(name: "OpenAI-Organization", value: org)
         }
-        var warnings: [String] = []
         for (name, value) in p.extraHeaders {
             guard HeaderValidation.isValidName(name), HeaderValidation.isValidValue(value) else {
                 warnings.append("extra_headers '\(name)' is not a valid HTTP header (names are letters, digits and !#$%&'*+-.^_`|~ without spaces); it is not sent")

@@ -48,7 +48,9 @@ public struct ProviderRegistry: Sendable {
     }
 
     /// Prepares `deployment` to serve `model` (its `litellm_params.model`, wildcards expanded).
+    /// A deployment whose config names an unset `os.environ/` variable is refused (500) naming it.
     public func plan(_ deployment: Deployment, model: String) throws(OpenAIError) -> DeploymentPlan {
+        if !deployment.missingVariables.isEmpty { throw Self.missingVariables(deployment) }
         guard let (prefix, upstreamModel) = Self.split(model) else {
             throw OpenAIError.badRequest(
                 "Cannot tell which provider serves model '\(model)'. Prefix it with the provider, e.g. 'openai/\(model)' for any OpenAI-compatible server.",
@@ -61,5 +63,16 @@ public struct ProviderRegistry: Sendable {
                 type: "not_implemented_error", param: "model")
         }
         return try provider.plan(deployment, model: upstreamModel)
+    }
+
+    /// The error for calls to a deployment that needs unset variables: 500 `internal_server_error`
+    /// (the gateway's configuration is incomplete; the client did nothing wrong), naming each
+    /// variable and where the config reads it. Never a value: there is none.
+    static func missingVariables(_ deployment: Deployment) -> OpenAIError {
+        var names: [String] = []
+        for variable in deployment.missingVariables where !names.contains(variable.name) { names.append(variable.name) }
+        let paths = deployment.missingVariables.map { "\($0.path) is os.environ/\($0.name)" }.joined(separator: "; ")
+        let subject = names.count == 1 ? "environment variable \(names[0]) is" : "environment variables \(names.joined(separator: ", ")) are"
+        return .internalError("Deployment '\(deployment.modelName)' (\(deployment.params.model)) cannot be called: \(subject) not set (\(paths)). Set it in Switchboard's environment and restart.")
     }
 }

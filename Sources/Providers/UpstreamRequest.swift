@@ -45,8 +45,10 @@ public struct UpstreamURL: Sendable, Equatable {
     public var path: String
     /// The query string without `?`, or empty.
     public var query: String
+    /// The user-info (`user:password@`), decoded, when the URL has one.
+    public var credentials: BasicCredentials?
 
-    /// Parses `http://host:port/path?query`; `nil` when it is not an http(s) URL.
+    /// Parses `http://[user[:password]@]host[:port]/path?query`; `nil` when it is not an http(s) URL.
     public init?(_ text: String) {
         var rest = Substring(text.trimmingCharacters(in: .whitespaces))
         let tls: Bool
@@ -56,7 +58,11 @@ public struct UpstreamURL: Sendable, Equatable {
         let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex
         var authority = rest[..<authorityEnd]
         rest = rest[authorityEnd...]
-        if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
+        var credentials: BasicCredentials?
+        if let at = authority.lastIndex(of: "@") {
+            if at > authority.startIndex { credentials = BasicCredentials(userInfo: authority[..<at]) }
+            authority = authority[authority.index(after: at)...]
+        }
         var host: Substring
         var port = tls ? 443 : 80
         if authority.hasPrefix("[") {
@@ -82,6 +88,7 @@ public struct UpstreamURL: Sendable, Equatable {
         target = UpstreamTarget(tls: tls, host: String(host), port: port)
         self.path = String(path)
         self.query = String(query)
+        self.credentials = credentials
     }
 }
 

@@ -3,30 +3,33 @@ import OpenAIWire
 
 /// Checks the master key (`general_settings.master_key`) on a request.
 enum Auth {
-    /// Where a key may come, in order of preference.
+    /// Where a key may come. Every one present is tried: a client may send another credential in
+    /// one of them (`Authorization: Basic …` for a proxy in front) and the key in another.
     static let keyHeaders = ["authorization", "api-key", "x-litellm-api-key"]
 
-    /// The key the client presented: `Authorization: Bearer <k>`, `api-key: <k>` or
-    /// `x-litellm-api-key: <k>` (a `Bearer ` prefix is accepted on all three).
-    static func presentedKey(_ headers: HTTPHeaders) -> Substring? {
-        for name in keyHeaders {
-            guard let value = headers.first(name: name) else { continue }
-            var v = Substring(value)
-            if v.utf8.count >= 7, v.utf8.prefix(7).elementsEqual("bearer ".utf8, by: { $0 | 0x20 == $1 | 0x20 }) {
-                v = v.dropFirst(7)
-            }
-            v = v.drop(while: { $0 == " " })
-            if !v.isEmpty { return v }
+    /// The key in one header's value: `Bearer <k>` or `<k>` (a `Bearer ` prefix is accepted on all
+    /// three headers); `nil` when empty.
+    static func key(in value: String) -> Substring? {
+        var v = Substring(value)
+        if v.utf8.count >= 7, v.utf8.prefix(7).elementsEqual("bearer ".utf8, by: { $0 | 0x20 == $1 | 0x20 }) {
+            v = v.dropFirst(7)
         }
-        return nil
+        v = v.drop(while: { $0 == " " })
+        return v.isEmpty ? nil : v
     }
 
-    /// `nil` when the request may pass, else the 401 to answer.
+    /// `nil` when the request may pass (any of the three headers holds the master key), else the
+    /// 401 to answer. Allocates nothing.
     static func check(_ headers: HTTPHeaders, masterKey: [UInt8]) -> OpenAIError? {
-        guard let key = presentedKey(headers) else {
+        var presented = false
+        for name in keyHeaders {
+            guard let value = headers.first(name: name), let key = key(in: value) else { continue }
+            presented = true
+            if constantTimeEquals(key.utf8, masterKey) { return nil }
+        }
+        guard presented else {
             return .unauthorized("Authentication Error, No api key passed in. Send it as 'Authorization: Bearer <key>'.")
         }
-        if constantTimeEquals(key.utf8, masterKey) { return nil }
         return .unauthorized("Authentication Error, Invalid proxy server token passed. Received API key does not match the master key.")
     }
 

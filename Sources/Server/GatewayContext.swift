@@ -69,7 +69,10 @@ public final class GatewayContext: Sendable {
                 deployments[d.id] = PreparedDeployment(slot: slot, plan: .success(plan))
             } catch {
                 deployments[d.id] = PreparedDeployment(slot: slot, plan: .failure(error))
-                logger.warning("deployment \(d.modelName) (\(d.params.model)) cannot serve requests: \(error.message)")
+                // Unset variables were already warned about, once each, with the config's warnings.
+                if d.missingVariables.isEmpty {
+                    logger.warning("deployment \(d.modelName) (\(d.params.model)) cannot serve requests: \(error.message)")
+                }
             }
         }
         self.deployments = deployments

@@ -12,9 +12,26 @@ import Darwin
 struct ConfigBuilder {
     var environment: [String: String]
     let exports: Bool
+    /// Whether an unset `os.environ/` variable fails the load everywhere (else only in settings).
+    let strict: Bool
     var warnings: [ConfigWarning] = []
+    /// Unset variables found so far (never when `strict`).
+    var missing: [MissingVariable] = []
 
     mutating func build(_ tree: JSONValue) throws(ConfigError) -> GatewayConfig {
+        do throws(ConfigError) {
+            return try buildConfig(tree)
+        } catch {
+            // A value the config cannot do without (a required key) came from an unset variable:
+            // say so rather than "required key is missing".
+            if let variable = missing.first(where: { $0.path == error.path }) {
+                throw EnvironmentResolver.unsetError(name: variable.name, path: variable.path)
+            }
+            throw error
+        }
+    }
+
+    private mutating func buildConfig(_ tree: JSONValue) throws(ConfigError) -> GatewayConfig {
         let root: MappingReader
         switch tree {
         case .null:
@@ -34,11 +51,16 @@ struct ConfigBuilder {
         var config = GatewayConfig()
         config.environmentVariables = try environmentVariables(root)
         let resolver = EnvironmentResolver(environment: environment)
-        let credentialsValue = try resolver.resolve(root["credential_list"] ?? .null, at: "credential_list")
+        var credentialMissing: [MissingVariable]? = strict ? nil : []
+        let credentialsValue = try resolver.resolve(root["credential_list"] ?? .null, at: "credential_list",
+                                                    missing: &credentialMissing)
+        missing += credentialMissing ?? []
         config.credentials = try CredentialParser.parse(credentialsValue, path: "credential_list", warnings: &warnings)
         let parser = DeploymentParser(resolver: resolver, credentials: config.credentials,
-                                      activeEnvironment: try activeEnvironment())
+                                      activeEnvironment: try activeEnvironment(), strict: strict,
+                                      credentialMissing: credentialMissing ?? [])
         config.deployments = try deployments(root, parser: parser)
+        // The settings sections resolve strictly: an unset master_key must never open the gateway.
         config.litellmSettings = try SettingsParser.litellm(
             resolver.resolve(root["litellm_settings"] ?? .null, at: "litellm_settings"), warnings: &warnings)
         config.routerSettings = try RouterSettingsParser.parse(
@@ -47,8 +69,23 @@ struct ConfigBuilder {
         config.generalSettings = try SettingsParser.general(
             resolver.resolve(root["general_settings"] ?? .null, at: "general_settings"),
             environment: environment, warnings: &warnings)
-        config.warnings = warnings
+        config.missingVariables = missing
+        config.warnings = warnings + missingWarnings()
         return config
+    }
+
+    /// One warning per unset variable, at its first key path, listing the others.
+    private func missingWarnings() -> [ConfigWarning] {
+        var names: [String] = []
+        for variable in missing where !names.contains(variable.name) { names.append(variable.name) }
+        return names.map { name in
+            let paths = missing.filter { $0.name == name }.map(\.path)
+            let also = paths.count > 1 ? " (also at \(paths.dropFirst().joined(separator: ", ")))" : ""
+            return ConfigWarning(
+                path: paths[0],
+                message: "environment variable \(name) is not set, so this value is absent\(also); calls to the "
+                    + "deployments that need it fail until it is set")
+        }
     }
 
     /// Merges `environment_variables` into the environment, in file order (each value may use
@@ -61,7 +98,12 @@ struct ConfigBuilder {
             guard !variable.key.isEmpty, !variable.key.contains("=") else {
                 throw ConfigError(path: path, message: "not a valid environment variable name")
             }
-            let value = try EnvironmentResolver(environment: environment).resolve(variable.value, at: path)
+            var found: [MissingVariable]? = strict ? nil : []
+            let value = try EnvironmentResolver(environment: environment).resolve(variable.value, at: path, missing: &found)
+            if let found, !found.isEmpty {
+                missing += found  // left unset: what reads it is reported missing in turn
+                continue
+            }
             let text = try ValueConversion.environmentString(value, at: path)
             environment[variable.key] = text
             given[variable.key] = text
@@ -100,7 +142,8 @@ struct ConfigBuilder {
             let baseText = DeploymentID.baseText(modelName: entry["model_name"], litellmParams: entry["litellm_params"])
             let idIndex = baseTexts.contains(baseText) ? i : nil
             baseTexts.append(baseText)
-            for deployment in try parser.parse(entry, index: i, baseText: baseText, idIndex: idIndex, warnings: &warnings) {
+            for deployment in try parser.parse(entry, index: i, baseText: baseText, idIndex: idIndex,
+                                               warnings: &warnings, missing: &missing) {
                 if let first = origin[deployment.id] {
                     throw ConfigError(path: KeyPath.index("model_list", i),
                                       message: "deployment id \"\(deployment.id)\" is also used by model_list[\(first)]")

@@ -10,7 +10,11 @@ import OpenAIWire
 ///
 /// Loading is all-or-nothing: any problem is a `ConfigError` naming the key path, e.g.
 /// `model_list[2].litellm_params.rpm: expected integer, got "fast"`. Unknown keys and suspicious
-/// values are `ConfigWarning`s instead.
+/// values are `ConfigWarning`s instead. So is an unset `os.environ/NAME` variable in
+/// `model_list`, `credential_list` or `environment_variables` (it reads as absent, is listed in
+/// `missingVariables`, and the deployments whose `litellm_params` need it are marked unusable),
+/// unless `strictEnvironment` is set; in the settings sections it is always an error, so that a
+/// missing `master_key` can never open the gateway.
 ///
 /// Order of work: YAML is parsed (scalars typed as PyYAML does); `environment_variables` are merged
 /// into the environment; `os.environ/NAME` references are resolved everywhere; `credential_list`
@@ -24,6 +28,9 @@ public struct ConfigLoader: Sendable {
     public var environment: [String: String]
     /// Whether `environment_variables` are also exported into the process with `setenv`.
     public var exportsEnvironmentVariables: Bool
+    /// Whether an unset `os.environ/NAME` variable anywhere fails the load (else only in the
+    /// settings sections; elsewhere it is a warning).
+    public var strictEnvironment: Bool
 
     /// - Parameters:
     ///   - environment: the variables `os.environ/NAME` reads (defaults to the process environment).
@@ -31,12 +38,15 @@ public struct ConfigLoader: Sendable {
     ///     and `DATABASE_URL`.
     ///   - exportsEnvironmentVariables: when true, `environment_variables` are also `setenv()`'d into
     ///     the process (not thread-safe: load before starting threads that read the environment).
+    ///   - strictEnvironment: when true, any unset `os.environ/NAME` variable fails the load.
     public init(
         environment: [String: String] = ProcessInfo.processInfo.environment,
-        exportsEnvironmentVariables: Bool = true
+        exportsEnvironmentVariables: Bool = true,
+        strictEnvironment: Bool = false
     ) {
         self.environment = environment
         self.exportsEnvironmentVariables = exportsEnvironmentVariables
+        self.strictEnvironment = strictEnvironment
     }
 
     /// Loads the file at `path`. An unreadable file is a `ConfigError` naming the path.
@@ -56,7 +66,8 @@ public struct ConfigLoader: Sendable {
     /// Loads configuration text.
     public func load(yaml: String) throws(ConfigError) -> GatewayConfig {
         let tree = try YAMLTree.parse(yaml)
-        var builder = ConfigBuilder(environment: environment, exports: exportsEnvironmentVariables)
+        var builder = ConfigBuilder(environment: environment, exports: exportsEnvironmentVariables,
+                                    strict: strictEnvironment)
         return try builder.build(tree)
     }
 

@@ -24,12 +24,26 @@ public extension GatewayConfig {
                 lines.append("  \(alias) -> \(target.model)\(target.hidden ? " (hidden)" : "")")
             }
         }
+        var names: [String] = []
+        for variable in missingVariables where !names.contains(variable.name) { names.append(variable.name) }
+        if !names.isEmpty {
+            lines.append("")
+            lines.append("Environment variables not set (\(names.count)); calls to the deployments that need them fail:")
+            for name in names {
+                let paths = missingVariables.filter { $0.name == name }.map(\.path)
+                lines.append("  \(name): \(paths.joined(separator: ", "))")
+            }
+        }
+        // The missing variables are listed above; their warnings would only repeat them.
+        let shown = warnings.filter { warning in
+            !(warning.message.hasPrefix("environment variable ") && missingVariables.contains { $0.path == warning.path })
+        }
         lines.append("")
-        if warnings.isEmpty {
+        if shown.isEmpty {
             lines.append("No warnings.")
         } else {
-            lines.append("Warnings (\(warnings.count)):")
-            lines += warnings.map { "  \($0)" }
+            lines.append("Warnings (\(shown.count)):")
+            lines += shown.map { "  \($0)" }
         }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -43,6 +57,11 @@ public extension GatewayConfig {
         if let rpm = params.rpm { parts.append("rpm \(rpm)") }
         if let tpm = params.tpm { parts.append("tpm \(tpm)") }
         if let credential = params.credentialName { parts.append("credential \(credential)") }
+        if !deployment.missingVariables.isEmpty {
+            var names: [String] = []
+            for variable in deployment.missingVariables where !names.contains(variable.name) { names.append(variable.name) }
+            parts.append("NOT CALLABLE: needs \(names.joined(separator: ", "))")
+        }
         return parts.joined(separator: ", ")
     }
 

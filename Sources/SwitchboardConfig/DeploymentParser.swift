@@ -9,13 +9,20 @@ struct DeploymentParser {
     let credentials: [Credential]
     /// `LITELLM_ENVIRONMENT`, validated.
     let activeEnvironment: String?
+    /// Whether an unset `os.environ/` variable fails the load (else it reads as absent and is
+    /// recorded, and the deployment is marked unusable when its `litellm_params` need it).
+    let strict: Bool
+    /// Unset variables of `credential_list` (paths `credential_list[i].credential_values.KEY...`).
+    let credentialMissing: [MissingVariable]
 
     /// - Parameters:
     ///   - raw: the entry as written (before resolution).
     ///   - baseText: `DeploymentID.baseText` of the entry.
     ///   - idIndex: the index to mix into generated ids, when an identical entry came earlier.
+    ///   - missing: unset variables found in this entry are appended to it (not when `strict`).
     func parse(
-        _ raw: JSONValue, index: Int, baseText: String, idIndex: Int?, warnings: inout [ConfigWarning]
+        _ raw: JSONValue, index: Int, baseText: String, idIndex: Int?, warnings: inout [ConfigWarning],
+        missing: inout [MissingVariable]
     ) throws(ConfigError) -> [Deployment] {
         let path = KeyPath.index("model_list", index)
         let entry = MappingReader(members: try ValueConversion.mapping(raw, at: path), path: path)
@@ -23,9 +30,13 @@ struct DeploymentParser {
             known: KnownKeys.modelEntry,
             message: "unknown model_list entry key, ignored (request defaults belong under litellm_params)")
 
+        var found: [MissingVariable]? = strict ? nil : []
+        defer { missing += found ?? [] }
         var top: [JSONMember] = []
         for key in ["model_name", "model_info"] {
-            if let value = entry[key] { top.append(JSONMember(key, try resolver.resolve(value, at: entry.path(key)))) }
+            if let value = entry[key] {
+                top.append(JSONMember(key, try resolver.resolve(value, at: entry.path(key), missing: &found)))
+            }
         }
         let resolvedTop = MappingReader(members: top, path: path)
         let modelName = try resolvedTop.requiredString("model_name")
@@ -40,7 +51,11 @@ struct DeploymentParser {
         }
         let paramsPath = entry.path("litellm_params")
         _ = try ValueConversion.mapping(rawParams, at: paramsPath)
-        var members = try ValueConversion.mapping(resolver.resolve(rawParams, at: paramsPath), at: paramsPath)
+        var paramsMissing: [MissingVariable]? = strict ? nil : []
+        defer { found? += paramsMissing ?? [] }
+        var members = try ValueConversion.mapping(
+            resolver.resolve(rawParams, at: paramsPath, missing: &paramsMissing), at: paramsPath)
+        var needed = paramsMissing ?? []
         var origins: [String: String] = [:]
         let own = MappingReader(members: members, path: paramsPath)
         if let credentialName = try own.string("litellm_credential_name") {
@@ -51,8 +66,9 @@ struct DeploymentParser {
                     message: "no credential named \(ValueConversion.describe(.string(credentialName))) in credential_list"
                         + (known.isEmpty ? "" : " (defined: \(known))"))
             }
-            (members, origins) = CredentialParser.merge(
-                members, credential: credentials[j], credentialPath: KeyPath.index("credential_list", j))
+            let credentialPath = KeyPath.index("credential_list", j)
+            needed += inheritedMissing(credentialPath: credentialPath, params: members)
+            (members, origins) = CredentialParser.merge(members, credential: credentials[j], credentialPath: credentialPath)
         }
 
         var reader = MappingReader(members: members, path: paramsPath)
@@ -81,9 +97,22 @@ struct DeploymentParser {
                 id = DeploymentID.generate(baseText: baseText, organization: organization, index: idIndex)
             }
             deployments.append(Deployment(
-                modelName: modelName, params: params, modelInfo: try ModelInfoParser.parse(info, id: id)))
+                modelName: modelName, params: params, modelInfo: try ModelInfoParser.parse(info, id: id),
+                missingVariables: needed))
         }
         return deployments
+    }
+
+    /// The credential's unset variables under the keys the deployment takes from it (those its
+    /// own `params` leave absent or null).
+    private func inheritedMissing(credentialPath: String, params: [JSONMember]) -> [MissingVariable] {
+        let prefix = KeyPath.child(credentialPath, "credential_values") + "."
+        return credentialMissing.filter { variable in
+            guard variable.path.hasPrefix(prefix) else { return false }
+            let rest = variable.path.dropFirst(prefix.count)
+            let key = String(rest.prefix { $0 != "." && $0 != "[" })
+            return params.first(where: { $0.key == key })?.value.isNull ?? true
+        }
     }
 
     /// The organizations when `organization` is a list (one deployment each), else `nil`.
@@ -93,9 +122,12 @@ struct DeploymentParser {
         guard !organizations.isEmpty else {
             throw ConfigError(path: params.path("organization"), message: "an organization list must not be empty")
         }
-        for (i, organization) in organizations.enumerated() where organizations[..<i].contains(organization) {
-            throw ConfigError(path: KeyPath.index(params.path("organization"), i),
-                              message: "organization \(ValueConversion.describe(.string(organization))) is listed twice")
+        for (i, organization) in organizations.enumerated() {
+            let path = KeyPath.index(params.path("organization"), i)
+            try HeaderSafety.check(organization, at: path)
+            if organizations[..<i].contains(organization) {
+                throw ConfigError(path: path, message: "organization \(ValueConversion.describe(.string(organization))) is listed twice")
+            }
         }
         return organizations
     }

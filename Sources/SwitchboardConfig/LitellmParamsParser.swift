@@ -18,8 +18,8 @@ enum LitellmParamsParser {
         params.rpm = try p.int("rpm", minimum: 0)
         params.tpm = try p.int("tpm", minimum: 0)
         params.weight = try p.double("weight", minimum: 0)
-        params.timeout = try p.double("timeout", minimum: 0)
-        params.streamTimeout = try p.double("stream_timeout", minimum: 0)
+        params.timeout = try p.seconds("timeout")
+        params.streamTimeout = try p.seconds("stream_timeout")
         params.maxRetries = try p.int("max_retries", minimum: 0)
         params.mockResponse = p["mock_response"]
         params.promptTemplate = try promptTemplate(p)
@@ -27,10 +27,17 @@ enum LitellmParamsParser {
         params.requestDefaults = p.members.filter { !KnownKeys.gatewayParams.contains($0.key) }
         params.all = p.members
 
-        if let base = params.apiBase, !isHTTPURL(base) {
-            warnings.append(ConfigWarning(
-                path: p.path("api_base"),
-                message: "not an http(s) URL (\(ValueConversion.describe(.string(base)))); requests to it will fail"))
+        for key in HeaderSafety.headerParams {
+            try HeaderSafety.check(try p.string(key), at: p.path(key))
+        }
+        if let base = params.apiBase {
+            try HeaderSafety.checkURL(base, at: p.path("api_base"))
+            if !isHTTPURL(base) {
+                warnings.append(ConfigWarning(
+                    path: p.path("api_base"),
+                    message: "not an http(s) URL (\(ValueConversion.describe(.string(SecretRedaction.redactURL(base))))); "
+                        + "requests to it will fail"))
+            }
         }
         return params
     }
@@ -41,7 +48,10 @@ enum LitellmParamsParser {
         var out: [(name: String, value: String)] = []
         for member in members {
             let path = KeyPath.child(p.path(key), member.key)
-            out.append((member.key, try ValueConversion.environmentString(member.value, at: path)))
+            try HeaderSafety.checkName(member.key, at: path)
+            let value = try ValueConversion.environmentString(member.value, at: path)
+            try HeaderSafety.check(value, at: path)
+            out.append((member.key, value))
         }
         return out
     }

@@ -44,11 +44,14 @@ struct MappingReader {
         return text
     }
 
-    func int(_ key: String, minimum: Int? = nil) throws(ConfigError) -> Int? {
+    func int(_ key: String, minimum: Int? = nil, maximum: Int? = nil) throws(ConfigError) -> Int? {
         guard let value = self[key] else { return nil }
         let number = try ValueConversion.int(value, at: path(key))
         if let minimum, number < minimum {
             throw ConfigError(path: path(key), message: "must be at least \(minimum), got \(number)")
+        }
+        if let maximum, number > maximum {
+            throw ConfigError(path: path(key), message: "must be at most \(maximum), got \(number)")
         }
         return number
     }
@@ -58,6 +61,16 @@ struct MappingReader {
         let number = try ValueConversion.double(value, at: path(key))
         if let minimum, number < minimum {
             throw ConfigError(path: path(key), message: "must be at least \(minimum), got \(number)")
+        }
+        return number
+    }
+
+    /// A duration in seconds: a finite number greater than 0.
+    func seconds(_ key: String) throws(ConfigError) -> Double? {
+        guard let value = self[key] else { return nil }
+        let number = try ValueConversion.double(value, at: path(key))
+        guard number > 0 else {
+            throw ConfigError(path: path(key), message: "must be a number of seconds greater than 0, got \(number)")
         }
         return number
     }

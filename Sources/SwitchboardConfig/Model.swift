@@ -17,6 +17,9 @@ public struct GatewayConfig: Sendable {
     public var credentials: [Credential]
     /// Non-fatal findings (unknown keys, suspicious values), each naming its key path.
     public var warnings: [ConfigWarning]
+    /// `os.environ/NAME` references whose variable is not set, in file order (always empty when
+    /// loaded with `strictEnvironment`, which refuses them). Each is also a warning.
+    public var missingVariables: [MissingVariable] = []
 
     public init(
         deployments: [Deployment] = [], litellmSettings: LitellmSettings = .init(),
@@ -47,11 +50,15 @@ public struct Deployment: Sendable, Equatable {
     public var modelName: String
     public var params: LitellmParams
     public var modelInfo: ModelInfo
+    /// Unset variables this deployment's `litellm_params` name (its own or taken from its
+    /// credential): the values read as absent, and the gateway refuses calls to it.
+    public var missingVariables: [MissingVariable]
 
-    public init(modelName: String, params: LitellmParams, modelInfo: ModelInfo) {
+    public init(modelName: String, params: LitellmParams, modelInfo: ModelInfo, missingVariables: [MissingVariable] = []) {
         self.modelName = modelName
         self.params = params
         self.modelInfo = modelInfo
+        self.missingVariables = missingVariables
     }
 
     /// The deployment's stable id (`model_info.id`, generated when absent).
@@ -259,6 +266,19 @@ public struct GeneralSettings: Sendable, Equatable {
     /// Every key as given, resolved.
     public var all: [JSONMember] = []
     public init() {}
+}
+
+/// An `os.environ/NAME` reference whose variable was not set when the config was loaded.
+public struct MissingVariable: Sendable, Equatable, CustomStringConvertible {
+    /// The variable, e.g. `OPENAI_API_KEY`.
+    public var name: String
+    /// Where it is referenced, e.g. `model_list[0].litellm_params.api_key`.
+    public var path: String
+    public init(name: String, path: String) {
+        self.name = name
+        self.path = path
+    }
+    public var description: String { "\(name) (\(path))" }
 }
 
 /// A non-fatal finding about the configuration.

@@ -27,8 +27,8 @@ enum RouterSettingsParser {
         settings.routingStrategyArgs = try s.mapping("routing_strategy_args") ?? []
         settings.modelGroupAlias = try aliases(s, warnings: &warnings)
         settings.numRetries = try s.int("num_retries", minimum: 0)
-        settings.timeout = try s.double("timeout", minimum: 0)
-        settings.streamTimeout = try s.double("stream_timeout", minimum: 0)
+        settings.timeout = try s.seconds("timeout")
+        settings.streamTimeout = try s.seconds("stream_timeout")
         settings.retryAfter = try s.double("retry_after", minimum: 0)
         settings.allowedFails = try s.int("allowed_fails", minimum: 0)
         settings.cooldownTime = try s.double("cooldown_time", minimum: 0)
@@ -39,10 +39,10 @@ enum RouterSettingsParser {
         settings.redisPassword = try s.string("redis_password")
             ?? SettingsParser.nonEmpty(environment["REDIS_PASSWORD"])
         settings.redisURL = try s.string("redis_url")
-        if let port = try s.int("redis_port", minimum: 1) {
+        if let port = try s.int("redis_port", minimum: 1, maximum: 65535) {
             settings.redisPort = port
         } else if let port = SettingsParser.nonEmpty(environment["REDIS_PORT"]) {
-            guard let number = Int(port.trimmingSpaces), number > 0 else {
+            guard let number = Int(port.trimmingSpaces), (1...65535).contains(number) else {
                 throw ConfigError(path: "", message: "environment variable REDIS_PORT is not a port number: \"\(port)\"")
             }
             settings.redisPort = number

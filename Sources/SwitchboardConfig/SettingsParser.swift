@@ -9,7 +9,7 @@ enum SettingsParser {
         var settings = LitellmSettings()
         settings.dropParams = try s.bool("drop_params") ?? false
         settings.numRetries = try s.int("num_retries", minimum: 0)
-        settings.requestTimeout = try s.double("request_timeout", minimum: 0)
+        settings.requestTimeout = try s.seconds("request_timeout")
         settings.fallbacks = try FallbackParser.rules(s, "fallbacks")
         settings.contextWindowFallbacks = try FallbackParser.rules(s, "context_window_fallbacks")
         settings.contentPolicyFallbacks = try FallbackParser.rules(s, "content_policy_fallbacks")

@@ -2,7 +2,8 @@ import OpenAIWire
 
 /// Typed reads of single values, lenient the way YAML configs need: numeric strings are numbers,
 /// numbers are strings where text is expected, `"true"`/`"True"` are booleans. A value that
-/// cannot be read throws a `ConfigError` at `path`, e.g. `expected integer, got "fast"`.
+/// cannot be read throws a `ConfigError` at `path`, e.g. `expected integer, got "fast"`. Numbers
+/// are finite: YAML's `.nan` and `.inf` (and `"nan"`, `"inf"`) are refused.
 enum ValueConversion {
     static func string(_ value: JSONValue, at path: String) throws(ConfigError) -> String {
         switch value {
@@ -32,10 +33,11 @@ enum ValueConversion {
     static func double(_ value: JSONValue, at path: String) throws(ConfigError) -> Double {
         switch value {
         case .int(let i): return Double(i)
-        case .double(let d): return d
+        case .double(let d) where d.isFinite: return d
         case .string(let s):
             if let d = Double(s.trimmingSpaces), d.isFinite { return d }
             throw mismatch("number", value, path)
+        case .double: throw mismatch("a finite number", value, path)
         default: throw mismatch("number", value, path)
         }
     }

@@ -11,14 +11,30 @@ struct CheckConfig: ParsableCommand {
     @Argument(help: "Path to config.yaml.")
     var path: String
 
+    @Flag(name: .customLong("strict_env"), help: "Fail when the config names an unset os.environ/ variable (else they are listed). Also SWITCHBOARD_STRICT_ENV=1.")
+    var strictEnv = false
+
     func run() throws {
         do {
-            let config = try ConfigLoader(environment: ProcessInfo.processInfo.environment, exportsEnvironmentVariables: true).load(path: path)
+            let environment = ProcessInfo.processInfo.environment
+            let settings = try RuntimeSettings(environment: environment)
+            let config = try ConfigLoader(
+                environment: environment, exportsEnvironmentVariables: true,
+                strictEnvironment: strictEnv || settings.strictEnvironment
+            ).load(path: path)
             print(config.summary())
-            print("config OK: \(config.modelNames.count) model groups, \(config.deployments.count) deployments")
+            print("config OK: \(config.modelNames.count) model groups, \(config.deployments.count) deployments"
+                + (config.missingVariables.isEmpty ? "" : "; environment variables not set: "
+                    + Self.names(config.missingVariables).joined(separator: ", ")))
         } catch {
             FileHandle.standardError.write(Data("config error: \(error.description)\n".utf8))
             throw ExitCode(1)
         }
+    }
+
+    static func names(_ missing: [MissingVariable]) -> [String] {
+        var names: [String] = []
+        for variable in missing where !names.contains(variable.name) { names.append(variable.name) }
+        return names
     }
 }

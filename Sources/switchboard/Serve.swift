@@ -40,14 +40,18 @@ struct GatewayRunner {
         }
         let logger = Logger(label: "switchboard")
         let environment = ProcessInfo.processInfo.environment
+        let settings: RuntimeSettings
         let config: GatewayConfig
         let source: String
         do {
+            settings = try RuntimeSettings(environment: environment)
+            let loader = ConfigLoader(environment: environment,
+                                      strictEnvironment: options.strictEnv || settings.strictEnvironment)
             if let path = options.config ?? environment["CONFIG_FILE_PATH"].flatMap({ $0.isEmpty ? nil : $0 }) {
-                config = try ConfigLoader(environment: environment).load(path: path)
+                config = try loader.load(path: path)
                 source = path
             } else {
-                config = try ConfigLoader(environment: environment).load(yaml: DemoConfig.yaml)
+                config = try loader.load(yaml: DemoConfig.yaml)
                 source = "the built-in demo config (pass --config to use yours)"
             }
         } catch {
@@ -59,7 +63,7 @@ struct GatewayRunner {
         let gateway = GatewayContext(
             config: config, environment: ProcessInfo.processInfo.environment, logger: logger,
             detailedDebug: options.detailedDebug,
-            idleTimeout: Double(environment["SWITCHBOARD_IDLE_TIMEOUT_SECONDS"] ?? "") ?? 120)
+            idleTimeout: settings.idleTimeoutSeconds)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: UsableCores.count)
         let server = GatewayServer(gateway: gateway, group: group)
         let port: Int
@@ -73,7 +77,7 @@ struct GatewayRunner {
         logger.info("Switchboard serving \(source) on http://\(options.host):\(port) with \(UsableCores.count) event loops")
         ShutdownSignals.install(server: server, logger: logger)
         try await server.waitUntilClosed()
-        let grace = Double(environment["SWITCHBOARD_DRAIN_SECONDS"] ?? "") ?? 30
+        let grace = settings.drainSeconds
         if gateway.inFlight > 0 {
             logger.info("draining \(gateway.inFlight) in-flight calls (up to \(grace) s)")
         }

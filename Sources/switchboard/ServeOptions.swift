@@ -16,4 +16,7 @@ struct ServeOptions: ParsableArguments {
 
     @Option(name: .customLong("num_workers"), help: "Number of worker processes.")
     var numWorkers: Int = 1
+
+    @Flag(name: .customLong("strict_env"), help: "Refuse a config naming an unset os.environ/ variable (else: warn, and fail only the calls that need it). Also SWITCHBOARD_STRICT_ENV=1.")
+    var strictEnv = false
 }

@@ -1,4 +1,5 @@
 import XCTest
+import Foundation
 import OpenAIWire
 import SwitchboardTesting
 
@@ -82,5 +83,50 @@ final class AuthAndInfoTests: XCTestCase {
         XCTAssertEqual(first["model_info"]?["version"]?.intValue, 2)
         XCTAssertNotNil(data[1]["model_info"]?["id"]?.stringValue, "ids are generated when absent")
         await gateway.shutdown()
+    }
+
+    func testKeyIsFoundInAnyOfTheThreeHeadersWhateverTheOthersHold() async throws {
+        let gateway = try await GatewayHarness(yaml: Self.yaml)
+        let body = #"{"model":"claude","messages":[{"role":"user","content":"x"}]}"#
+        let basic = ("Authorization", "Basic dXNlcjpwYXNz")
+        for header in [("x-litellm-api-key", "sk-1234"), ("api-key", "sk-1234"), ("x-litellm-api-key", "Bearer sk-1234")] {
+            let r = try gateway.request("POST", "/v1/chat/completions", headers: [basic, header], body: body)
+            XCTAssertEqual(r.status, 200, "\(header): \(r.body)")
+        }
+        let both = try gateway.request("POST", "/v1/chat/completions",
+                                       headers: [("Authorization", "Bearer sk-1234"), ("api-key", "sk-wrong")], body: body)
+        XCTAssertEqual(both.status, 200, "a wrong key in one header does not hide the right one in another")
+        let wrong = try gateway.request("POST", "/v1/chat/completions", headers: [basic, ("x-litellm-api-key", "sk-wrong")], body: body)
+        XCTAssertEqual(wrong.status, 401)
+        XCTAssertTrue(wrong.body.contains("Invalid proxy server token"), wrong.body)
+        XCTAssertEqual(try gateway.request("POST", "/v1/chat/completions", headers: [basic], body: body).status, 401)
+        XCTAssertEqual(try gateway.request("POST", "/v1/chat/completions", headers: [("x-litellm-api-key", "")], body: body).status, 401)
+        await gateway.shutdown()
+    }
+
+    func testApiBaseCredentialsGoUpstreamAsBasicAuthAndNeverToModelInfo() async throws {
+        let upstream = try await FakeOpenAIServer()
+        let base = "http://svc-user:p%40ss-SECRET@127.0.0.1:\(upstream.port)/v1?api-version=2024-02-01&sig=SIG-SECRET"
+        let gateway = try await GatewayHarness(yaml: """
+            model_list:
+              - model_name: behind-proxy
+                litellm_params: {model: openai/m, api_base: "\(base)"}
+            """, environment: ["OPENAI_API_KEY": "sk-env-default"])
+        let r = try gateway.request("POST", "/v1/chat/completions", body: #"{"model":"behind-proxy","messages":[{"role":"user","content":"x"}]}"#)
+        XCTAssertEqual(r.status, 200, r.body)
+        let sent = try XCTUnwrap(upstream.requests.last)
+        XCTAssertEqual(sent.header("authorization"), "Basic " + Data("svc-user:p@ss-SECRET".utf8).base64EncodedString())
+        XCTAssertEqual(sent.header("host"), "127.0.0.1:\(upstream.port)")
+        XCTAssertEqual(sent.uri, "/v1/chat/completions?api-version=2024-02-01&sig=SIG-SECRET")
+        XCTAssertFalse(r.headers.contains { $0.1.contains("SECRET") }, "response headers: \(r.headers)")
+
+        let info = try gateway.request("GET", "/v1/model/info")
+        XCTAssertEqual(info.status, 200)
+        XCTAssertFalse(info.body.contains("SECRET"), info.body)
+        XCTAssertFalse(info.body.contains("svc-user"), info.body)
+        let shown = try JSONValue.parse(info.body)["data"]?.arrayValue?.first?["litellm_params"]?["api_base"]?.stringValue
+        XCTAssertEqual(shown, "http://<redacted>@127.0.0.1:\(upstream.port)/v1?api-version=2024-02-01&sig=<redacted>")
+        await gateway.shutdown()
+        await upstream.shutdown()
     }
 }

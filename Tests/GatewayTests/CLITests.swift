@@ -165,4 +165,70 @@ final class CLITests: XCTestCase {
         gateway.signal(SIGTERM)
         XCTAssertEqual(gateway.waitForExit(), 0)
     }
+
+    func testInvalidNumericEnvironmentSettingsExitNamingThem() throws {
+        let path = try writeConfig("model_list:\n  - model_name: m\n    litellm_params: {model: openai/m, mock_response: hi}\n")
+        for (name, value) in [("SWITCHBOARD_IDLE_TIMEOUT_SECONDS", "-1"), ("SWITCHBOARD_IDLE_TIMEOUT_SECONDS", "nan"),
+                              ("SWITCHBOARD_DRAIN_SECONDS", "inf"), ("SWITCHBOARD_STRICT_ENV", "maybe")] {
+            let gateway = try GatewayProcess(arguments: ["--config", path, "--host", "127.0.0.1", "--port", String(freeLoopbackPort())],
+                                             environment: [name: value])
+            XCTAssertEqual(gateway.waitForExit(), 1, "\(name)=\(value): \(gateway.output)")
+            XCTAssertTrue(gateway.output.contains("environment variable \(name) must be"), gateway.output)
+            XCTAssertFalse(gateway.output.contains("Switchboard serving"), gateway.output)
+        }
+    }
+
+    func testHeaderInjectionInTheConfigIsRefusedAtStart() throws {
+        let path = try writeConfig(#"""
+            model_list:
+              - model_name: m
+                litellm_params: {model: openai/m, api_base: "http://127.0.0.1:9/v1", api_key: "sk-up\r\nX-Injected: yes"}
+            """#)
+        let serve = try GatewayProcess(arguments: ["--config", path, "--port", String(freeLoopbackPort())])
+        XCTAssertEqual(serve.waitForExit(), 1)
+        XCTAssertTrue(serve.output.contains("model_list[0].litellm_params.api_key: contains a line break"), serve.output)
+        XCTAssertFalse(serve.output.contains("sk-up"), serve.output)
+    }
+
+    func testUnsetVariablesWarnAtStartListInCheckConfigAndRefuseWhenStrict() throws {
+        let path = try writeConfig("""
+            model_list:
+              - model_name: served
+                litellm_params: {model: openai/m, mock_response: "still here"}
+              - model_name: azure-eu
+                litellm_params: {model: openai/eu, api_base: "http://127.0.0.1:9/v1", api_key: os.environ/SB_UNSET_EU_KEY}
+              - model_name: azure-ca
+                litellm_params: {model: openai/ca, api_base: "http://127.0.0.1:9/v1", api_key: os.environ/SB_UNSET_EU_KEY}
+            """)
+        let port = freeLoopbackPort()
+        let gateway = try GatewayProcess(arguments: ["--config", path, "--host", "127.0.0.1", "--port", String(port)])
+        XCTAssertTrue(gateway.waitForOutput("Switchboard serving"), gateway.output)
+        let warnings = gateway.output.components(separatedBy: "\n").filter { $0.contains("SB_UNSET_EU_KEY") }
+        XCTAssertEqual(warnings.count, 1, "one warning per variable: \(gateway.output)")
+        XCTAssertTrue(warnings[0].contains("model_list[1].litellm_params.api_key"), warnings[0])
+        XCTAssertTrue(warnings[0].contains("model_list[2].litellm_params.api_key"), warnings[0])
+        let ok = try TestHTTPClient(port: port).request("POST", "/v1/chat/completions", body: #"{"model":"served","messages":[{"role":"user","content":"x"}]}"#)
+        XCTAssertEqual(ok.status, 200, ok.body)
+        let refused = try TestHTTPClient(port: port).request("POST", "/v1/chat/completions", body: #"{"model":"azure-eu","messages":[{"role":"user","content":"x"}]}"#)
+        XCTAssertEqual(refused.status, 500, refused.body)
+        XCTAssertTrue(refused.body.contains("SB_UNSET_EU_KEY"), refused.body)
+        gateway.signal(SIGTERM)
+        XCTAssertEqual(gateway.waitForExit(), 0)
+
+        let check = try GatewayProcess(arguments: ["check-config", path])
+        XCTAssertEqual(check.waitForExit(), 0, check.output)
+        XCTAssertTrue(check.output.contains("Environment variables not set (1)"), check.output)
+        XCTAssertTrue(check.output.contains("  SB_UNSET_EU_KEY: model_list[1].litellm_params.api_key, model_list[2].litellm_params.api_key"), check.output)
+        XCTAssertTrue(check.output.contains("environment variables not set: SB_UNSET_EU_KEY"), check.output)
+
+        for (arguments, environment) in [(["check-config", "--strict_env", path], [String: String]()),
+                                         (["check-config", path], ["SWITCHBOARD_STRICT_ENV": "1"]),
+                                         (["--config", path, "--strict_env", "--port", String(freeLoopbackPort())], [:]),
+                                         (["--config", path, "--port", String(freeLoopbackPort())], ["SWITCHBOARD_STRICT_ENV": "true"])] {
+            let strict = try GatewayProcess(arguments: arguments, environment: environment)
+            XCTAssertEqual(strict.waitForExit(), 1, "\(arguments) \(environment): \(strict.output)")
+            XCTAssertTrue(strict.output.contains(
+                "model_list[1].litellm_params.api_key: environment variable SB_UNSET_EU_KEY is not set"), strict.output)
+        }
+    }
 }

@@ -121,7 +121,7 @@ final class DeploymentTests: XCTestCase {
                                              environment: ["SHARED_KEY": "k"]))
         XCTAssertEqual(noInfo.path, "credential_list[0].credential_info")
 
-        let missingVariable = try XCTUnwrap(loadError(credentialsYAML))
+        let missingVariable = try XCTUnwrap(loadError(credentialsYAML, strict: true))
         XCTAssertEqual(missingVariable.path, "credential_list[0].credential_values.api_key")
 
         let badValue = try XCTUnwrap(loadError(credentialsYAML.replacingOccurrences(of: "api_version: \"2023-05-15\"",

@@ -40,7 +40,7 @@ final class EnvironmentTests: XCTestCase {
         XCTAssertEqual(config.generalSettings.all["master_key"], .string("sk-master"))
     }
 
-    func testMissingVariableNamesKeyPathAndVariable() throws {
+    func testMissingVariableNamesKeyPathAndVariableWhenStrict() throws {
         let error = try XCTUnwrap(loadError("""
             model_list:
               - model_name: m
@@ -49,7 +49,7 @@ final class EnvironmentTests: XCTestCase {
                 litellm_params:
                   model: openai/n
                   api_key: os.environ/NOT_SET_ANYWHERE
-            """))
+            """, strict: true))
         XCTAssertEqual(error.path, "model_list[1].litellm_params.api_key")
         XCTAssertTrue(error.message.contains("NOT_SET_ANYWHERE"), error.message)
         XCTAssertTrue(error.description.hasPrefix("model_list[1].litellm_params.api_key: "))
@@ -59,11 +59,11 @@ final class EnvironmentTests: XCTestCase {
               - model_name: m
                 litellm_params: {model: openai/m}
                 model_info: {groups: [a, os.environ/GONE]}
-            """))
+            """, strict: true))
         XCTAssertEqual(inList.path, "model_list[0].model_info.groups[1]")
         XCTAssertTrue(inList.message.contains("GONE"))
 
-        let inSettings = try XCTUnwrap(loadError("router_settings:\n  redis_password: os.environ/NOPE\n"))
+        let inSettings = try XCTUnwrap(loadError("router_settings:\n  redis_password: os.environ/NOPE\n", strict: true))
         XCTAssertEqual(inSettings.path, "router_settings.redis_password")
     }
 

@@ -46,6 +46,23 @@ final class RedactionAndSummaryTests: XCTestCase {
         XCTAssertEqual(redacted["headers"], .object([JSONMember("x-goog-api-key", masked), JSONMember("X-Team", .string("blue"))]))
     }
 
+    func testRedactURLHidesUserInfoAndQueryValues() {
+        let cases: [(String, String)] = [
+            ("https://api.example.com/v1", "https://api.example.com/v1"),
+            ("https://user:hunter2@h.example.com:8443/v1", "https://<redacted>@h.example.com:8443/v1"),
+            ("http://only-user@h/v1", "http://<redacted>@h/v1"),
+            ("https://h/openai?api-version=2024-02-01&sig=abc%2B&key=k&flag&", "https://h/openai?api-version=2024-02-01&sig=<redacted>&key=<redacted>&<redacted>&"),
+            ("https://u:p@h/v1?token=t#frag", "https://<redacted>@h/v1?token=<redacted>#<redacted>"),
+            ("https://h/path@not-userinfo", "https://h/path@not-userinfo"),
+            ("u:p@h:1/v1", "<redacted>@h:1/v1"),
+        ]
+        for (url, shown) in cases {
+            XCTAssertEqual(SecretRedaction.redactURL(url), shown, url)
+        }
+        let redacted = SecretRedaction.redact([JSONMember("api_base", .string("https://u:pw@h/v1?code=c"))])
+        XCTAssertEqual(redacted["api_base"], .string("https://<redacted>@h/v1?code=<redacted>"))
+    }
+
     func testSummaryListsGroupsAliasesAndWarningsWithoutSecrets() throws {
         let config = try load("""
             model_list:

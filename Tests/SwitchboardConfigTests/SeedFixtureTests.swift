@@ -124,7 +124,10 @@ final class SeedFixtureTests: XCTestCase {
         let env = try loadFixture("environment_keys", environment: ["AZURE_NORTH_AMERICA_API_KEY": "na-key"])
         XCTAssertEqual(env.deployments[0].params.apiKey, "na-key")
         XCTAssertEqual(env.deployments[0].params.apiVersion, "2023-05-15")
-        XCTAssertEqual(try XCTUnwrap(loadFixtureError("environment_keys")).path, "model_list[0].litellm_params.api_key")
+        XCTAssertEqual(try XCTUnwrap(loadFixtureError("environment_keys", strict: true)).path, "model_list[0].litellm_params.api_key")
+        let lenient = try loadFixture("environment_keys")
+        XCTAssertEqual(lenient.missingVariables, [MissingVariable(name: "AZURE_NORTH_AMERICA_API_KEY", path: "model_list[0].litellm_params.api_key")])
+        XCTAssertEqual(lenient.deployments[0].missingVariables, lenient.missingVariables)
 
         let cred = try loadFixture("credential_management", environment: azure)
         let p = cred.deployments[0].params
@@ -157,8 +160,11 @@ final class SeedFixtureTests: XCTestCase {
             JSONMember("identifier", .string("deepseek-ai/DeepSeek-V3-Base")), JSONMember("revision", .string("main")),
             JSONMember("auth_token", .string("hf")),
         ]))
-        XCTAssertEqual(try XCTUnwrap(loadFixtureError("custom_tokenizer", environment: ["OPENAI_API_KEY": "k"])).path,
+        XCTAssertEqual(try XCTUnwrap(loadFixtureError("custom_tokenizer", environment: ["OPENAI_API_KEY": "k"], strict: true)).path,
                        "model_list[0].model_info.custom_tokenizer.auth_token")
+        let noTokenizerKey = try loadFixture("custom_tokenizer", environment: ["OPENAI_API_KEY": "k"])
+        XCTAssertEqual(noTokenizerKey.missingVariables.map(\.path), ["model_list[0].model_info.custom_tokenizer.auth_token"])
+        XCTAssertEqual(noTokenizerKey.deployments[0].missingVariables, [], "model_info is not needed to call the deployment")
 
         // The spec block is not a config: it loads, with warnings and no deployments.
         let spec = try loadFixture("custom_tokenizer_spec")
@@ -194,7 +200,7 @@ final class SeedFixtureTests: XCTestCase {
         }
     }
 
-    private func loadFixtureError(_ name: String, environment: [String: String] = [:]) throws -> ConfigError? {
-        loadError(try String(contentsOfFile: fixturePath(name), encoding: .utf8), environment: environment)
+    private func loadFixtureError(_ name: String, environment: [String: String] = [:], strict: Bool = false) throws -> ConfigError? {
+        loadError(try String(contentsOfFile: fixturePath(name), encoding: .utf8), environment: environment, strict: strict)
     }
 }

@@ -4,16 +4,18 @@ import SwitchboardConfig
 import XCTest
 
 /// Loads `yaml` with exactly `environment` (nothing from the process) and no exporting.
-func load(_ yaml: String, environment: [String: String] = [:]) throws -> GatewayConfig {
-    try ConfigLoader(environment: environment, exportsEnvironmentVariables: false).load(yaml: yaml)
+func load(_ yaml: String, environment: [String: String] = [:], strict: Bool = false) throws -> GatewayConfig {
+    try ConfigLoader(environment: environment, exportsEnvironmentVariables: false, strictEnvironment: strict).load(yaml: yaml)
 }
 
 /// The error loading `yaml` throws; fails the test when it loads.
 func loadError(
-    _ yaml: String, environment: [String: String] = [:], file: StaticString = #filePath, line: UInt = #line
+    _ yaml: String, environment: [String: String] = [:], strict: Bool = false,
+    file: StaticString = #filePath, line: UInt = #line
 ) -> ConfigError? {
     do {
-        _ = try ConfigLoader(environment: environment, exportsEnvironmentVariables: false).load(yaml: yaml)
+        _ = try ConfigLoader(environment: environment, exportsEnvironmentVariables: false, strictEnvironment: strict)
+            .load(yaml: yaml)
         XCTFail("expected a ConfigError", file: file, line: line)
         return nil
     } catch {

@@ -1,4 +1,0 @@
-#ifndef SWITCHBOARD_CHIREDIS_SHIM_H
-#define SWITCHBOARD_CHIREDIS_SHIM_H
-#include <hiredis/hiredis.h>
-#endif

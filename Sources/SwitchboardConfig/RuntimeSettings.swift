@@ -1,0 +1,64 @@
+/// Switchboard's own settings read from the environment (LiteLLM has no equivalent), validated
+/// once at start: a bad value is a `ConfigError` naming the variable, and the process exits 1
+/// instead of trapping later.
+///
+/// ```swift
+/// let settings = try RuntimeSettings(environment: ProcessInfo.processInfo.environment)
+/// ```
+///
+/// An unset or empty variable takes its default.
+public struct RuntimeSettings: Sendable, Equatable {
+    /// `SWITCHBOARD_IDLE_TIMEOUT_SECONDS`: a client connection idle between requests, or slower
+    /// than this to send one, is closed. Seconds, greater than 0; default 120.
+    public var idleTimeoutSeconds: Double = 120
+    /// `SWITCHBOARD_DRAIN_SECONDS`: on SIGTERM/SIGINT, how long in-flight calls may run before the
+    /// process exits. Seconds, 0 or more; default 30.
+    public var drainSeconds: Double = 30
+    /// `SWITCHBOARD_STRICT_ENV`: when true, an unset `os.environ/` variable anywhere in the config
+    /// fails the load. `1`/`true`/`yes`/`on` or `0`/`false`/`no`/`off`; default false.
+    public var strictEnvironment: Bool = false
+
+    /// The largest duration accepted, in seconds (365 days).
+    public static let maximumSeconds: Double = 31_536_000
+
+    public init() {}
+
+    public init(environment: [String: String]) throws(ConfigError) {
+        if let value = try Self.seconds(environment, "SWITCHBOARD_IDLE_TIMEOUT_SECONDS", allowsZero: false) {
+            idleTimeoutSeconds = value
+        }
+        if let value = try Self.seconds(environment, "SWITCHBOARD_DRAIN_SECONDS", allowsZero: true) {
+            drainSeconds = value
+        }
+        if let value = try Self.flag(environment, "SWITCHBOARD_STRICT_ENV") {
+            strictEnvironment = value
+        }
+    }
+
+    /// A duration: a finite number, greater than 0 (or 0 when `allowsZero`), at most a year.
+    static func seconds(_ environment: [String: String], _ name: String, allowsZero: Bool) throws(ConfigError) -> Double? {
+        guard let raw = environment[name], !raw.trimmingSpaces.isEmpty else { return nil }
+        let lower = allowsZero ? "0 or more" : "greater than 0"
+        guard let value = Double(raw.trimmingSpaces), value.isFinite,
+              allowsZero ? value >= 0 : value > 0, value <= maximumSeconds else {
+            throw ConfigError(
+                path: "",
+                message: "environment variable \(name) must be a number of seconds, \(lower) and at most "
+                    + "\(Int(maximumSeconds)), got \(ValueConversion.describe(.string(raw)))")
+        }
+        return value
+    }
+
+    static func flag(_ environment: [String: String], _ name: String) throws(ConfigError) -> Bool? {
+        guard let raw = environment[name], !raw.trimmingSpaces.isEmpty else { return nil }
+        switch raw.trimmingSpaces.lowercased() {
+        case "1", "true", "yes", "on": return true
+        case "0", "false", "no", "off": return false
+        default:
+            throw ConfigError(
+                path: "",
+                message: "environment variable \(name) must be 1, true, yes, on, 0, false, no or off, got "
+                    + ValueConversion.describe(.string(raw)))
+        }
+    }
+}

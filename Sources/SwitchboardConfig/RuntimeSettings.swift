@@ -17,6 +17,12 @@ public struct RuntimeSettings: Sendable, Equatable {
     /// `SWITCHBOARD_STRICT_ENV`: when true, an unset `os.environ/` variable anywhere in the config
     /// fails the load. `1`/`true`/`yes`/`on` or `0`/`false`/`no`/`off`; default false.
     public var strictEnvironment: Bool = false
+    /// `SWITCHBOARD_MAX_UPSTREAM_BODY_BYTES`: the cap on a buffered (non-streamed) upstream
+    /// answer; past it the client gets a 502. Bytes, at least 1024; default 64 MiB.
+    public var maxUpstreamBodyBytes: Int = 64 << 20
+    /// `SWITCHBOARD_MAX_CONNECTIONS`: the cap on open client connections of one worker; past it
+    /// new connections get a 503. At least 1; default (`nil`): half the file-descriptor limit.
+    public var maxConnections: Int?
 
     /// The largest duration accepted, in seconds (365 days).
     public static let maximumSeconds: Double = 31_536_000
@@ -33,6 +39,22 @@ public struct RuntimeSettings: Sendable, Equatable {
         if let value = try Self.flag(environment, "SWITCHBOARD_STRICT_ENV") {
             strictEnvironment = value
         }
+        if let value = try Self.count(environment, "SWITCHBOARD_MAX_UPSTREAM_BODY_BYTES", minimum: 1024) {
+            maxUpstreamBodyBytes = value
+        }
+        maxConnections = try Self.count(environment, "SWITCHBOARD_MAX_CONNECTIONS", minimum: 1)
+    }
+
+    /// A whole number, at least `minimum`.
+    static func count(_ environment: [String: String], _ name: String, minimum: Int) throws(ConfigError) -> Int? {
+        guard let raw = environment[name], !raw.trimmingSpaces.isEmpty else { return nil }
+        guard let value = Int(raw.trimmingSpaces), value >= minimum else {
+            throw ConfigError(
+                path: "",
+                message: "environment variable \(name) must be a whole number, at least \(minimum), got "
+                    + ValueConversion.describe(.string(raw)))
+        }
+        return value
     }
 
     /// A duration: a finite number, greater than 0 (or 0 when `allowsZero`), at most a year.

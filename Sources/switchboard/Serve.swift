@@ -63,7 +63,8 @@ struct GatewayRunner {
         let gateway = GatewayContext(
             config: config, environment: ProcessInfo.processInfo.environment, logger: logger,
             detailedDebug: options.detailedDebug,
-            idleTimeout: settings.idleTimeoutSeconds)
+            idleTimeout: settings.idleTimeoutSeconds, maxUpstreamBodyBytes: settings.maxUpstreamBodyBytes,
+            maxConnections: settings.maxConnections)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: UsableCores.count)
         let server = GatewayServer(gateway: gateway, group: group)
         let port: Int

@@ -20,6 +20,9 @@ final class RuntimeSettingsTests: XCTestCase {
         XCTAssertEqual(settings.idleTimeoutSeconds, 2.5)
         XCTAssertEqual(settings.drainSeconds, 0)
         XCTAssertTrue(settings.strictEnvironment)
+        let caps = try RuntimeSettings(environment: ["SWITCHBOARD_MAX_UPSTREAM_BODY_BYTES": "1048576", "SWITCHBOARD_MAX_CONNECTIONS": "100"])
+        XCTAssertEqual(caps.maxUpstreamBodyBytes, 1 << 20)
+        XCTAssertEqual(caps.maxConnections, 100)
         for value in ["true", "YES", "on"] {
             XCTAssertTrue(try RuntimeSettings(environment: ["SWITCHBOARD_STRICT_ENV": value]).strictEnvironment, value)
         }
@@ -35,6 +38,8 @@ final class RuntimeSettingsTests: XCTestCase {
             ("SWITCHBOARD_IDLE_TIMEOUT_SECONDS", "1e20"), ("SWITCHBOARD_IDLE_TIMEOUT_SECONDS", "two minutes"),
             ("SWITCHBOARD_DRAIN_SECONDS", "-0.5"), ("SWITCHBOARD_DRAIN_SECONDS", "NaN"), ("SWITCHBOARD_DRAIN_SECONDS", "-inf"),
             ("SWITCHBOARD_DRAIN_SECONDS", "1e300"), ("SWITCHBOARD_STRICT_ENV", "sometimes"),
+            ("SWITCHBOARD_MAX_UPSTREAM_BODY_BYTES", "100"), ("SWITCHBOARD_MAX_UPSTREAM_BODY_BYTES", "1.5e6"),
+            ("SWITCHBOARD_MAX_CONNECTIONS", "0"), ("SWITCHBOARD_MAX_CONNECTIONS", "-3"), ("SWITCHBOARD_MAX_CONNECTIONS", "lots"),
         ]
         for (name, value) in cases {
             XCTAssertThrowsError(try RuntimeSettings(environment: [name: value]), "\(name)=\(value)") { error in

@@ -101,4 +101,23 @@ final class OpenAICompatibleProviderTests: XCTestCase {
         XCTAssertEqual(e.status, 400)
         XCTAssertEqual(e.type, "context_window_exceeded")
     }
+
+    func testStreamsAskUpstreamForUsageKeepingTheClientsOptions() throws {
+        let registry = ProviderRegistry(environment: [:])
+        let plan = try registry.plan(deployment("openai/m", base: "http://127.0.0.1:9/v1"), model: "openai/m")
+        func upstreamOptions(_ body: String) throws -> JSONValue? {
+            let buffer = ByteBuffer(string: body)
+            let call = ProviderCall(endpoint: .chatCompletions, body: buffer, scan: try JSONScanner.scanObject(buffer), stream: true, dropParams: false)
+            let request = try plan.provider.makeRequest(call, plan: plan)
+            return try JSONValue.parse(String(buffer: request.body))["stream_options"]
+        }
+        XCTAssertEqual(try upstreamOptions(#"{"model":"m","stream":true,"messages":[]}"#)?["include_usage"]?.boolValue, true)
+        let merged = try upstreamOptions(#"{"model":"m","stream":true,"stream_options":{"continuous_usage_stats":true},"messages":[]}"#)
+        XCTAssertEqual(merged?["include_usage"]?.boolValue, true)
+        XCTAssertEqual(merged?["continuous_usage_stats"]?.boolValue, true)
+        XCTAssertEqual(try upstreamOptions(#"{"model":"m","stream":true,"stream_options":{ },"messages":[]}"#)?["include_usage"]?.boolValue, true)
+        XCTAssertEqual(try upstreamOptions(#"{"model":"m","stream":true,"stream_options":{"include_usage":true},"messages":[]}"#)?["include_usage"]?.boolValue, true)
+        let buffer = ByteBuffer(string: #"{"model":"m","stream":true,"stream_options":{"include_usage":true}}"#)
+        XCTAssertTrue(ProviderCall(endpoint: .chatCompletions, body: buffer, scan: try JSONScanner.scanObject(buffer), stream: true, dropParams: false).clientWantsUsage)
+    }
 }

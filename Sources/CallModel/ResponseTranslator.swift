@@ -24,6 +24,10 @@ public protocol ResponseTranslator: AnyObject {
     /// What an error answer means.
     func classifyError(status: Int, body: ByteBuffer) -> UpstreamErrorKind
 
+    /// The error answer in OpenAI's shape (`{"error": {"message", "type", "param", "code"}}`) for
+    /// the client, or `nil` to have the gateway wrap the upstream's body as text.
+    func clientErrorBody(status: Int, body: ByteBuffer) -> ByteBuffer?
+
     /// Tokens reported by the answer (known once the body ended), `nil` if it reported none.
     var usage: TokenUsage? { get }
 

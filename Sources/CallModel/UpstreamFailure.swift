@@ -113,15 +113,19 @@ public struct ConnectionFailure: Sendable, Equatable {
 public struct UpstreamErrorStatus: Sendable {
     public var status: Int
     public var kind: UpstreamErrorKind
-    /// The body as the upstream sent it (relayed to the client when it is OpenAI-shaped).
+    /// The body as the upstream sent it.
     public var body: ByteBuffer
+    /// The error for the client in OpenAI's shape, when the provider's translator made one
+    /// (otherwise the gateway wraps `body` as text).
+    public var clientBody: ByteBuffer?
     /// Seconds, from `Retry-After` / `retry-after-ms`.
     public var retryAfter: Double?
 
-    public init(status: Int, kind: UpstreamErrorKind, body: ByteBuffer, retryAfter: Double?) {
+    public init(status: Int, kind: UpstreamErrorKind, body: ByteBuffer, clientBody: ByteBuffer? = nil, retryAfter: Double?) {
         self.status = status
         self.kind = kind
         self.body = body
+        self.clientBody = clientBody
         self.retryAfter = retryAfter
     }
 }

@@ -14,6 +14,12 @@ public enum OpenAIErrorClassifier {
         return byStatus(status)
     }
 
+    /// Whether `body` is an OpenAI error envelope (`{"error": {...}}`).
+    public static func isOpenAIError(_ body: ByteBuffer) -> Bool {
+        guard let scan = try? JSONScanner.scanObject(body), let i = scan.index(of: "error", in: body) else { return false }
+        return scan.members[i].valueLead == UInt8(ascii: "{")
+    }
+
     /// The kind an error status means by itself.
     public static func byStatus(_ status: Int) -> UpstreamErrorKind {
         switch status {

@@ -50,4 +50,9 @@ public final class OpenAIResponseTranslator: ResponseTranslator {
     public func classifyError(status: Int, body: ByteBuffer) -> UpstreamErrorKind {
         OpenAIErrorClassifier.classify(status: status, body: body)
     }
+
+    /// OpenAI-compatible servers already answer errors in OpenAI's shape: relayed as they are.
+    public func clientErrorBody(status: Int, body: ByteBuffer) -> ByteBuffer? {
+        OpenAIErrorClassifier.isOpenAIError(body) ? body : nil
+    }
 }

@@ -121,7 +121,9 @@ struct AttemptStateMachine {
             state = .finished
             let body = body ?? ByteBuffer()
             let kind = translator.classifyError(status: head.status, body: body)
-            return .fail(.status(UpstreamErrorStatus(status: head.status, kind: kind, body: body, retryAfter: head.retryAfter)), beforeFirstByte: true)
+            let clientBody = translator.clientErrorBody(status: head.status, body: body)
+            let status = UpstreamErrorStatus(status: head.status, kind: kind, body: body, clientBody: clientBody, retryAfter: head.retryAfter)
+            return .fail(.status(status), beforeFirstByte: true)
         case .streaming(var emitted):
             state = .finished
             do throws(UpstreamFailure) {

@@ -34,8 +34,8 @@ struct FailureAnswer {
             error = OpenAIError(status: 499, message: "The client closed the request.", type: "client_closed_request")
         case .status(let s):
             let retryAfter = s.retryAfter.map { Int($0.rounded(.up)) }
-            if Self.isOpenAIError(s.body) {
-                relayed = s.body
+            if let clientBody = s.clientBody {
+                relayed = clientBody
                 error = OpenAIError(status: s.status, message: "", type: UpstreamErrorType.name(for: s.status), retryAfter: retryAfter)
             } else {
                 var text = String(buffer: s.body)
@@ -70,11 +70,6 @@ struct FailureAnswer {
         }
         event.writeStaticString("\n\n")
         handler.writeStreamChunk(event)
-    }
-
-    private static func isOpenAIError(_ body: ByteBuffer) -> Bool {
-        guard let scan = try? JSONScanner.scanObject(body), let i = scan.index(of: "error", in: body) else { return false }
-        return scan.members[i].valueLead == UInt8(ascii: "{")
     }
 
     private static func seconds(_ s: Double) -> String {

@@ -34,8 +34,12 @@ let package = Package(
             ]
         ),
         .target(
+            name: "State",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .target(
             name: "Routing",
-            dependencies: ["SwitchboardConfig", "CallModel"]
+            dependencies: ["SwitchboardConfig", "CallModel", "State"]
         ),
         .target(
             name: "Providers",
@@ -48,7 +52,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "OpenAIWire", "SwitchboardConfig", "Routing", "Providers", "CallModel",
+                "OpenAIWire", "SwitchboardConfig", "Routing", "Providers", "CallModel", "State",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -84,7 +88,8 @@ let package = Package(
             dependencies: ["SwitchboardConfig"],
             resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "RoutingTests", dependencies: ["Routing", "SwitchboardConfig", "CallModel"]),
+        .testTarget(name: "StateTests", dependencies: ["State"]),
+        .testTarget(name: "RoutingTests", dependencies: ["Routing", "SwitchboardConfig", "CallModel", "State"]),
         .testTarget(name: "ProvidersTests", dependencies: ["Providers", "SwitchboardConfig", "OpenAIWire", "CallModel"]),
         .testTarget(
             name: "GatewayTests",

@@ -28,14 +28,17 @@ public enum UpstreamFailure: Error, Sendable, CustomStringConvertible {
     /// The client went away; nothing more is done for it.
     case clientGone
     /// The deployment cannot be called (missing credential, unsupported provider): the message says why.
-    case notCallable(status: Int, message: String)
+    case notCallable(status: Int, type: String, message: String)
+    /// No deployment of the group could take the request (all at their rpm/tpm limits or
+    /// cooling down): why, and seconds until one could.
+    case noDeploymentAvailable(reason: String, retryAfter: Double)
 
     /// Whether another attempt (on the same or another deployment) may succeed.
     public var isRetryable: Bool {
         switch self {
         case .connection, .timeout, .streamSilence, .interrupted, .malformed: return true
         case .status(let s): return s.kind.isRetryable
-        case .bodyTooLarge, .clientGone, .notCallable: return false
+        case .bodyTooLarge, .clientGone, .notCallable, .noDeploymentAvailable: return false
         }
     }
 
@@ -50,7 +53,7 @@ public enum UpstreamFailure: Error, Sendable, CustomStringConvertible {
             case .rateLimit, .authentication, .serverError, .other: return .general
             }
         case .clientGone, .bodyTooLarge: return nil
-        case .connection, .timeout, .streamSilence, .interrupted, .malformed, .notCallable: return .general
+        case .connection, .timeout, .streamSilence, .interrupted, .malformed, .notCallable, .noDeploymentAvailable: return .general
         }
     }
 
@@ -59,7 +62,7 @@ public enum UpstreamFailure: Error, Sendable, CustomStringConvertible {
         switch self {
         case .status(let s): return s.kind == .rateLimit || s.kind == .serverError || s.kind == .authentication
         case .connection, .timeout, .streamSilence, .interrupted, .malformed: return true
-        case .bodyTooLarge, .clientGone, .notCallable: return false
+        case .bodyTooLarge, .clientGone, .notCallable, .noDeploymentAvailable: return false
         }
     }
 
@@ -75,6 +78,7 @@ public enum UpstreamFailure: Error, Sendable, CustomStringConvertible {
         case .bodyTooLarge: return "body_too_large"
         case .clientGone: return "client_gone"
         case .notCallable: return "not_callable"
+        case .noDeploymentAvailable: return "no_deployment_available"
         }
     }
 
@@ -88,7 +92,8 @@ public enum UpstreamFailure: Error, Sendable, CustomStringConvertible {
         case .malformed(let m): return "malformed answer: \(m)"
         case .bodyTooLarge(let limit): return "answer larger than \(limit) bytes"
         case .clientGone: return "client went away"
-        case .notCallable(_, let m): return m
+        case .notCallable(_, _, let m): return m
+        case .noDeploymentAvailable(let reason, _): return reason
         }
     }
 }

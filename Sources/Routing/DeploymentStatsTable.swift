@@ -41,7 +41,7 @@ public struct DeploymentStats: Sendable, Equatable {
             case .badRequest, .notFound, .contextWindowExceeded, .contentPolicy, .authentication: requestErrors += 1
             case .other: otherFailures += 1
             }
-        case .malformed, .bodyTooLarge, .notCallable: otherFailures += 1
+        case .malformed, .bodyTooLarge, .notCallable, .noDeploymentAvailable: otherFailures += 1
         case .clientGone: break  // not the deployment's doing
         }
     }

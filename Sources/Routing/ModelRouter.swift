@@ -3,6 +3,8 @@ import SwitchboardConfig
 /// A deployment chosen for one request, with the upstream model after wildcard expansion.
 public struct RoutedDeployment: Sendable {
     public let deployment: Deployment
+    /// The deployment's slot (its position among the config's distinct deployments).
+    public let slot: Int
     /// `litellm_params.model` for this request (`openai/gpt-4o` when `openai/*` matched `gpt-4o`).
     public let model: String
     /// The model group the request resolved to (after aliasing).
@@ -14,14 +16,17 @@ public struct ModelGroup: Sendable {
     /// The group's `model_name` (the pattern text for wildcard groups).
     public let name: String
     public let deployments: [Deployment]
+    /// Each deployment's slot, in the same order.
+    public let slots: [Int]
     /// Set for wildcard groups: what `*` matched in the requested name.
     public let captured: Substring?
     let weights: [Double]
     let totalWeight: Double
 
-    init(name: String, deployments: [Deployment], captured: Substring?) {
+    init(name: String, deployments: [Deployment], slots: [Int], captured: Substring?) {
         self.name = name
         self.deployments = deployments
+        self.slots = slots
         self.captured = captured
         weights = ModelGroup.weights(for: deployments)
         totalWeight = weights.reduce(0, +)
@@ -46,19 +51,29 @@ public struct ModelGroup: Sendable {
     public func routed(_ index: Int) -> RoutedDeployment {
         let d = deployments[index]
         let model = captured.map { WildcardPattern.expand(d.params.model, with: $0) } ?? d.params.model
-        return RoutedDeployment(deployment: d, model: model, group: name)
+        return RoutedDeployment(deployment: d, slot: slots[index], model: model, group: name)
+    }
+
+    /// The deployment with this slot, routed for this group.
+    public func routed(slot: Int) -> RoutedDeployment? {
+        slots.firstIndex(of: slot).map(routed)
     }
 
     /// Weighted random pick (simple-shuffle).
     public func pick<R: RandomNumberGenerator>(using rng: inout R) -> RoutedDeployment {
-        if deployments.count == 1 { return routed(0) }
-        guard totalWeight > 0 else { return routed(Int.random(in: 0..<deployments.count, using: &rng)) }
+        routed(pickIndex(using: &rng))
+    }
+
+    /// The index of a weighted random pick.
+    public func pickIndex<R: RandomNumberGenerator>(using rng: inout R) -> Int {
+        if deployments.count == 1 { return 0 }
+        guard totalWeight > 0 else { return Int.random(in: 0..<deployments.count, using: &rng) }
         var x = Double.random(in: 0..<totalWeight, using: &rng)
         for (i, w) in weights.enumerated() {
-            if x < w { return routed(i) }
+            if x < w { return i }
             x -= w
         }
-        return routed(deployments.count - 1)
+        return deployments.count - 1
     }
 }
 
@@ -72,12 +87,25 @@ public struct ModelGroup: Sendable {
 /// ```
 public final class ModelRouter: Sendable {
     let exact: [String: ModelGroup]
-    let patterns: [(pattern: WildcardPattern, deployments: [Deployment])]
+    let patterns: [(pattern: WildcardPattern, deployments: [Deployment], slots: [Int])]
+    /// Every distinct deployment id → its slot (config order); the slot indexes per-deployment
+    /// tables and the state store.
+    public let slots: [String: Int]
+    /// The distinct deployments, by slot.
+    public let deploymentsBySlot: [Deployment]
     let aliases: [String: String]
     /// Names listed by `/v1/models`: concrete model names, then aliases that are not hidden.
     public let listedModelNames: [String]
 
     public init(config: GatewayConfig) {
+        var slots: [String: Int] = [:]
+        var bySlot: [Deployment] = []
+        for d in config.deployments where slots[d.id] == nil {
+            slots[d.id] = bySlot.count
+            bySlot.append(d)
+        }
+        self.slots = slots
+        deploymentsBySlot = bySlot
         var order: [String] = []
         var byName: [String: [Deployment]] = [:]
         for d in config.deployments {
@@ -85,19 +113,20 @@ public final class ModelRouter: Sendable {
             byName[d.modelName, default: []].append(d)
         }
         var exact: [String: ModelGroup] = [:]
-        var patterns: [(WildcardPattern, [Deployment])] = []
+        var patterns: [(WildcardPattern, [Deployment], [Int])] = []
         for name in order {
             let deployments = byName[name]!
+            let groupSlots = deployments.map { slots[$0.id]! }
             if let p = WildcardPattern(name) {
-                patterns.append((p, deployments))
+                patterns.append((p, deployments, groupSlots))
             } else {
-                exact[name] = ModelGroup(name: name, deployments: deployments, captured: nil)
+                exact[name] = ModelGroup(name: name, deployments: deployments, slots: groupSlots, captured: nil)
             }
         }
         // Most specific first; file order among equals.
         self.patterns = patterns.enumerated()
             .sorted { ($0.element.0.specificity, -$0.offset) > ($1.element.0.specificity, -$1.offset) }
-            .map { (pattern: $0.element.0, deployments: $0.element.1) }
+            .map { (pattern: $0.element.0, deployments: $0.element.1, slots: $0.element.2) }
         self.exact = exact
         var aliases: [String: String] = [:]
         var listed = order.filter { WildcardPattern($0) == nil }
@@ -113,9 +142,9 @@ public final class ModelRouter: Sendable {
     public func resolve(_ requested: String) -> ModelGroup? {
         let name = aliases[requested] ?? requested
         if let group = exact[name] { return group }
-        for (pattern, deployments) in patterns {
+        for (pattern, deployments, slots) in patterns {
             if let captured = pattern.capture(name) {
-                return ModelGroup(name: pattern.text, deployments: deployments, captured: captured)
+                return ModelGroup(name: pattern.text, deployments: deployments, slots: slots, captured: captured)
             }
         }
         return nil

@@ -4,6 +4,7 @@ import OpenAIWire
 import Providers
 import Routing
 import Synchronization
+import State
 import SwitchboardConfig
 
 #if canImport(Glibc)
@@ -18,6 +19,11 @@ import Darwin
 public final class GatewayContext: Sendable {
     public let config: GatewayConfig
     let router: ModelRouter
+    /// Retries, fallbacks, cooldowns, limits: resolved once.
+    let policy: RouterPolicy
+    let ranking: CandidateRanking
+    /// rpm/tpm windows, cooldowns, in-flight counts and latencies of every deployment.
+    let store: any StateStore
     let registry: ProviderRegistry
     /// Every deployment by id: its row in the stats tables, and its plan prepared at start
     /// (`nil` for wildcard deployments, which are planned per model).
@@ -54,11 +60,16 @@ public final class GatewayContext: Sendable {
         self.config = config
         self.idleTimeout = idleTimeout
         self.maxUpstreamBodyBytes = maxUpstreamBodyBytes
-        router = ModelRouter(config: config)
+        let router = ModelRouter(config: config)
+        self.router = router
+        policy = RouterPolicy(config: config)
+        ranking = CandidateRanking(strategy: policy.strategy, latencyBuffer: policy.lowestLatencyBuffer)
+        store = EmbeddedStateStore(
+            deployments: router.deploymentsBySlot.map { DeploymentLimits(id: $0.id, rpm: $0.params.rpm, tpm: $0.params.tpm) },
+            cooldown: policy.cooldown)
         registry = ProviderRegistry(environment: environment)
         var deployments: [String: PreparedDeployment] = [:]
-        for d in config.deployments where deployments[d.id] == nil {
-            let slot = deployments.count
+        for (slot, d) in router.deploymentsBySlot.enumerated() {
             guard !d.params.model.contains("*") else {
                 deployments[d.id] = PreparedDeployment(slot: slot, plan: nil)
                 continue
@@ -126,15 +137,12 @@ public final class GatewayContext: Sendable {
     func callStarted() { inFlightCalls.add(1, ordering: .relaxed) }
     func callEnded() { inFlightCalls.subtract(1, ordering: .relaxed) }
 
-    /// The plan for a routed deployment, and the deployment's stats row.
-    func plan(for routed: RoutedDeployment) throws(OpenAIError) -> (DeploymentPlan, slot: Int) {
-        guard let prepared = deployments[routed.deployment.id] else {
-            throw .internalError("Deployment '\(routed.deployment.id)' is not known to this worker.")
+    /// The plan for a routed deployment.
+    func plan(for routed: RoutedDeployment) throws(OpenAIError) -> DeploymentPlan {
+        if routed.model == routed.deployment.params.model, let cached = deployments[routed.deployment.id]?.plan {
+            return try cached.get()
         }
-        if routed.model == routed.deployment.params.model, let cached = prepared.plan {
-            return (try cached.get(), prepared.slot)
-        }
-        return (try registry.plan(routed.deployment, model: routed.model), prepared.slot)
+        return try registry.plan(routed.deployment, model: routed.model)
     }
 }
 

@@ -10,6 +10,7 @@ struct ResponseMetadata {
     var totalNanoseconds: UInt64
     var overheadNanoseconds: UInt64
     var attemptedRetries: Int
+    var attemptedFallbacks: Int
     /// The upstream's rate-limit headers, passed on as LiteLLM does.
     var rateLimit: RateLimitHeaders?
 
@@ -34,6 +35,8 @@ struct ResponseMetadata {
         Milliseconds.write(overheadNanoseconds, to: &out)
         out.writeStaticString("\r\nx-litellm-attempted-retries: ")
         out.writeString(String(attemptedRetries))
+        out.writeStaticString("\r\nx-litellm-attempted-fallbacks: ")
+        out.writeString(String(attemptedFallbacks))
         out.writeStaticString("\r\n")
         if let r = rateLimit, !r.isEmpty {
             Self.header(&out, "x-ratelimit-limit-requests: ", r.limitRequests)

@@ -239,6 +239,17 @@ public struct RouterSettings: Sendable, Equatable {
     public var enablePreCallChecks: Bool = false
     public var optionalPreCallChecks: [String] = []
     public var fallbacks: [FallbackRule] = []
+    public var contextWindowFallbacks: [FallbackRule] = []
+    public var contentPolicyFallbacks: [FallbackRule] = []
+    public var defaultFallbacks: [String] = []
+    /// `allowed_fails_policy`: failures allowed per error kind before a cooldown
+    /// (`RateLimitErrorAllowedFails`, `TimeoutErrorAllowedFails`, ...).
+    public var allowedFailsPolicy: [String: Int] = [:]
+    /// `disable_cooldowns`.
+    public var disableCooldowns: Bool = false
+    /// Whether deployment rpm/tpm are enforced (default) or only weigh the picks
+    /// (`enforce_model_rate_limits: false`).
+    public var enforceModelRateLimits: Bool = true
     public var redisHost: String?
     public var redisPort: Int?
     public var redisPassword: String?

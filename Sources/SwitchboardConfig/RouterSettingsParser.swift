@@ -35,6 +35,19 @@ enum RouterSettingsParser {
         settings.enablePreCallChecks = try s.bool("enable_pre_call_checks") ?? false
         settings.optionalPreCallChecks = try s.stringList("optional_pre_call_checks") ?? []
         settings.fallbacks = try FallbackParser.rules(s, "fallbacks")
+        settings.contextWindowFallbacks = try FallbackParser.rules(s, "context_window_fallbacks")
+        settings.contentPolicyFallbacks = try FallbackParser.rules(s, "content_policy_fallbacks")
+        settings.defaultFallbacks = try s.stringList("default_fallbacks") ?? []
+        settings.disableCooldowns = try s.bool("disable_cooldowns") ?? false
+        if let policy = try s.reader("allowed_fails_policy") {
+            for member in policy.members {
+                guard let n = try policy.int(member.key, minimum: 0) else { continue }
+                settings.allowedFailsPolicy[member.key] = n
+            }
+        }
+        let checks = settings.optionalPreCallChecks
+        settings.enforceModelRateLimits = try s.bool("enforce_model_rate_limits") ?? true
+        if checks.contains("enforce_model_rate_limits") { settings.enforceModelRateLimits = true }
         settings.redisHost = try s.string("redis_host") ?? SettingsParser.nonEmpty(environment["REDIS_HOST"])
         settings.redisPassword = try s.string("redis_password")
             ?? SettingsParser.nonEmpty(environment["REDIS_PASSWORD"])

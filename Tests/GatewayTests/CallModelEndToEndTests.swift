@@ -30,7 +30,7 @@ final class CallModelEndToEndTests: XCTestCase {
         }
         let gateway = try await GatewayHarness(yaml: Self.config(upstream, extra: ", stream_timeout: 1"))
         for (content, status) in [("500", 500), ("429", 429), ("silent", 408), ("head-only", 408)] {
-            let r = try gateway.request("POST", "/v1/chat/completions", body: Self.chat(content, stream: true))
+            let r = try gateway.request("POST", "/v1/chat/completions", body: Self.chat(content, stream: true, extra: #","num_retries":0"#))
             XCTAssertEqual(r.status, status, content)
             XCTAssertEqual(r.header("content-type"), "application/json", "\(content): a JSON error, not a broken stream")
             let error = try JSONValue.parse(r.body)["error"]
@@ -115,7 +115,7 @@ final class CallModelEndToEndTests: XCTestCase {
                          headers: [("x-ratelimit-remaining-requests", "41"), ("x-ratelimit-limit-tokens", "90000")])
         }
         let gateway = try await GatewayHarness(yaml: Self.config(upstream))
-        let limited = try gateway.request("POST", "/v1/chat/completions", body: Self.chat("limit"))
+        let limited = try gateway.request("POST", "/v1/chat/completions", body: Self.chat("limit", extra: #","num_retries":0"#))
         XCTAssertEqual(limited.status, 429)
         XCTAssertEqual(limited.header("retry-after"), "7")
         XCTAssertEqual(limited.header("x-ratelimit-remaining-requests"), "0")

@@ -159,6 +159,7 @@ final class ChatRelayTests: XCTestCase {
                 litellm_params: {model: openai/gpt-4o, mock_response: "Hi there"}
               - model_name: emb
                 litellm_params: {model: openai/text-embedding-3-small, mock_response: [0.5, 0.25]}
+            router_settings: {num_retries: 0}
             """)
         let chat = try gateway.request("POST", "/v1/chat/completions", body: #"{"model":"demo","messages":[{"role":"user","content":"x"}]}"#)
         XCTAssertEqual(chat.status, 200)

@@ -94,6 +94,7 @@ final class ErrorTests: XCTestCase {
                 litellm_params: {model: openai/m, api_base: "\(upstream.baseURL)", api_key: k, timeout: 0.5}
               - model_name: down
                 litellm_params: {model: openai/m, api_base: "http://127.0.0.1:\(freeLoopbackPort())/v1", api_key: k}
+            router_settings: {num_retries: 0}   # one attempt each: what is under test is the answer
             """)
         func ask(_ content: String, model: String = "m") throws -> TestHTTPResponse {
             try gateway.request("POST", "/v1/chat/completions", body: #"{"model":"\#(model)","messages":[{"role":"user","content":"\#(content)"}]}"#)

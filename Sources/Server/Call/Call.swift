@@ -4,52 +4,60 @@ import NIOHTTP1
 import OpenAIWire
 import Providers
 import Routing
+import State
 
 /// One model call (chat, completion, embedding) from request to record: validates the body,
-/// routes it, makes attempts (``AttemptStateMachine``) against deployments under the
-/// ``CallStateMachine``, is the only writer to the client, and hands a ``CallRecord`` to the
-/// loop's sinks when it completes. Lives on the client connection's event loop.
+/// asks the router for a deployment (``Call/route(_:)`` in Call+Routing.swift), makes attempts
+/// (``AttemptStateMachine``) under the ``CallStateMachine``, is the only writer to the client,
+/// and hands a ``CallRecord`` to the loop's sinks when it completes. Lives on the client
+/// connection's event loop.
 final class Call: UpstreamResponseDelegate {
     unowned let handler: HTTPGatewayHandler
     let endpoint: Endpoint
     let pathModel: String?
     var gateway: GatewayContext { handler.gateway }
 
-    private var machine = CallStateMachine()
-    private var attempt: AttemptStateMachine?
+    var machine = CallStateMachine()
+    var attempt: AttemptStateMachine?
     /// Numbers attempts, so a late connect result of an abandoned attempt is ignored.
-    private var attemptSerial = 0
+    var attemptSerial = 0
 
-    private var routed: RoutedDeployment?
-    private var prepared: PreparedCall?
-    private var connection: UpstreamConnection?
+    var request: CallRequest?
+    var session: RoutingSession?
+    var routed: RoutedDeployment?
+    var prepared: PreparedCall?
+    /// Capacity held in the state store for the current attempt's deployment.
+    var reservation: Reservation?
+    var connection: UpstreamConnection?
     /// Whether the current attempt's connection came from the pool (it may have gone stale).
-    private var connectionReused = false
-    private var callID = ""
-    private var timer: Scheduled<Void>?
+    var connectionReused = false
+    /// Stale keep-alive retries made (at most one per deployment pick).
+    var staleRetries = 0
+    var callID = ""
+    var timer: Scheduled<Void>?
 
     // What the record needs.
-    private var current: AttemptRecord?
-    private var firstAttempt: AttemptRecord?
-    private var laterAttempts: [AttemptRecord] = []
-    private var failure: UpstreamFailure?
+    var current: AttemptRecord?
+    var firstAttempt: AttemptRecord?
+    var laterAttempts: [AttemptRecord] = []
+    var failure: UpstreamFailure?
     /// Set when the call ends failed (an error answer, a stream cut by an error, a client gone).
-    private var outcomeFailure: UpstreamFailure?
-    private var usage: TokenUsage?
+    var outcomeFailure: UpstreamFailure?
+    var usage: TokenUsage?
     /// The last upstream head's rate-limit headers (kept here: `attempt` is busy while it emits).
-    private var rateLimit: RateLimitHeaders?
-    private var mocked = false
-    private var answeredStatus = 0
+    var rateLimit: RateLimitHeaders?
+    var mocked = false
+    var answeredStatus = 0
 
     // Timing, in uptime nanoseconds.
-    private let receivedAt = NIODeadline.now().uptimeNanoseconds
-    private var attemptStartedAt: UInt64 = 0
-    private var sentAt: UInt64 = 0
+    let receivedAt = NIODeadline.now().uptimeNanoseconds
+    var attemptStartedAt: UInt64 = 0
+    var sentAt: UInt64 = 0
     /// Stream progress: when the upstream last sent bytes (or the attempt started).
-    private var lastProgressAt: UInt64 = 0
-    private var firstByteAt: UInt64 = 0
+    var lastProgressAt: UInt64 = 0
+    var firstByteAt: UInt64 = 0
     /// Time spent waiting on upstreams (all attempts), for the overhead figure.
-    private var upstreamWait: UInt64 = 0
+    var upstreamWait: UInt64 = 0
 
     init(handler: HTTPGatewayHandler, endpoint: Endpoint, pathModel: String?) {
         self.handler = handler
@@ -61,8 +69,6 @@ final class Call: UpstreamResponseDelegate {
 
     func start(body: ByteBuffer) {
         callID = handler.loop.makeCallID()
-        let routed: RoutedDeployment
-        let prepared: PreparedCall
         do throws(OpenAIError) {
             let request = try CallRequest.parse(body, endpoint: endpoint, pathModel: pathModel)
             guard let group = gateway.router.resolve(request.model) else {
@@ -70,35 +76,27 @@ final class Call: UpstreamResponseDelegate {
                     "Invalid model name passed in model=\(request.model). Call `/v1/models` to view available models for your key.",
                     param: "model")
             }
-            routed = group.pick(using: &handler.loop.random)
-            self.routed = routed
-            if let mock = request.mock ?? routed.deployment.params.mockResponse {
-                answerMock(mock, request: request, model: ProviderRegistry.split(routed.model)?.model ?? routed.model)
-                return
-            }
-            prepared = try PreparedCall(request: request, routed: routed, gateway: gateway)
+            self.request = request
+            session = RoutingSession(
+                group: group, policy: gateway.policy, retries: request.numRetries,
+                requestFallbacks: request.disableFallbacks ? [] : request.fallbacks)
         } catch {
             refuse(error)
             return
         }
-        self.prepared = prepared
-        scheduleTimer(in: prepared.timeout)
-        perform(machine.start())
+        guard case .startAttempt(let reason) = machine.start() else { return }
+        route(reason)
     }
 
     // MARK: Attempts
 
-    private func startAttempt(_ reason: AttemptRecord.Reason) {
+    func startAttempt(_ reason: AttemptRecord.Reason) {
         guard let prepared else { return }
         let now = NIODeadline.now().uptimeNanoseconds
         attemptSerial += 1
         attempt = AttemptStateMachine(translator: prepared.makeTranslator(), maxBodyBytes: gateway.maxUpstreamBodyBytes)
-        var record = AttemptRecord(deploymentID: prepared.plan.deployment.id, deploymentIndex: prepared.slot, reason: reason)
-        record.startNanoseconds = now &- receivedAt
-        current = record
-        attemptStartedAt = now
-        lastProgressAt = now
-        handler.loop.stats.attemptStarted(prepared.slot)
+        beginRecord(reason, at: now)
+        scheduleTimer(in: prepared.timeout)
         let pool = handler.loop.pool
         if reason != .staleConnection, let conn = pool.takeIdle(prepared.request.target) {
             use(conn, reused: true)
@@ -114,6 +112,17 @@ final class Call: UpstreamResponseDelegate {
                 upstreamFailed(ConnectionFailure(classifying: error), beforeResponse: true)
             }
         }
+    }
+
+    /// Opens the record of an attempt on the routed deployment.
+    func beginRecord(_ reason: AttemptRecord.Reason, at now: UInt64) {
+        guard let routed else { return }
+        var record = AttemptRecord(deploymentID: routed.deployment.id, deploymentIndex: routed.slot, reason: reason)
+        record.startNanoseconds = now &- receivedAt
+        current = record
+        attemptStartedAt = now
+        lastProgressAt = now
+        handler.loop.stats.attemptStarted(routed.slot)
     }
 
     private func use(_ conn: UpstreamConnection, reused: Bool) {
@@ -194,33 +203,32 @@ final class Call: UpstreamResponseDelegate {
         case .fail(let failure, let beforeFirstByte):
             if beforeFirstByte && firstByteAt == 0 { upstreamWait &+= NIODeadline.now().uptimeNanoseconds &- max(sentAt, attemptStartedAt) }
             finishAttempt(failure: failure)
-            perform(machine.attemptFailed(retry: retryReason(after: failure, beforeFirstByte: beforeFirstByte)))
+            attemptFailed(failure, beforeFirstByte: beforeFirstByte)
         }
     }
 
-    /// Today's policy: one attempt, plus one more on a fresh connection when a pooled
-    /// keep-alive connection turned out to be closed. (The router will decide more.)
-    private func retryReason(after failure: UpstreamFailure, beforeFirstByte: Bool) -> AttemptRecord.Reason? {
-        guard beforeFirstByte, case .connection = failure, connectionReused else { return nil }
-        let alreadyRetried = firstAttempt != nil && laterAttempts.contains { $0.reason == .staleConnection }
-        return alreadyRetried ? nil : .staleConnection
+    /// A pooled keep-alive connection that the upstream had closed is retried once on a fresh
+    /// connection, on the same deployment and reservation; not a router retry.
+    func isStaleConnection(_ failure: UpstreamFailure, beforeFirstByte: Bool) -> Bool {
+        guard beforeFirstByte, case .connection = failure, connectionReused, staleRetries == 0 else { return false }
+        return true
     }
 
-    private func perform(_ action: CallStateMachine.Action) {
+    func perform(_ action: CallStateMachine.Action) {
         switch action {
         case .none, .writeStreamHead, .writeAnswer, .endStream:
             break
         case .startAttempt(let reason):
-            startAttempt(reason)
+            route(reason)
         case .writeFailure:
-            let answer = FailureAnswer(failure ?? .malformed("no answer"), group: routed?.group ?? "", apiBase: prepared?.plan.apiBase ?? "")
+            let answer = FailureAnswer(failure ?? .malformed("no answer"), group: session?.group.name ?? "", apiBase: prepared?.plan.apiBase ?? "")
             answeredStatus = answer.status
             outcomeFailure = failure
             firstByteAt = NIODeadline.now().uptimeNanoseconds
             answer.write(to: handler, meta: metadata())
             complete()
         case .endStreamWithError:
-            let answer = FailureAnswer(failure ?? .malformed("no answer"), group: routed?.group ?? "", apiBase: prepared?.plan.apiBase ?? "")
+            let answer = FailureAnswer(failure ?? .malformed("no answer"), group: session?.group.name ?? "", apiBase: prepared?.plan.apiBase ?? "")
             answeredStatus = 200
             outcomeFailure = failure
             answer.writeStreamEvent(to: handler)
@@ -234,9 +242,11 @@ final class Call: UpstreamResponseDelegate {
         }
     }
 
-    /// Closes the current attempt's record (and its connection, if it failed).
-    private func finishAttempt(failure: UpstreamFailure?) {
-        guard var record = current, let prepared else { return }
+    /// Closes the current attempt's record (and its connection and timer).
+    func finishAttempt(failure: UpstreamFailure?) {
+        timer?.cancel()
+        timer = nil
+        guard var record = current else { return }
         current = nil
         record.failure = failure
         record.durationNanoseconds = NIODeadline.now().uptimeNanoseconds &- attemptStartedAt
@@ -248,34 +258,38 @@ final class Call: UpstreamResponseDelegate {
         if firstAttempt == nil { firstAttempt = record } else { laterAttempts.append(record) }
         if let usage = attempt?.translator.usage {
             self.usage = usage
-        } else if failure == nil, let translator = attempt?.translator {
-            usage = .estimate(promptBytes: prepared.request.body.readableBytes, completionBytes: translator.contentBytes)
+        } else if failure == nil, let translator = attempt?.translator, let request {
+            usage = .estimate(promptBytes: request.body.readableBytes, completionBytes: translator.contentBytes)
         }
-        handler.loop.stats.attemptEnded(prepared.slot)
+        handler.loop.stats.attemptEnded(record.deploymentIndex)
+        if failure == nil { settle(success: record) }
     }
 
-    private func cancelAttempt() {
+    func cancelAttempt() {
         attempt?.cancel()
         connection?.cancel()
         connection = nil
         if current != nil { finishAttempt(failure: failure ?? .clientGone) }
+        settleNeutral()
     }
 
     // MARK: Timeouts
 
-    private func scheduleTimer(in seconds: Double) {
+    func scheduleTimer(in seconds: Double) {
+        timer?.cancel()
         let amount = TimeAmount.nanoseconds(Int64(min(max(seconds, 0.001), 86_400) * 1e9))
         timer = handler.loop.pool.eventLoop.assumeIsolated().scheduleTask(in: amount) { [self] in
             timerFired()
         }
     }
 
-    /// A plain call's `timeout` bounds the whole call. A stream's `stream_timeout` bounds the
-    /// wait for its first event and every silence after: the timer re-arms for what is left
-    /// since the last bytes, so a healthy stream never times out.
+    /// A plain attempt's `timeout` bounds the whole attempt. A stream's `stream_timeout` bounds
+    /// the wait for its first event and every silence after: the timer re-arms for what is left
+    /// since the last bytes, so a healthy stream never times out. A timeout is a failure like
+    /// any other: before the first byte it may be retried or fall back.
     private func timerFired() {
         timer = nil
-        guard let prepared, !machine.isDone else { return }
+        guard let prepared, !machine.isDone, current != nil else { return }
         let limit = prepared.timeout
         if prepared.stream {
             let silent = NIODeadline.now().uptimeNanoseconds &- lastProgressAt
@@ -287,53 +301,12 @@ final class Call: UpstreamResponseDelegate {
         }
         let streaming = attempt?.hasEmitted ?? false
         let f: UpstreamFailure = streaming ? .streamSilence(seconds: limit) : .timeout(seconds: limit)
-        failure = f
-        let beforeFirstByte = !streaming
         attempt?.cancel()
         connection?.cancel()
         connection = nil
-        if beforeFirstByte { upstreamWait &+= NIODeadline.now().uptimeNanoseconds &- max(sentAt, attemptStartedAt) }
+        if !streaming { upstreamWait &+= NIODeadline.now().uptimeNanoseconds &- max(sentAt, attemptStartedAt) }
         finishAttempt(failure: f)
-        perform(machine.deadlinePassed())
-    }
-
-    // MARK: Answers without attempts
-
-    private func refuse(_ error: OpenAIError) {
-        _ = machine.answeredWithoutAttempt()
-        answeredStatus = error.status
-        firstByteAt = NIODeadline.now().uptimeNanoseconds
-        handler.writeError(error, meta: routed == nil ? nil : metadata())
-        complete()
-    }
-
-    private func answerMock(_ mock: JSONValue, request: CallRequest, model: String) {
-        guard case .writeAnswer = machine.answeredWithoutAttempt() else { return }
-        mocked = true
-        firstByteAt = NIODeadline.now().uptimeNanoseconds
-        let answer = MockResponder.answer(
-            mock, endpoint: endpoint, model: model, stream: request.stream, includeUsage: request.clientWantsUsage, callID: callID,
-            promptChars: request.body.readableBytes, created: Int(NIODeadline.wallClockSeconds), inputs: request.embeddingInputs)
-        switch answer {
-        case .json(let buffer):
-            answeredStatus = 200
-            usage = UsageFinder.usage(inAnswer: buffer)
-            handler.writeJSON(status: .ok, buffer, meta: metadata())
-        case .stream(let events):
-            answeredStatus = 200
-            handler.writeStreamHead(meta: metadata())
-            var bytes = 0
-            for e in events {
-                bytes += e.readableBytes
-                handler.writeStreamChunk(e)
-            }
-            usage = .estimate(promptBytes: request.body.readableBytes, completionBytes: bytes / 8)
-            handler.writeStreamEnd()
-        case .error(let error):
-            answeredStatus = error.status
-            handler.writeError(error, meta: metadata())
-        }
-        complete()
+        attemptFailed(f, beforeFirstByte: !streaming)
     }
 
     // MARK: Client events
@@ -350,16 +323,16 @@ final class Call: UpstreamResponseDelegate {
     // MARK: Completion
 
     /// The call is over: the timer stops and the record goes to the loop's sinks.
-    private func complete() {
+    func complete() {
         timer?.cancel()
         timer = nil
         let now = NIODeadline.now().uptimeNanoseconds
         let total = now &- receivedAt
         let record = CallRecord(
-            callID: callID, route: endpoint.recordRoute, modelGroup: routed?.group,
+            callID: callID, route: endpoint.recordRoute, modelGroup: session?.group.name,
             deploymentID: routed?.deployment.id, firstAttempt: firstAttempt, laterAttempts: laterAttempts,
             status: answeredStatus, failure: outcomeFailure,
-            stream: prepared?.stream ?? false, mocked: mocked, caller: gateway.masterKey == nil ? .anonymous : .masterKey,
+            stream: request?.stream ?? false, mocked: mocked, caller: gateway.masterKey == nil ? .anonymous : .masterKey,
             timeToFirstByteNanoseconds: firstByteAt == 0 ? 0 : firstByteAt &- receivedAt, totalNanoseconds: total,
             overheadNanoseconds: total &- min(total, upstreamWait), usage: usage)
         for sink in handler.loop.sinks { sink.record(record) }
@@ -367,15 +340,15 @@ final class Call: UpstreamResponseDelegate {
 
     // MARK: Headers
 
-    private func metadata() -> ResponseMetadata {
+    func metadata() -> ResponseMetadata {
         let now = NIODeadline.now().uptimeNanoseconds
         let total = now &- receivedAt
         let wait = current == nil ? upstreamWait : upstreamWait &+ (sentAt == 0 ? 0 : now &- sentAt)
-        let attempts = (firstAttempt == nil ? 0 : 1 + laterAttempts.count) + (current == nil ? 0 : 1)
         return ResponseMetadata(
-            callID: callID, modelID: routed?.deployment.id, group: routed?.group, apiBase: prepared?.plan.apiBase,
+            callID: callID, modelID: routed?.deployment.id, group: session?.group.name, apiBase: prepared?.plan.apiBase,
             totalNanoseconds: total, overheadNanoseconds: total &- min(total, wait),
-            attemptedRetries: max(0, attempts - 1), rateLimit: rateLimit)
+            attemptedRetries: (session?.retries ?? 0) + staleRetries, attemptedFallbacks: session?.fallbacks ?? 0,
+            rateLimit: rateLimit)
     }
 }
 

@@ -17,6 +17,21 @@ struct CallRequest {
     let timeout: Double?
     /// Whether the client asked for the usage chunk (`stream_options.include_usage`).
     let clientWantsUsage: Bool
+    /// The request's `num_retries`.
+    let numRetries: Int?
+    /// The request's `fallbacks` (model names, or `{"model": ...}` objects).
+    let fallbacks: [String]?
+    let disableFallbacks: Bool
+    /// `mock_testing_fallbacks: true`: the first group fails, so its fallbacks are exercised.
+    let mockTestingFallbacks: Bool
+    /// `max_tokens` / `max_completion_tokens`.
+    let maxTokens: Int?
+
+    /// About four bytes a token.
+    var promptTokenEstimate: Int { max(1, body.readableBytes / 4) }
+
+    /// Tokens reserved against tpm before the call: the prompt estimate plus `max_tokens`.
+    var tokenEstimate: Int { promptTokenEstimate + (maxTokens ?? 0) }
 
     static func parse(_ body: ByteBuffer, endpoint: Endpoint, pathModel: String?) throws(OpenAIError) -> CallRequest {
         let scan: JSONObjectScan
@@ -32,9 +47,18 @@ struct CallRequest {
         if mock?.isNull == true { mock = nil }
         let timeout = scan.value("timeout", in: body)?.doubleValue.flatMap { $0 > 0 && $0.isFinite ? $0 : nil }
         let wantsUsage = stream && (scan.value("stream_options", in: body)?["include_usage"]?.boolValue ?? false)
+        let numRetries = scan.value("num_retries", in: body)?.intValue.flatMap { $0 >= 0 ? $0 : nil }
+        var fallbacks: [String]?
+        if let list = scan.value("fallbacks", in: body)?.arrayValue {
+            fallbacks = list.compactMap { $0.stringValue ?? $0["model"]?.stringValue }
+        }
+        let maxTokens = (scan.value("max_tokens", in: body) ?? scan.value("max_completion_tokens", in: body))?.intValue
         return CallRequest(
             endpoint: endpoint, body: body, scan: scan, model: model, stream: stream, mock: mock, timeout: timeout,
-            clientWantsUsage: wantsUsage)
+            clientWantsUsage: wantsUsage, numRetries: numRetries, fallbacks: fallbacks,
+            disableFallbacks: scan.bool("disable_fallbacks", in: body) ?? false,
+            mockTestingFallbacks: scan.bool("mock_testing_fallbacks", in: body) ?? false,
+            maxTokens: maxTokens.flatMap { $0 > 0 ? $0 : nil })
     }
 
     private static func requestedModel(_ scan: JSONObjectScan, _ body: ByteBuffer, pathModel: String?) throws(OpenAIError) -> String {

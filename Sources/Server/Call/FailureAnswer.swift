@@ -28,8 +28,10 @@ struct FailureAnswer {
             error = .upstreamUnavailable("The upstream of model group '\(group)' sent an answer that could not be read: \(m).")
         case .bodyTooLarge(let limit):
             error = .upstreamUnavailable("The upstream of model group '\(group)' answered more than \(limit) bytes (SWITCHBOARD_MAX_UPSTREAM_BODY_BYTES).")
-        case .notCallable(let status, let message):
-            error = OpenAIError(status: status, message: message, type: "invalid_request_error")
+        case .notCallable(let status, let type, let message):
+            error = OpenAIError(status: status, message: message, type: type)
+        case .noDeploymentAvailable(let reason, let after):
+            error = OpenAIError(status: 429, message: reason, type: "rate_limit_error", retryAfter: max(1, Int(after.rounded(.up))))
         case .clientGone:
             error = OpenAIError(status: 499, message: "The client closed the request.", type: "client_closed_request")
         case .status(let s):

@@ -18,9 +18,8 @@ struct PreparedCall {
     let timeout: Double
 
     init(request call: CallRequest, routed: RoutedDeployment, gateway: GatewayContext) throws(OpenAIError) {
-        let (plan, slot) = try gateway.plan(for: routed)
-        self.plan = plan
-        self.slot = slot
+        plan = try gateway.plan(for: routed)
+        slot = routed.slot
         providerCall = ProviderCall(endpoint: call.endpoint, body: call.body, scan: call.scan, stream: call.stream, dropParams: gateway.dropParams)
         request = try plan.provider.makeRequest(providerCall, plan: plan)
         let p = routed.deployment.params

@@ -5,6 +5,12 @@ import NIOPosix
 import NIOSSL
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A worker's HTTP server: binds the port and serves the gateway's routes on every event loop.
 ///
 /// ```swift
@@ -18,6 +24,7 @@ public final class GatewayServer: Sendable {
     private let loops: [ObjectIdentifier: LoopStateBox]
     private let channelBox = Mutex<(any Channel)?>(nil)
     private let sweeps = Mutex<[RepeatedTask]>([])
+    private let connections = ConnectionCount()
 
     public init(gateway: GatewayContext, group: any EventLoopGroup) {
         self.gateway = gateway
@@ -48,14 +55,30 @@ public final class GatewayServer: Sendable {
     /// Binds and starts serving. Returns the bound port (useful with port 0).
     @discardableResult
     public func start(host: String, port: Int) async throws -> Int {
+        let channel = try await bootstrap().bind(host: host, port: port).get()
+        channelBox.withLock { $0 = channel }
+        return channel.localAddress?.port ?? port
+    }
+
+    /// Serves a listening socket this process inherited (from the supervisor, which bound it once
+    /// for every worker). ``stop()`` then closes only this process's descriptor: connections
+    /// waiting in the shared accept queue stay queued for the other workers instead of being reset.
+    /// NIO calls `listen` again with its default backlog, so `backlog` is set once more afterwards.
+    public func start(inheritedListener descriptor: Int32, backlog: Int32 = 1024) async throws {
+        let channel = try await bootstrap().withBoundSocket(descriptor).get()
+        _ = listen(descriptor, backlog)
+        channelBox.withLock { $0 = channel }
+    }
+
+    private func bootstrap() -> ServerBootstrap {
         let gateway = self.gateway
         let loops = self.loops
-        let channel = try await ServerBootstrap(group: group)
+        return ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)
-            .childChannelInitializer { channel in
+            .childChannelInitializer { [connections] channel in
                 guard let state = loops[ObjectIdentifier(channel.eventLoop)] else {
                     return channel.eventLoop.makeFailedFuture(UnknownEventLoop())
                 }
@@ -69,15 +92,13 @@ public final class GatewayServer: Sendable {
                     let wire = WireTap()
                     try sync.addHandler(wire, position: .first)
                     try sync.addHandler(HTTPGatewayHandler(gateway: gateway, loop: state.value, wire: wire))
+                    connections.opened()
+                    channel.closeFuture.whenComplete { _ in connections.closed() }
                     return channel.eventLoop.makeSucceededVoidFuture()
                 } catch {
                     return channel.eventLoop.makeFailedFuture(error)
                 }
             }
-            .bind(host: host, port: port)
-            .get()
-        channelBox.withLock { $0 = channel }
-        return channel.localAddress?.port ?? port
     }
 
     /// Stops accepting connections and closes the listening socket.
@@ -100,6 +121,20 @@ public final class GatewayServer: Sendable {
         return gateway.inFlight
     }
 
+    /// Client connections open right now.
+    public var openConnections: Int { connections.value }
+
+    /// After a drain: waits until clients have closed their connections (each answer while
+    /// draining says `connection: close`), or `grace` has passed. Returns the connections still
+    /// open; exiting closes them.
+    public func waitForOpenConnections(grace: Duration) async -> Int {
+        let deadline = ContinuousClock.now + grace
+        while connections.value > 0 && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return connections.value
+    }
+
     /// Waits until the listening socket is closed.
     public func waitUntilClosed() async throws {
         let channel = channelBox.withLock { $0 }
@@ -108,3 +143,11 @@ public final class GatewayServer: Sendable {
 }
 
 struct UnknownEventLoop: Error {}
+
+/// Open client connections across all event loops (counted once per connection, not per request).
+final class ConnectionCount: Sendable {
+    private let count = Atomic<Int>(0)
+    var value: Int { count.load(ordering: .relaxed) }
+    func opened() { count.add(1, ordering: .relaxed) }
+    func closed() { count.subtract(1, ordering: .relaxed) }
+}

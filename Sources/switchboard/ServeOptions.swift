@@ -14,6 +14,9 @@ struct ServeOptions: ParsableArguments {
     @Flag(name: .customLong("detailed_debug"), help: "Log every request and response (credentials redacted).")
     var detailedDebug = false
 
-    @Option(name: .customLong("num_workers"), help: "Number of worker processes.")
-    var numWorkers: Int = 1
+    @Option(name: .customLong("num_workers"), help: "Number of worker processes (default: the usable CPUs).")
+    var numWorkers: Int?
+
+    @Option(name: .customLong("event_loops"), help: "Event-loop threads per worker (else $SWITCHBOARD_EVENT_LOOPS, else usable CPUs / workers).")
+    var eventLoops: Int?
 }

@@ -25,6 +25,7 @@ public final class GatewayServer: Sendable {
     private let channelBox = Mutex<(any Channel)?>(nil)
     private let sweeps = Mutex<[RepeatedTask]>([])
     private let connections = ConnectionCount()
+    private let inherited = Mutex<InheritedListener?>(nil)
 
     public init(gateway: GatewayContext, group: any EventLoopGroup) {
         self.gateway = gateway
@@ -61,50 +62,72 @@ public final class GatewayServer: Sendable {
     }
 
     /// Serves a listening socket this process inherited (from the supervisor, which bound it once
-    /// for every worker). ``stop()`` then closes only this process's descriptor: connections
-    /// waiting in the shared accept queue stay queued for the other workers instead of being reset.
-    /// NIO calls `listen` again with its default backlog, so `backlog` is set once more afterwards.
-    public func start(inheritedListener descriptor: Int32, backlog: Int32 = 1024) async throws {
-        let channel = try await bootstrap().withBoundSocket(descriptor).get()
-        _ = listen(descriptor, backlog)
-        channelBox.withLock { $0 = channel }
+    /// for every worker), accepting on an ``InheritedListener`` thread. ``stop()`` then closes only
+    /// this process's descriptor: connections waiting in the shared accept queue stay queued for
+    /// the other workers instead of being reset.
+    public func start(inheritedListener descriptor: Int32) async throws {
+        let listener = try InheritedListener(descriptor: descriptor, closed: group.next().makePromise())
+        inherited.withLock { $0 = listener }
+        let group = self.group
+        let initializer = connectionInitializer()
+        let bootstrap = AcceptThreadOnly(ClientBootstrap(group: group)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.maxMessagesPerRead, value: 16)
+            .channelInitializer(initializer))
+        let logger = gateway.logger
+        listener.start { fd in
+            bootstrap.value.withConnectedSocket(fd).whenFailure { error in
+                logger.warning("cannot serve an accepted connection: \(error)")
+                _ = close(fd)
+            }
+        }
     }
 
     private func bootstrap() -> ServerBootstrap {
-        let gateway = self.gateway
-        let loops = self.loops
-        return ServerBootstrap(group: group)
+        ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)
-            .childChannelInitializer { [connections] channel in
-                guard let state = loops[ObjectIdentifier(channel.eventLoop)] else {
-                    return channel.eventLoop.makeFailedFuture(UnknownEventLoop())
-                }
-                do {
-                    let sync = channel.pipeline.syncOperations
-                    // Responses are encoded by the gateway (see WireTap) from its own values, so
-                    // NIO's response validation is not needed; HTTPGatewayHandler answers
-                    // malformed requests and queues pipelined ones itself.
-                    try sync.configureHTTPServerPipeline(
-                        withPipeliningAssistance: false, withErrorHandling: false, withOutboundHeaderValidation: false)
-                    let wire = WireTap()
-                    try sync.addHandler(wire, position: .first)
-                    try sync.addHandler(HTTPGatewayHandler(gateway: gateway, loop: state.value, wire: wire))
-                    connections.opened()
-                    channel.closeFuture.whenComplete { _ in connections.closed() }
-                    return channel.eventLoop.makeSucceededVoidFuture()
-                } catch {
-                    return channel.eventLoop.makeFailedFuture(error)
-                }
+            .childChannelInitializer(connectionInitializer())
+    }
+
+    /// The pipeline of one client connection.
+    private func connectionInitializer() -> @Sendable (any Channel) -> EventLoopFuture<Void> {
+        let gateway = self.gateway
+        let loops = self.loops
+        let connections = self.connections
+        return { channel in
+            guard let state = loops[ObjectIdentifier(channel.eventLoop)] else {
+                return channel.eventLoop.makeFailedFuture(UnknownEventLoop())
             }
+            do {
+                let sync = channel.pipeline.syncOperations
+                // Responses are encoded by the gateway (see WireTap) from its own values, so
+                // NIO's response validation is not needed; HTTPGatewayHandler answers
+                // malformed requests and queues pipelined ones itself.
+                try sync.configureHTTPServerPipeline(
+                    withPipeliningAssistance: false, withErrorHandling: false, withOutboundHeaderValidation: false)
+                let wire = WireTap()
+                try sync.addHandler(wire, position: .first)
+                try sync.addHandler(HTTPGatewayHandler(gateway: gateway, loop: state.value, wire: wire))
+                connections.opened()
+                channel.closeFuture.whenComplete { _ in connections.closed() }
+                return channel.eventLoop.makeSucceededVoidFuture()
+            } catch {
+                return channel.eventLoop.makeFailedFuture(error)
+            }
+        }
     }
 
     /// Stops accepting connections and closes the listening socket.
     public func stop() async throws {
         let channel = channelBox.withLock { $0 }
         try await channel?.close()
+        if let listener = inherited.withLock({ $0 }) {
+            listener.stop()
+            try await listener.closed.futureResult.get()
+        }
         sweeps.withLock { tasks in
             for task in tasks { task.cancel() }
             tasks = []
@@ -139,10 +162,18 @@ public final class GatewayServer: Sendable {
     public func waitUntilClosed() async throws {
         let channel = channelBox.withLock { $0 }
         try await channel?.closeFuture.get()
+        try await inherited.withLock({ $0 })?.closed.futureResult.get()
     }
 }
 
 struct UnknownEventLoop: Error {}
+
+/// A bootstrap used only on the accept thread (never concurrently), so it may cross into the
+/// `@Sendable` accept callback.
+private struct AcceptThreadOnly<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}
 
 /// Open client connections across all event loops (counted once per connection, not per request).
 final class ConnectionCount: Sendable {

@@ -38,8 +38,7 @@ final class WorkerDrain: Sendable {
     func finish() async {
         let inFlight = server.gateway.inFlight
         if inFlight > 0 {
-            let seconds = Double((remaining.components.seconds)) + Double(remaining.components.attoseconds) / 1e18
-            logger.info("draining \(inFlight) in-flight calls (up to \(Int(seconds.rounded())) s)")
+            logger.info("draining \(inFlight) in-flight calls (up to \(remaining.components.seconds) s)")
         }
         while server.gateway.inFlight > 0 && remaining > .zero {
             try? await Task.sleep(for: .milliseconds(20))

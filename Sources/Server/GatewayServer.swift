@@ -6,6 +6,12 @@ import NIOPosix
 import NIOSSL
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A worker's HTTP server: binds the port and serves the gateway's routes on every event loop.
 ///
 /// ```swift
@@ -19,6 +25,7 @@ public final class GatewayServer: Sendable {
     private let loops: [ObjectIdentifier: LoopStateBox]
     private let channelBox = Mutex<(any Channel)?>(nil)
     private let sweeps = Mutex<[RepeatedTask]>([])
+    private let inherited = Mutex<InheritedListener?>(nil)
 
     /// - Parameter sinks: makes the extra ``CallRecordSink``s of one event loop (called once
     ///   per loop); the loop's deployment stats table is always the first sink.
@@ -57,48 +64,80 @@ public final class GatewayServer: Sendable {
     /// Binds and starts serving. Returns the bound port (useful with port 0).
     @discardableResult
     public func start(host: String, port: Int) async throws -> Int {
-        let gateway = self.gateway
-        let loops = self.loops
-        let channel = try await ServerBootstrap(group: group)
+        let channel = try await bootstrap().bind(host: host, port: port).get()
+        channelBox.withLock { $0 = channel }
+        return channel.localAddress?.port ?? port
+    }
+
+    /// Serves a listening socket this process inherited (from the supervisor, which bound it once
+    /// for every worker), accepting on an ``InheritedListener`` thread. ``stop()`` then closes only
+    /// this process's descriptor: connections waiting in the shared accept queue stay queued for
+    /// the other workers instead of being reset.
+    public func start(inheritedListener descriptor: Int32) async throws {
+        let listener = try InheritedListener(descriptor: descriptor, closed: group.next().makePromise())
+        inherited.withLock { $0 = listener }
+        let group = self.group
+        let initializer = connectionInitializer()
+        let bootstrap = AcceptThreadOnly(ClientBootstrap(group: group)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.maxMessagesPerRead, value: 16)
+            .channelInitializer(initializer))
+        let logger = gateway.logger
+        listener.start { fd in
+            bootstrap.value.withConnectedSocket(fd).whenFailure { error in
+                logger.warning("cannot serve an accepted connection: \(error)")
+                _ = close(fd)
+            }
+        }
+    }
+
+    private func bootstrap() -> ServerBootstrap {
+        ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)
-            .childChannelInitializer { channel in
-                guard let state = loops[ObjectIdentifier(channel.eventLoop)] else {
-                    return channel.eventLoop.makeFailedFuture(UnknownEventLoop())
-                }
-                do {
-                    let sync = channel.pipeline.syncOperations
-                    guard gateway.connectionOpened() else {
-                        try sync.addHandler(RefuseConnection())
-                        return channel.eventLoop.makeSucceededVoidFuture()
-                    }
-                    // Only NIO's request decoder: responses are encoded by the gateway (see
-                    // WireTap), and HTTPGatewayHandler answers malformed requests and queues
-                    // pipelined ones itself. NIO's response encoder is left out on purpose:
-                    // its decoder records every request's method for it, and since no response
-                    // passes through it, that queue grew by one entry per request for the
-                    // connection's life (issue 5, defect 9).
-                    try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
-                    let wire = WireTap()
-                    try sync.addHandler(wire, position: .first)
-                    try sync.addHandler(HTTPGatewayHandler(gateway: gateway, loop: state.value, wire: wire))
-                    return channel.eventLoop.makeSucceededVoidFuture()
-                } catch {
-                    return channel.eventLoop.makeFailedFuture(error)
-                }
+            .childChannelInitializer(connectionInitializer())
+    }
+
+    /// The pipeline of one client connection.
+    private func connectionInitializer() -> @Sendable (any Channel) -> EventLoopFuture<Void> {
+        let gateway = self.gateway
+        let loops = self.loops
+        return { channel in
+            guard let state = loops[ObjectIdentifier(channel.eventLoop)] else {
+                return channel.eventLoop.makeFailedFuture(UnknownEventLoop())
             }
-            .bind(host: host, port: port)
-            .get()
-        channelBox.withLock { $0 = channel }
-        return channel.localAddress?.port ?? port
+            do {
+                let sync = channel.pipeline.syncOperations
+                guard gateway.connectionOpened() else {
+                    try sync.addHandler(RefuseConnection())
+                    return channel.eventLoop.makeSucceededVoidFuture()
+                }
+                // Only NIO's request decoder: responses are encoded by the gateway (see
+                // WireTap), and HTTPGatewayHandler answers malformed requests and queues
+                // pipelined ones itself. NIO's response encoder is left out on purpose: its
+                // decoder records every request's method for it, and since no response passes
+                // through it, that queue grew by one entry per request for the connection's life.
+                try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
+                let wire = WireTap()
+                try sync.addHandler(wire, position: .first)
+                try sync.addHandler(HTTPGatewayHandler(gateway: gateway, loop: state.value, wire: wire))
+                return channel.eventLoop.makeSucceededVoidFuture()
+            } catch {
+                return channel.eventLoop.makeFailedFuture(error)
+            }
+        }
     }
 
     /// Stops accepting connections and closes the listening socket.
     public func stop() async throws {
         let channel = channelBox.withLock { $0 }
         try await channel?.close()
+        if let listener = inherited.withLock({ $0 }) {
+            listener.stop()
+            try await listener.closed.futureResult.get()
+        }
         sweeps.withLock { tasks in
             for task in tasks { task.cancel() }
             tasks = []
@@ -115,10 +154,25 @@ public final class GatewayServer: Sendable {
         return gateway.inFlight
     }
 
+    /// Client connections open right now.
+    public var openConnections: Int { gateway.openClientConnections }
+
+    /// After a drain: waits until clients have closed their connections (each answer while
+    /// draining says `connection: close`), or `grace` has passed. Returns the connections still
+    /// open; exiting closes them.
+    public func waitForOpenConnections(grace: Duration) async -> Int {
+        let deadline = ContinuousClock.now + grace
+        while gateway.openClientConnections > 0 && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return gateway.openClientConnections
+    }
+
     /// Waits until the listening socket is closed.
     public func waitUntilClosed() async throws {
         let channel = channelBox.withLock { $0 }
         try await channel?.closeFuture.get()
+        try await inherited.withLock({ $0 })?.closed.futureResult.get()
     }
 }
 
@@ -137,4 +191,11 @@ final class RefuseConnection: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
+}
+
+/// A bootstrap used only on the accept thread (never concurrently), so it may cross into the
+/// `@Sendable` accept callback.
+private struct AcceptThreadOnly<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }

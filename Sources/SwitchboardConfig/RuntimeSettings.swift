@@ -14,6 +14,15 @@ public struct RuntimeSettings: Sendable, Equatable {
     /// `SWITCHBOARD_DRAIN_SECONDS`: on SIGTERM/SIGINT, how long in-flight calls may run before the
     /// process exits. Seconds, 0 or more; default 30.
     public var drainSeconds: Double = 30
+    /// `SWITCHBOARD_RELOAD_DRAIN_SECONDS`: after a reload, how long the old workers may finish
+    /// their calls and streams. Seconds, 0 or more; default 600 (the default request timeout).
+    public var reloadDrainSeconds: Double = 600
+    /// `SWITCHBOARD_WATCH_CONFIG_SECONDS`: how often the config file is checked for changes.
+    /// Seconds, 0 or more (0: never); default 2.
+    public var watchConfigSeconds: Double = 2
+    /// `SWITCHBOARD_EVENT_LOOPS`: event-loop threads per worker; default (`nil`): usable CPUs
+    /// divided by the workers.
+    public var eventLoops: Int?
     /// `SWITCHBOARD_STRICT_ENV`: when true, an unset `os.environ/` variable anywhere in the config
     /// fails the load. `1`/`true`/`yes`/`on` or `0`/`false`/`no`/`off`; default false.
     public var strictEnvironment: Bool = false
@@ -36,6 +45,13 @@ public struct RuntimeSettings: Sendable, Equatable {
         if let value = try Self.seconds(environment, "SWITCHBOARD_DRAIN_SECONDS", allowsZero: true) {
             drainSeconds = value
         }
+        if let value = try Self.seconds(environment, "SWITCHBOARD_RELOAD_DRAIN_SECONDS", allowsZero: true) {
+            reloadDrainSeconds = value
+        }
+        if let value = try Self.seconds(environment, "SWITCHBOARD_WATCH_CONFIG_SECONDS", allowsZero: true) {
+            watchConfigSeconds = value
+        }
+        eventLoops = try Self.count(environment, "SWITCHBOARD_EVENT_LOOPS", minimum: 1)
         if let value = try Self.flag(environment, "SWITCHBOARD_STRICT_ENV") {
             strictEnvironment = value
         }

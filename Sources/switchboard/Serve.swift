@@ -1,89 +1,113 @@
 import ArgumentParser
 import Foundation
 import Logging
-import NIOCore
-import NIOPosix
 import Server
+import Supervisor
 import SwitchboardConfig
 
-/// Loads the configuration and serves it (the default command).
+/// The default command: a supervisor that binds the port once and runs `--num_workers` worker
+/// processes on it, rolling them on SIGHUP (see docs/architecture.md).
 struct Serve: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Serve the gateway (default).")
+    static let configuration = CommandConfiguration(abstract: "Serve the gateway with a supervisor and worker processes (default).")
 
     @OptionGroup var options: ServeOptions
 
     func run() async throws {
-        try await GatewayRunner(options: options).run()
-    }
-}
-
-/// A worker process: serves the configuration on the given port.
-struct Worker: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run one worker process (started by the supervisor).")
-
-    @OptionGroup var options: ServeOptions
-
-    func run() async throws {
-        try await GatewayRunner(options: options).run()
-    }
-}
-
-/// Starts one gateway process from CLI options.
-struct GatewayRunner {
-    let options: ServeOptions
-
-    func run() async throws {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = options.detailedDebug ? .debug : .info
-            return handler
-        }
+        bootstrapLogging(debug: options.detailedDebug)
         let logger = Logger(label: "switchboard")
+        // Captured before anything (a config's `environment_variables`) could change it: every
+        // worker, in every generation, starts from this environment.
         let environment = ProcessInfo.processInfo.environment
-        let settings: RuntimeSettings
-        let config: GatewayConfig
-        let source: String
+        let runtime: RuntimeSettings
+        let source: ConfigSource
+        let initial: ValidatedConfig
         do {
-            settings = try RuntimeSettings(environment: environment)
-            let loader = ConfigLoader(environment: environment,
-                                      strictEnvironment: options.strictEnv || settings.strictEnvironment)
-            if let path = options.config ?? environment["CONFIG_FILE_PATH"].flatMap({ $0.isEmpty ? nil : $0 }) {
-                config = try loader.load(path: path)
-                source = path
-            } else {
-                config = try loader.load(yaml: DemoConfig.yaml)
-                source = "the built-in demo config (pass --config to use yours)"
-            }
+            runtime = try RuntimeSettings(environment: environment)
+            source = ConfigSource(option: options.config, environment: environment, strict: options.strictEnv || runtime.strictEnvironment)
+            initial = try source.validated(source.initialText())
         } catch {
-            logger.critical("config error: \(error.description)")
+            logger.critical("config error: \(error)")
             throw ExitCode(1)
         }
-        for warning in config.warnings { logger.warning("config: \(warning.description)") }
+        for warning in initial.warnings { logger.warning("config: \(warning)") }
 
-        let gateway = GatewayContext(
-            config: config, environment: ProcessInfo.processInfo.environment, logger: logger,
-            detailedDebug: options.detailedDebug,
-            idleTimeout: settings.idleTimeoutSeconds, maxUpstreamBodyBytes: settings.maxUpstreamBodyBytes,
-            maxConnections: settings.maxConnections)
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: UsableCores.count)
-        let server = GatewayServer(gateway: gateway, group: group)
-        let port: Int
+        let workers = max(1, options.numWorkers ?? UsableCores.count)
+        let loops = options.eventLoops ?? runtime.eventLoops ?? max(1, UsableCores.count / workers)
+        let listener: ListeningSocket
         do {
-            port = try await server.start(host: options.host, port: options.port)
+            listener = try ListeningSocket(host: options.host, port: options.port)
         } catch {
-            logger.critical("cannot listen on \(options.host):\(options.port): \(error)")
+            logger.critical("\(error)")
             throw ExitCode(1)
         }
-        logger.info("Proxy initialized with Config, Set models:\n\(config.modelNames.map { "    " + $0 }.joined(separator: "\n"))")
-        logger.info("Switchboard serving \(source) on http://\(options.host):\(port) with \(UsableCores.count) event loops")
-        ShutdownSignals.install(server: server, logger: logger)
-        try await server.waitUntilClosed()
-        let grace = settings.drainSeconds
-        if gateway.inFlight > 0 {
-            logger.info("draining \(gateway.inFlight) in-flight calls (up to \(grace) s)")
+        var workerArguments = ["--event_loops", String(loops)]
+        if options.detailedDebug { workerArguments.append("--detailed_debug") }
+        let settings = SupervisorSettings(
+            workers: workers, workerArguments: workerArguments,
+            environment: environment.map { "\($0.key)=\($0.value)" }, configPath: source.path,
+            validate: { text throws(SupervisorError) in try source.validated(text) },
+            reloadGrace: runtime.reloadGrace, shutdownGrace: runtime.shutdownGrace,
+            watchInterval: runtime.watchInterval,
+            servingMessage: "Switchboard serving \(source.description) on http://\(options.host):\(listener.port) with \(workers) workers × \(loops) event loops")
+        logger.info("Proxy initialized with Config, Set models:\n\(initial.modelNames.map { "    " + $0 }.joined(separator: "\n"))")
+        let supervisor: Supervisor
+        do {
+            supervisor = try Supervisor(settings: settings, listener: listener, initial: initial, logger: logger)
+        } catch {
+            logger.critical("\(error)")
+            throw ExitCode(1)
         }
-        let left = await server.waitForInFlightCalls(grace: .milliseconds(Int(grace * 1000)))
-        if left > 0 { logger.warning("stopped with \(left) calls still in flight after \(grace) s") }
-        logger.info("Switchboard stopped")
+        let status = await supervisor.run()
+        if status != 0 { throw ExitCode(status) }
+    }
+}
+
+/// Where the config comes from (`--config`, else `CONFIG_FILE_PATH`, else the built-in demo)
+/// and how its text is validated.
+struct ConfigSource: Sendable {
+    let path: String?
+    let environment: [String: String]
+    /// Refuse unset `os.environ/` variables (`--strict_env`, `SWITCHBOARD_STRICT_ENV`).
+    let strict: Bool
+
+    init(option: String?, environment: [String: String], strict: Bool) {
+        path = option ?? environment["CONFIG_FILE_PATH"].flatMap { $0.isEmpty ? nil : $0 }
+        self.environment = environment
+        self.strict = strict
+    }
+
+    /// A loader with this source's strictness.
+    func loader(exporting: Bool) -> ConfigLoader {
+        ConfigLoader(environment: environment, exportsEnvironmentVariables: exporting, strictEnvironment: strict)
+    }
+
+    var description: String { path ?? "the built-in demo config (pass --config to use yours)" }
+
+    /// The text to serve at start. An unreadable file fails naming the path and the reason.
+    func initialText() throws(ConfigError) -> String {
+        guard let path else { return DemoConfig.yaml }
+        if let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) {
+            return text
+        }
+        _ = try loader(exporting: false).load(path: path)
+        throw ConfigError(path: "", message: "cannot read config file \(path)")
+    }
+
+    /// Loads `text` completely, `os.environ/` included, without exporting anything into this
+    /// process; the workers load the same text again.
+    func validated(_ text: String) throws(SupervisorError) -> ValidatedConfig {
+        let config: GatewayConfig
+        do {
+            config = try loader(exporting: false).load(yaml: text)
+        } catch {
+            throw SupervisorError(error.description)
+        }
+        var fingerprints: [String: String] = [:]
+        for name in config.modelNames {
+            // Deployment ids hash each entry as written, so a changed entry changes its group's print.
+            fingerprints[name] = config.deployments.filter { $0.modelName == name }.map(\.id).joined(separator: ",")
+        }
+        return ValidatedConfig(text: text, modelNames: config.modelNames, fingerprints: fingerprints,
+                               warnings: config.warnings.map(\.description))
     }
 }

@@ -14,8 +14,11 @@ struct ServeOptions: ParsableArguments {
     @Flag(name: .customLong("detailed_debug"), help: "Log every request and response (credentials redacted).")
     var detailedDebug = false
 
-    @Option(name: .customLong("num_workers"), help: "Number of worker processes.")
-    var numWorkers: Int = 1
+    @Option(name: .customLong("num_workers"), help: "Number of worker processes (default: the usable CPUs).")
+    var numWorkers: Int?
+
+    @Option(name: .customLong("event_loops"), help: "Event-loop threads per worker (else $SWITCHBOARD_EVENT_LOOPS, else usable CPUs / workers).")
+    var eventLoops: Int?
 
     @Flag(name: .customLong("strict_env"), help: "Refuse a config naming an unset os.environ/ variable (else: warn, and fail only the calls that need it). Also SWITCHBOARD_STRICT_ENV=1.")
     var strictEnv = false

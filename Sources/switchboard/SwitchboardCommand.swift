@@ -1,6 +1,7 @@
 import ArgumentParser
+import Logging
 
-/// `switchboard`: an OpenAI-compatible LLM gateway configured by LiteLLM's `config.yaml`.
+/// `switchboard`: an OpenAI-compatible LLM gateway configured by a LiteLLM `config.yaml`.
 @main
 struct SwitchboardCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -9,4 +10,13 @@ struct SwitchboardCommand: AsyncParsableCommand {
         subcommands: [Serve.self, Worker.self, CheckConfig.self],
         defaultSubcommand: Serve.self
     )
+}
+
+/// Logs to standard error, at debug level with `--detailed_debug`.
+func bootstrapLogging(debug: Bool) {
+    LoggingSystem.bootstrap { label in
+        var handler = StreamLogHandler.standardError(label: label)
+        handler.logLevel = debug ? .debug : .info
+        return handler
+    }
 }

@@ -86,7 +86,9 @@ final class CLITests: XCTestCase {
                 litellm_params: {model: openai/m, api_base: "\(upstream.baseURL)", api_key: k}
             """)
         let port = freeLoopbackPort()
-        let gateway = try GatewayProcess(arguments: ["--config", path, "--host", "127.0.0.1", "--port", String(port)])
+        // One worker: once it logs "draining", no descriptor of the port is left open anywhere, so
+        // the connect below is refused deterministically (SupervisorTests covers several workers).
+        let gateway = try GatewayProcess(arguments: ["--config", path, "--host", "127.0.0.1", "--port", String(port), "--num_workers", "1"])
         XCTAssertTrue(gateway.waitForOutput("Switchboard serving"), gateway.output)
         let client = try TestHTTPClient(port: port)
         try client.sendRequest("POST", "/v1/chat/completions", body: #"{"model":"m","stream":true,"messages":[{"role":"user","content":"x"}]}"#)

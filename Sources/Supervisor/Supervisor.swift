@@ -1,0 +1,288 @@
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Owns the port and runs generations of worker processes; serves no traffic itself.
+///
+/// - SIGHUP (or a change of the config file): re-read and validate the config; if invalid, log
+///   why and keep serving; if valid, start a new generation, wait until all its workers are ready,
+///   then retire the old one (stop accepting, drain, exit).
+/// - SIGTERM/SIGINT: close the port, tell every worker to drain, exit 0 when they are gone.
+/// - A worker that dies unasked is restarted in its slot with ``RestartBackoff``.
+///
+/// ```swift
+/// let listener = try ListeningSocket(host: "0.0.0.0", port: 4000)
+/// let code = await Supervisor(settings: settings, listener: listener, initial: config, logger: logger).run()
+/// ```
+public final class Supervisor {
+    private let settings: SupervisorSettings
+    private let listener: ListeningSocket
+    private let logger: Logger
+    private let events: AsyncStream<SupervisorEvent>
+    private let continuation: AsyncStream<SupervisorEvent>.Continuation
+    private var launcher: WorkerLauncher { WorkerLauncher(listener: listener, settings: settings, events: continuation) }
+
+    private var workers: [Int: WorkerRecord] = [:]
+    private var nextWorkerID = 1
+    private var current: Generation
+    /// A generation starting during a reload, not yet serving.
+    private var pending: Generation?
+    /// Old workers that must report `closed` (or exit) before a reload counts as done.
+    private var awaitingClosed: Set<Int> = []
+    private var promotion: (from: Generation, to: Generation)?
+    private var reloadQueued = false
+    private var announced = false
+    private var shuttingDown = false
+
+    /// - Parameter initial: the config the first generation serves (validated by the caller).
+    public init(settings: SupervisorSettings, listener: ListeningSocket, initial: ValidatedConfig, logger: Logger) throws(SupervisorError) {
+        self.settings = settings
+        self.listener = listener
+        self.logger = logger
+        (events, continuation) = AsyncStream.makeStream(of: SupervisorEvent.self)
+        current = Generation(number: 1, config: initial, snapshot: try ConfigSnapshot(text: initial.text), count: settings.workers)
+    }
+
+    /// Runs until SIGTERM/SIGINT and every worker has exited. Returns the process exit status.
+    public func run() async -> Int32 {
+        let continuation = self.continuation
+        let signals = SignalEvents([SIGHUP, SIGTERM, SIGINT]) { continuation.yield(.signal($0)) }
+        var watcher: ConfigFileWatcher?
+        if let path = settings.configPath, let interval = settings.watchInterval {
+            watcher = ConfigFileWatcher(path: path, interval: interval) { continuation.yield(.configFileChanged) }
+        }
+        for slot in 0..<current.count { start(slot: slot, of: current) }
+        for await event in events {
+            handle(event)
+            if shuttingDown && workers.isEmpty { break }
+        }
+        watcher?.stop()
+        withExtendedLifetime(signals) {}
+        logger.info("Switchboard stopped")
+        return 0
+    }
+
+    // MARK: Events
+
+    private func handle(_ event: SupervisorEvent) {
+        switch event {
+        case .signal(SIGHUP):
+            reload(trigger: "SIGHUP")
+        case .signal(let sig):
+            shutdown(signal: sig)
+        case .configFileChanged:
+            reload(trigger: "config file change")
+        case .message(let id, .ready):
+            workerReady(id)
+        case .message(let id, .closed):
+            oldWorkerClosed(id)
+        case .message:
+            break
+        case .exited(let id, let status):
+            workerExited(id, status: status)
+        case .restart(let number, let slot):
+            if number == current.number && current.slots[slot] == nil && !shuttingDown { start(slot: slot, of: current) }
+        case .startTimeout(let number):
+            if let generation = pending, generation.number == number {
+                abandonReload("its workers were not ready after \(settings.startTimeout)", kill: SIGKILL)
+            }
+        case .killRetired(let id):
+            if let worker = workers[id] {
+                logger.warning("worker pid \(worker.pid) (generation \(worker.generation)) still draining after the grace period: killing it")
+                kill(worker.pid, SIGKILL)
+            }
+        case .shutdownDeadline:
+            for worker in workers.values {
+                logger.warning("worker pid \(worker.pid) still draining after the grace period: killing it")
+                kill(worker.pid, SIGKILL)
+            }
+        }
+    }
+
+    private func start(slot: Int, of generation: Generation) {
+        let id = nextWorkerID
+        nextWorkerID += 1
+        do {
+            let worker = try launcher.launch(id: id, generation: generation, slot: slot)
+            workers[id] = worker
+            generation.slots[slot] = id
+            logger.debug("worker pid \(worker.pid) started (generation \(generation.number), slot \(slot))")
+        } catch {
+            logger.error("cannot start a worker (generation \(generation.number), slot \(slot)): \(error)")
+            scheduleRestart(slot: slot, of: generation, uptime: .zero)
+        }
+    }
+
+    private func workerReady(_ id: Int) {
+        guard var worker = workers[id] else { return }
+        worker.ready = true
+        workers[id] = worker
+        if let generation = pending, generation.number == worker.generation {
+            if isReady(generation) { promote(generation) }
+        } else if worker.generation == current.number && !announced && isReady(current) {
+            announced = true
+            logger.info("\(settings.servingMessage)")
+        }
+    }
+
+    private func isReady(_ generation: Generation) -> Bool {
+        (0..<generation.count).allSatisfy { slot in generation.slots[slot].flatMap { workers[$0]?.ready } ?? false }
+    }
+
+    private func workerExited(_ id: Int, status: Int32) {
+        guard let worker = workers.removeValue(forKey: id) else { return }
+        if shuttingDown || worker.retiring {
+            logger.info("worker pid \(worker.pid) (generation \(worker.generation)) exited: \(describeExit(status))")
+            oldWorkerClosed(id)
+            return
+        }
+        if let generation = pending, generation.number == worker.generation {
+            generation.slots[worker.slot] = nil
+            abandonReload("worker pid \(worker.pid) exited (\(describeExit(status))) before it was ready", kill: SIGTERM)
+            return
+        }
+        guard worker.generation == current.number else { return }
+        current.slots[worker.slot] = nil
+        logger.error("worker pid \(worker.pid) (generation \(worker.generation), slot \(worker.slot)) died: \(describeExit(status))")
+        scheduleRestart(slot: worker.slot, of: current, uptime: worker.started.duration(to: .now))
+    }
+
+    private func scheduleRestart(slot: Int, of generation: Generation, uptime: Duration) {
+        var backoff = generation.backoff[slot] ?? RestartBackoff()
+        let delay = backoff.recordCrash(uptime: uptime)
+        generation.backoff[slot] = backoff
+        if backoff.isCrashLoop {
+            logger.error("crash loop: worker slot \(slot) (generation \(generation.number)) failed \(backoff.crashes) times in a row; next restart in \(delay)")
+        } else {
+            logger.info("restarting worker slot \(slot) (generation \(generation.number)) in \(delay)")
+        }
+        after(delay, .restart(generation: generation.number, slot: slot))
+    }
+
+    // MARK: Reload
+
+    private func reload(trigger: String) {
+        guard !shuttingDown else { return }
+        if pending != nil || promotion != nil {
+            reloadQueued = true
+            return
+        }
+        guard let path = settings.configPath else {
+            logger.warning("\(trigger): nothing to reload (serving the built-in demo config; pass --config)")
+            return
+        }
+        let text: String
+        do {
+            text = try readFile(path)
+        } catch {
+            logger.error("reload rejected (\(trigger)): \(error); generation \(current.number) keeps serving")
+            return
+        }
+        if trigger != "SIGHUP" && text == current.config.text { return }
+        let config: ValidatedConfig
+        do {
+            config = try settings.validate(text)
+        } catch {
+            logger.error("reload rejected (\(trigger)): config error: \(error); generation \(current.number) keeps serving")
+            return
+        }
+        for warning in config.warnings { logger.warning("config: \(warning)") }
+        let generation: Generation
+        do {
+            generation = Generation(number: current.number + 1, config: config,
+                                    snapshot: try ConfigSnapshot(text: text), count: settings.workers)
+        } catch {
+            logger.error("reload rejected (\(trigger)): \(error); generation \(current.number) keeps serving")
+            return
+        }
+        logger.info("reload (\(trigger)): starting generation \(generation.number) with \(generation.count) workers")
+        pending = generation
+        for slot in 0..<generation.count { start(slot: slot, of: generation) }
+        after(settings.startTimeout, .startTimeout(generation: generation.number))
+    }
+
+    /// The new generation is ready: the old one stops accepting and drains.
+    private func promote(_ generation: Generation) {
+        let old = current
+        current = generation
+        pending = nil
+        promotion = (old, generation)
+        for (id, worker) in workers where worker.generation == old.number {
+            workers[id]?.retiring = true
+            awaitingClosed.insert(id)
+            if !worker.link.send(.retire) { kill(worker.pid, SIGTERM) }
+            after(settings.reloadGrace + .seconds(10), .killRetired(worker: id))
+        }
+        finishPromotionIfClosed()
+    }
+
+    private func oldWorkerClosed(_ id: Int) {
+        awaitingClosed.remove(id)
+        finishPromotionIfClosed()
+    }
+
+    private func finishPromotionIfClosed() {
+        guard awaitingClosed.isEmpty, let (old, new) = promotion else { return }
+        promotion = nil
+        logger.info("generation \(new.number) serving with \(new.count) workers; generation \(old.number) draining; \(new.modelChanges(from: old))")
+        if reloadQueued {
+            reloadQueued = false
+            reload(trigger: "SIGHUP")
+        }
+    }
+
+    private func abandonReload(_ reason: String, kill sig: Int32) {
+        guard let generation = pending else { return }
+        pending = nil
+        reloadQueued = false
+        logger.error("reload to generation \(generation.number) failed: \(reason); generation \(current.number) keeps serving")
+        for (id, worker) in workers where worker.generation == generation.number {
+            workers[id]?.retiring = true
+            kill(worker.pid, sig)
+        }
+    }
+
+    // MARK: Shutdown
+
+    private func shutdown(signal sig: Int32) {
+        if shuttingDown {
+            logger.warning("\(SignalEvents.name(sig)) again: killing the workers now")
+            for worker in workers.values { kill(worker.pid, SIGKILL) }
+            return
+        }
+        shuttingDown = true
+        pending = nil
+        promotion = nil
+        listener.close()
+        logger.info("\(SignalEvents.name(sig)): stopping; \(workers.count) workers drain (up to \(settings.shutdownGrace))")
+        for worker in workers.values { kill(worker.pid, SIGTERM) }
+        after(settings.shutdownGrace + .seconds(5), .shutdownDeadline)
+        if workers.isEmpty { continuation.yield(.shutdownDeadline) }
+    }
+
+    private func after(_ delay: Duration, _ event: SupervisorEvent) {
+        let continuation = self.continuation
+        Task {
+            try? await Task.sleep(for: delay)
+            continuation.yield(event)
+        }
+    }
+
+    private func readFile(_ path: String) throws(SupervisorError) -> String {
+        guard let file = fopen(path, "r") else { throw SupervisorError("cannot read config file \(path): \(errnoText())") }
+        defer { fclose(file) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = fread(&buffer, 1, buffer.count, file)
+            if n == 0 { break }
+            bytes += buffer[0..<n]
+        }
+        if ferror(file) != 0 { throw SupervisorError("cannot read config file \(path): \(errnoText())") }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

@@ -1,0 +1,61 @@
+/// A config that passed validation: its exact text, and per model group a fingerprint of its
+/// deployments (so a reload can log which groups were added, removed or changed).
+public struct ValidatedConfig: Sendable {
+    /// The text as read and validated; workers receive exactly this (see ``ConfigSnapshot``).
+    public var text: String
+    /// Model group names in config order.
+    public var modelNames: [String]
+    /// Fingerprint of each model group's deployments; a different value means the group changed.
+    public var fingerprints: [String: String]
+    /// Non-fatal findings (unknown keys and the like), logged on reload.
+    public var warnings: [String]
+
+    public init(text: String, modelNames: [String], fingerprints: [String: String], warnings: [String]) {
+        self.text = text
+        self.modelNames = modelNames
+        self.fingerprints = fingerprints
+        self.warnings = warnings
+    }
+}
+
+/// How the supervisor runs its workers.
+public struct SupervisorSettings: Sendable {
+    /// Worker processes per generation.
+    public var workers: Int
+    /// Arguments every worker gets after the ones the supervisor sets (e.g. `--event_loops 1`).
+    public var workerArguments: [String]
+    /// The workers' environment (`NAME=value`): the supervisor's own, as it was at start.
+    public var environment: [String]
+    /// The config file re-read on SIGHUP; nil when serving the built-in demo config.
+    public var configPath: String?
+    /// Validates config text completely (including `os.environ/` resolution).
+    public var validate: @Sendable (String) throws(SupervisorError) -> ValidatedConfig
+    /// How long a retired generation may keep draining in-flight calls and streams after a reload.
+    public var reloadGrace: Duration
+    /// How long workers may drain on SIGTERM/SIGINT before they are killed.
+    public var shutdownGrace: Duration
+    /// How long a new generation may take to report ready before the reload is abandoned.
+    public var startTimeout: Duration
+    /// How often the config file is checked for changes; nil turns watching off.
+    public var watchInterval: Duration?
+    /// Logged once when the first generation is ready, e.g. `Switchboard serving … on http://…`.
+    public var servingMessage: String
+
+    public init(
+        workers: Int, workerArguments: [String], environment: [String], configPath: String?,
+        validate: @escaping @Sendable (String) throws(SupervisorError) -> ValidatedConfig,
+        reloadGrace: Duration = .seconds(600), shutdownGrace: Duration = .seconds(30),
+        startTimeout: Duration = .seconds(60), watchInterval: Duration? = .seconds(2), servingMessage: String
+    ) {
+        self.workers = workers
+        self.workerArguments = workerArguments
+        self.environment = environment
+        self.configPath = configPath
+        self.validate = validate
+        self.reloadGrace = reloadGrace
+        self.shutdownGrace = shutdownGrace
+        self.startTimeout = startTimeout
+        self.watchInterval = watchInterval
+        self.servingMessage = servingMessage
+    }
+}

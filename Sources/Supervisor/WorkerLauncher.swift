@@ -1,0 +1,61 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Starts worker processes: its own binary with the `worker` subcommand, the listening socket as
+/// descriptor 3, its link as 4 and the generation's config snapshot as 5.
+struct WorkerLauncher {
+    static let listenDescriptor: Int32 = 3
+    static let linkDescriptor: Int32 = 4
+    static let configDescriptor: Int32 = 5
+
+    let listener: ListeningSocket
+    let settings: SupervisorSettings
+    let events: AsyncStream<SupervisorEvent>.Continuation
+
+    /// Spawns a worker and starts reading its link; its messages and its exit arrive as events.
+    func launch(id: Int, generation: Generation, slot: Int) throws(SupervisorError) -> WorkerRecord {
+        let (mine, theirs) = try WorkerLink.makePair()
+        defer { theirs.close() }
+        let arguments = [
+            CommandLine.arguments.first ?? "switchboard", "worker",
+            "--listen_fd", String(Self.listenDescriptor), "--link_fd", String(Self.linkDescriptor),
+            "--config_fd", String(Self.configDescriptor), "--generation", String(generation.number),
+        ] + settings.workerArguments
+        let pid: pid_t
+        do {
+            pid = try ProcessSpawner.spawn(
+                executable: ProcessSpawner.ownExecutable, arguments: arguments, environment: settings.environment,
+                descriptors: [(listener.descriptor, Self.listenDescriptor), (theirs.descriptor, Self.linkDescriptor),
+                              (generation.snapshot.descriptor, Self.configDescriptor)])
+        } catch {
+            mine.close()
+            throw error
+        }
+        let events = self.events
+        mine.startReading { message in
+            events.yield(.message(worker: id, message))
+        } onEnd: {
+            // The link closes when the worker exits (or, if it closed it early, soon after).
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            mine.close()
+            events.yield(.exited(worker: id, status: status))
+        }
+        return WorkerRecord(id: id, pid: pid, generation: generation.number, slot: slot, link: mine, started: .now)
+    }
+}
+
+/// Everything the supervisor reacts to, delivered one at a time to its loop.
+enum SupervisorEvent: Sendable {
+    case signal(Int32)
+    case message(worker: Int, LinkMessage)
+    case exited(worker: Int, status: Int32)
+    case restart(generation: Int, slot: Int)
+    case startTimeout(generation: Int)
+    case configFileChanged
+    case killRetired(worker: Int)
+    case shutdownDeadline
+}

@@ -1,0 +1,93 @@
+import ArgumentParser
+import Foundation
+import Logging
+import NIOPosix
+import Server
+import Supervisor
+import SwitchboardConfig
+
+/// Runs one gateway worker process until it has drained.
+struct WorkerRunner {
+    /// What a supervised worker inherits.
+    struct Supervision {
+        var listenDescriptor: Int32
+        var linkDescriptor: Int32
+        var configDescriptor: Int32
+        var generation: Int
+    }
+
+    let options: ServeOptions
+    let supervision: Supervision?
+
+    func run() async throws {
+        bootstrapLogging(debug: options.detailedDebug)
+        let environment = ProcessInfo.processInfo.environment
+        let logger = Logger(label: supervision.map { "switchboard.worker[\(getpid()) gen \($0.generation)]" } ?? "switchboard")
+        let runtime: RuntimeSettings
+        let source: ConfigSource
+        let config: GatewayConfig
+        do {
+            runtime = try RuntimeSettings(environment: environment)
+            source = ConfigSource(option: options.config, environment: environment, strict: options.strictEnv || runtime.strictEnvironment)
+            // `environment_variables` are exported here, before any thread reads the environment.
+            if let supervision {
+                config = try source.loader(exporting: true).load(yaml: ConfigSnapshot.read(descriptor: supervision.configDescriptor))
+            } else if let path = source.path {
+                config = try source.loader(exporting: true).load(path: path)
+            } else {
+                config = try source.loader(exporting: true).load(yaml: DemoConfig.yaml)
+            }
+        } catch {
+            logger.critical("config error: \(error)")
+            throw ExitCode(1)
+        }
+        // A supervisor logged these already.
+        if supervision == nil { for warning in config.warnings { logger.warning("config: \(warning.description)") } }
+
+        let loops = options.eventLoops ?? runtime.eventLoops ?? UsableCores.count
+        let gateway = GatewayContext(
+            config: config, environment: ProcessInfo.processInfo.environment, logger: logger,
+            detailedDebug: options.detailedDebug, idleTimeout: runtime.idleTimeoutSeconds,
+            maxUpstreamBodyBytes: runtime.maxUpstreamBodyBytes, maxConnections: runtime.maxConnections)
+        let server = GatewayServer(gateway: gateway, group: MultiThreadedEventLoopGroup(numberOfThreads: loops))
+        do {
+            if let supervision {
+                try await server.start(inheritedListener: supervision.listenDescriptor)
+            } else {
+                let port = try await server.start(host: options.host, port: options.port)
+                logger.info("Proxy initialized with Config, Set models:\n\(config.modelNames.map { "    " + $0 }.joined(separator: "\n"))")
+                logger.info("Switchboard serving \(source.description) on http://\(options.host):\(port) with \(loops) event loops (worker only: no reloads)")
+            }
+        } catch {
+            logger.critical("cannot listen on \(options.host):\(options.port): \(error)")
+            throw ExitCode(1)
+        }
+
+        let drain = WorkerDrain(server: server, logger: logger)
+        let supervised = supervision != nil
+        let signals = SignalEvents([SIGTERM, SIGINT, SIGHUP]) { sig in
+            if sig == SIGHUP {
+                // The supervisor reloads; a lone worker cannot (restart it with the new config).
+                if !supervised { logger.warning("SIGHUP ignored: a worker alone does not reload (run `switchboard` without `worker`)") }
+                return
+            }
+            drain.begin(grace: runtime.shutdownGrace, reason: SignalEvents.name(sig))
+        }
+        var link: WorkerLink?
+        if let supervision {
+            let supervisorLink = WorkerLink(descriptor: supervision.linkDescriptor)
+            supervisorLink.startReading { message in
+                if message == .retire { drain.begin(grace: runtime.reloadGrace, reason: "retired by a reload") }
+            } onEnd: {
+                drain.begin(grace: runtime.shutdownGrace, reason: "the supervisor is gone")
+            }
+            supervisorLink.send(.ready)
+            link = supervisorLink
+        }
+        try await server.waitUntilClosed()
+        link?.send(.closed)
+        await drain.finish()
+        withExtendedLifetime(signals) {}
+        logger.info(supervised ? "worker stopped" : "Switchboard stopped")
+    }
+}

@@ -35,18 +35,16 @@ public final class GatewayServer: Sendable {
     ) {
         self.gateway = gateway
         self.group = group
-        let tls: NIOSSLContext?
-        do {
-            tls = try NIOSSLContext(configuration: .makeClientConfiguration())
-        } catch {
-            gateway.logger.warning("TLS client context unavailable, https upstreams will fail: \(error)")
-            tls = nil
+        let needsTLS = gateway.deployments.values.contains { prepared in
+            guard let plan = prepared.plan else { return true }  // a wildcard: its upstream is not known yet
+            return (try? plan.get())?.target.tls ?? false
         }
+        let tls = ClientTLS(logger: gateway.logger, loadNow: needsTLS)
         var loops: [ObjectIdentifier: LoopStateBox] = [:]
         for loop in group.makeIterator() {
             let sinks = makeSinks(loop) + (gateway.detailedDebug ? [DebugRecordLog(logger: gateway.logger)] : [])
             let loopState = LoopState(
-                pool: UpstreamPool(eventLoop: loop, tlsContext: tls), deployments: gateway.deployments.count, extraSinks: sinks)
+                pool: UpstreamPool(eventLoop: loop, tls: tls), deployments: gateway.deployments.count, extraSinks: sinks)
             let state = LoopStateBox(loopState, eventLoop: loop)
             loops[ObjectIdentifier(loop)] = state
         }

@@ -8,15 +8,15 @@ import Providers
 /// needs no locks; requests on this loop never hop threads to reach their upstream.
 final class UpstreamPool {
     let eventLoop: any EventLoop
-    let tlsContext: NIOSSLContext?
+    let tls: ClientTLS
     let connectTimeout: TimeAmount
     private var idle: [UpstreamTarget: [UpstreamConnection]] = [:]
     /// At most this many idle connections are kept per upstream.
     let maxIdlePerTarget = 512
 
-    init(eventLoop: any EventLoop, tlsContext: NIOSSLContext?, connectTimeout: TimeAmount = .seconds(10)) {
+    init(eventLoop: any EventLoop, tls: ClientTLS, connectTimeout: TimeAmount = .seconds(10)) {
         self.eventLoop = eventLoop
-        self.tlsContext = tlsContext
+        self.tls = tls
         self.connectTimeout = connectTimeout
     }
 
@@ -32,7 +32,7 @@ final class UpstreamPool {
     func connect(_ target: UpstreamTarget) -> EventLoopFuture<UpstreamConnection> {
         let tls: NIOSSLContext?
         if target.tls {
-            guard let ctx = tlsContext else {
+            guard let ctx = self.tls.context else {
                 return eventLoop.makeFailedFuture(TLSUnavailable())
             }
             tls = ctx

@@ -1,4 +1,5 @@
 import CallModel
+import Logging
 import NIOCore
 import NIOEmbedded
 import Providers
@@ -22,7 +23,7 @@ final class UpstreamConnectionTests: XCTestCase {
     }
 
     func setUp(_ loop: EmbeddedEventLoop) throws -> (EmbeddedChannel, UpstreamConnection, UpstreamPool) {
-        let pool = UpstreamPool(eventLoop: loop, tlsContext: nil)
+        let pool = UpstreamPool(eventLoop: loop, tls: ClientTLS(logger: Logger(label: "test"), loadNow: false))
         let target = UpstreamTarget(tls: false, host: "127.0.0.1", port: 1)
         let conn = UpstreamConnection(target: target, pool: pool)
         let channel = EmbeddedChannel(handler: conn, loop: loop)

@@ -67,7 +67,7 @@ let package = Package(
         .executableTarget(
             name: "switchboard",
             dependencies: [
-                "Server", "SwitchboardConfig", "Supervisor",
+                "Server", "SwitchboardConfig", "Supervisor", "Routing", "State",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -76,11 +76,27 @@ public struct CandidateRanking: Sendable {
         return order
     }
 
-    /// Lowest score first; equal scores in random order.
+    /// The lowest score first (a random one among equals), then the others from a random
+    /// starting point: O(n), since the store only moves past the first when it is full or cooling.
     func byScore<R: RandomNumberGenerator>(_ group: ModelGroup, using rng: inout R, _ score: (Int) -> Double) -> [Int] {
         let n = group.slots.count
-        let tiebreak = (0..<n).map { _ in UInt32.random(in: .min ... .max, using: &rng) }
-        let scores = (0..<n).map(score)
-        return (0..<n).sorted { a, b in scores[a] != scores[b] ? scores[a] < scores[b] : tiebreak[a] < tiebreak[b] }
+        let start = Int.random(in: 0..<n, using: &rng)
+        var best = start
+        var bestScore = score(start)
+        for k in 1..<n {
+            let i = (start + k) % n
+            let s = score(i)
+            if s < bestScore {
+                best = i
+                bestScore = s
+            }
+        }
+        var order = [best]
+        order.reserveCapacity(n)
+        for k in 0..<n {
+            let i = (start + k) % n
+            if i != best { order.append(i) }
+        }
+        return order
     }
 }

@@ -20,12 +20,17 @@ public final class EmbeddedStateStore: StateStore {
     }
 
     private let rows: Mutex<[Row]>
+    /// Up to this rpm the request window is exact (a ring of admission times, 8 bytes each);
+    /// above it, one-second buckets (at most a sixtieth over the limit at a boundary).
+    static let exactRequestLimit = 10_000
     public let cooldown: CooldownPolicy
     /// A clock for tests; uptime nanoseconds by default.
     private let clock: @Sendable () -> UInt64
 
     public init(deployments: [DeploymentLimits], cooldown: CooldownPolicy, clock: @escaping @Sendable () -> UInt64 = { NIODeadline.now().uptimeNanoseconds }) {
-        rows = Mutex(deployments.map { Row(limits: $0, requests: $0.rpm.map { RequestWindow(limit: min($0, 1_000_000)) }) })
+        rows = Mutex(deployments.map { d in
+            Row(limits: d, requests: d.rpm.flatMap { $0 <= Self.exactRequestLimit ? RequestWindow(limit: $0) : nil })
+        })
         self.cooldown = cooldown
         self.clock = clock
     }
@@ -52,9 +57,16 @@ public final class EmbeddedStateStore: StateStore {
                 }
                 if admission.enforceLimits {
                     var wait: UInt64 = 0
-                    if let requests = rows[d].requests, !requests.canAdmit(now: now) {
-                        refusal.atRequestLimit += 1
-                        wait = requests.wait(now: now)
+                    if let requests = rows[d].requests {
+                        if !requests.canAdmit(now: now) {
+                            refusal.atRequestLimit += 1
+                            wait = requests.wait(now: now)
+                        }
+                    } else if let rpm = rows[d].limits.rpm {
+                        rows[d].requestCounts.advance(now: now)
+                        let w = rows[d].requestCounts.wait(needed: 1, limit: rpm, now: now)
+                        if w > 0 { refusal.atRequestLimit += 1 }
+                        wait = max(wait, w)
                     }
                     if let tpm = rows[d].limits.tpm {
                         rows[d].tokens.advance(now: now)

@@ -89,3 +89,15 @@ extension AdmissionResult {
         return nil
     }
 }
+
+extension EmbeddedStateStoreTests {
+    func testLargeRPMLimitsUseBucketsWithTheSameResult() {
+        let limit = EmbeddedStateStore.exactRequestLimit + 5
+        let (s, clock) = store([DeploymentLimits(id: "a", rpm: limit, tpm: nil)])
+        for _ in 0..<limit { XCTAssertNotNil(admit(s, [0]).deploymentAdmitted) }
+        guard case .refused(let r) = admit(s, [0]) else { return XCTFail("at the limit") }
+        XCTAssertEqual(r.atRequestLimit, 1)
+        clock.advance(seconds: 61)
+        XCTAssertNotNil(admit(s, [0]).deploymentAdmitted)
+    }
+}

@@ -70,13 +70,24 @@ let package = Package(
             swiftSettings: hotPath
         ),
         .target(
+            name: "Callbacks",
+            dependencies: [
+                "CallModel", "OpenAIWire", "SwitchboardConfig",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
             name: "Supervisor",
             dependencies: [.product(name: "Logging", package: "swift-log")]
         ),
         .executableTarget(
             name: "switchboard",
             dependencies: [
-                "Server", "SwitchboardConfig", "Supervisor", "Routing", "State",
+                "Server", "SwitchboardConfig", "Supervisor", "Routing", "State", "Callbacks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -108,7 +119,7 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "SwitchboardTesting", "Server", "SwitchboardConfig", "OpenAIWire", "CallModel", "Providers", "Routing",
+                "SwitchboardTesting", "Server", "SwitchboardConfig", "OpenAIWire", "CallModel", "Providers", "Routing", "Callbacks",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

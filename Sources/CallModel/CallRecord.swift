@@ -1,3 +1,5 @@
+import NIOCore
+
 /// Everything that happened in one finished model call, handed once to every sink
 /// (deployment stats, debug log; later limits, metrics, callbacks, spend).
 ///
@@ -42,6 +44,10 @@ public struct CallRecord: Sendable {
     /// The gateway's own share of the total: total minus time spent waiting for upstreams.
     public var overheadNanoseconds: UInt64
     public var usage: TokenUsage?
+    /// The client's request body, kept only when a sink needs it (callbacks that log messages).
+    public var requestBody: ByteBuffer?
+    /// The JSON answer (plain calls), kept only when a sink needs it.
+    public var responseBody: ByteBuffer?
 
     public init(
         callID: String, route: Route, modelGroup: String?, deploymentID: String?, firstAttempt: AttemptRecord?,

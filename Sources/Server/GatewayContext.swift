@@ -39,6 +39,8 @@ public final class GatewayContext: Sendable {
     /// Seconds.
     let streamTimeout: Double
     let dropParams: Bool
+    /// Whether call records carry the request and answer bodies (a callback logs them).
+    public let recordsBodies: Bool
     private let readiness = Atomic<Bool>(true)
     private let inFlightCalls = Atomic<Int>(0)
     /// The cap on open client connections of this worker.
@@ -94,6 +96,8 @@ public final class GatewayContext: Sendable {
         requestTimeout = config.routerSettings.timeout ?? config.litellmSettings.requestTimeout ?? 600
         streamTimeout = config.routerSettings.streamTimeout ?? requestTimeout
         dropParams = config.litellmSettings.dropParams
+        let l = config.litellmSettings
+        recordsBodies = !(l.successCallback + l.failureCallback + l.callbacks).isEmpty
     }
 
     /// Whether `/health/readiness` answers 200 (false while draining).

@@ -21,7 +21,8 @@ public final class GatewayHarness: Sendable {
     /// - Parameter environment: what `os.environ/` and provider defaults read (nothing else leaks in).
     public init(
         yaml: String, environment: [String: String] = [:], detailedDebug: Bool = false, idleTimeout: Double = 120,
-        maxUpstreamBodyBytes: Int = 64 << 20, maxConnections: Int? = nil
+        maxUpstreamBodyBytes: Int = 64 << 20, maxConnections: Int? = nil,
+        sinks: @escaping @Sendable (GatewayConfig) -> [any CallRecordSink] = { _ in [] }
     ) async throws {
         let config = try ConfigLoader(environment: environment, exportsEnvironmentVariables: false).load(yaml: yaml)
         var logger = Logger(label: "gateway-under-test")
@@ -30,7 +31,8 @@ public final class GatewayHarness: Sendable {
             config: config, environment: environment, logger: logger, detailedDebug: detailedDebug, idleTimeout: idleTimeout,
             maxUpstreamBodyBytes: maxUpstreamBodyBytes, maxConnections: maxConnections)
         let records = self.records
-        server = GatewayServer(gateway: gateway, group: MultiThreadedEventLoopGroup.singleton) { _ in [records] }
+        let extra = sinks(config)
+        server = GatewayServer(gateway: gateway, group: MultiThreadedEventLoopGroup.singleton) { _ in [records] + extra }
         port = try await server.start(host: "127.0.0.1", port: 0)
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Callbacks
 import Foundation
 import Logging
 import NIOPosix
@@ -49,7 +50,10 @@ struct WorkerRunner {
             config: config, environment: ProcessInfo.processInfo.environment, logger: logger,
             detailedDebug: options.detailedDebug, idleTimeout: runtime.idleTimeoutSeconds,
             maxUpstreamBodyBytes: runtime.maxUpstreamBodyBytes, maxConnections: runtime.maxConnections)
-        let server = GatewayServer(gateway: gateway, group: MultiThreadedEventLoopGroup(numberOfThreads: loops))
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: loops)
+        let callbacks = Callbacks(config: config, environment: environment, group: group, logger: logger)
+        let sinks = callbacks.sinks
+        let server = GatewayServer(gateway: gateway, group: group) { _ in sinks }
         do {
             if let supervision {
                 try await server.start(inheritedListener: supervision.listenDescriptor)
@@ -87,6 +91,7 @@ struct WorkerRunner {
         try await server.waitUntilClosed()
         link?.send(.closed)
         await drain.finish()
+        await callbacks.stop()
         withExtendedLifetime(signals) {}
         logger.info(supervised ? "worker stopped" : "Switchboard stopped")
     }

@@ -34,6 +34,7 @@ extension Call {
             guard case .writeAnswer = machine.answered() else { return }
             answeredStatus = 200
             firstByteAt = NIODeadline.now().uptimeNanoseconds
+            if gateway.recordsBodies { answerBody = buffer }
             handler.writeJSON(status: .ok, buffer, meta: metadata())
         case .stream(let events):
             var bytes = 0

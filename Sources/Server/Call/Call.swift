@@ -48,6 +48,8 @@ final class Call: UpstreamResponseDelegate {
     var rateLimit: RateLimitHeaders?
     var mocked = false
     var answeredStatus = 0
+    /// The JSON answered (kept for the record only when a sink needs bodies).
+    var answerBody: ByteBuffer?
 
     // Timing, in uptime nanoseconds.
     let receivedAt = NIODeadline.now().uptimeNanoseconds
@@ -184,6 +186,7 @@ final class Call: UpstreamResponseDelegate {
             guard case .writeAnswer = machine.answered() else { return }
             firstByteAt = now
             answeredStatus = status
+            if gateway.recordsBodies { answerBody = body }
             handler.writeJSON(status: HTTPResponseStatus(statusCode: status), body, meta: metadata())
             complete()
         case .streamEnded:
@@ -328,13 +331,17 @@ final class Call: UpstreamResponseDelegate {
         timer = nil
         let now = NIODeadline.now().uptimeNanoseconds
         let total = now &- receivedAt
-        let record = CallRecord(
+        var record = CallRecord(
             callID: callID, route: endpoint.recordRoute, modelGroup: session?.group.name,
             deploymentID: routed?.deployment.id, firstAttempt: firstAttempt, laterAttempts: laterAttempts,
             status: answeredStatus, failure: outcomeFailure,
             stream: request?.stream ?? false, mocked: mocked, caller: gateway.masterKey == nil ? .anonymous : .masterKey,
             timeToFirstByteNanoseconds: firstByteAt == 0 ? 0 : firstByteAt &- receivedAt, totalNanoseconds: total,
             overheadNanoseconds: total &- min(total, upstreamWait), usage: usage)
+        if gateway.recordsBodies {
+            record.requestBody = request?.body
+            record.responseBody = answerBody
+        }
         for sink in handler.loop.sinks { sink.record(record) }
     }
 

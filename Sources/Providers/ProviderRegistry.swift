@@ -17,6 +17,9 @@ public struct ProviderRegistry: Sendable {
             all[kind.rawValue] = OpenAICompatibleProvider(kind: kind, environment: environment)
         }
         all["azure"] = AzureOpenAIProvider(environment: environment)
+        all["ollama"] = OllamaProvider(name: "ollama", environment: environment)
+        all["ollama_chat"] = OllamaProvider(name: "ollama_chat", environment: environment)
+        all["azure"] = AzureOpenAIProvider(environment: environment)
         providers = all
     }
 
@@ -28,6 +31,9 @@ public struct ProviderRegistry: Sendable {
 
     /// Provider prefixes served by their own provider (not OpenAI-compatible relays).
     static let translatedPrefixes: Set<String> = ["azure"]
+
+    /// Provider prefixes served by their own provider (not OpenAI-compatible relays).
+    static let translatedPrefixes: Set<String> = ["azure", "ollama", "ollama_chat"]
 
     /// Name prefixes of OpenAI's model families (bare names without a provider prefix).
     static let openAIFamilies = [

@@ -16,14 +16,21 @@ public struct ProviderRegistry: Sendable {
         for kind in OpenAICompatibleProvider.Kind.allCases {
             all[kind.rawValue] = OpenAICompatibleProvider(kind: kind, environment: environment)
         }
+        all["azure"] = AzureOpenAIProvider(environment: environment)
+        all["ollama"] = OllamaProvider(name: "ollama", environment: environment)
+        all["ollama_chat"] = OllamaProvider(name: "ollama_chat", environment: environment)
+        all["huggingface"] = HuggingFaceProvider(environment: environment)
         providers = all
     }
 
     /// Provider prefixes that are recognised but whose wire format is not built yet.
     static let plannedPrefixes: Set<String> = [
-        "azure", "azure_ai", "anthropic", "bedrock", "huggingface", "ollama", "ollama_chat", "sagemaker",
+        "azure_ai", "anthropic", "bedrock", "sagemaker",
         "vertex_ai", "gemini", "cohere", "mistral", "groq", "together_ai", "replicate",
     ]
+
+    /// Provider prefixes served by their own provider (not OpenAI-compatible relays).
+    static let translatedPrefixes: Set<String> = ["azure", "ollama", "ollama_chat", "huggingface"]
 
     /// Name prefixes of OpenAI's model families (bare names without a provider prefix).
     static let openAIFamilies = [
@@ -37,7 +44,7 @@ public struct ProviderRegistry: Sendable {
     public static func split(_ model: String) -> (provider: String, model: String)? {
         if let slash = model.firstIndex(of: "/") {
             let prefix = String(model[..<slash])
-            if OpenAICompatibleProvider.Kind(rawValue: prefix) != nil || plannedPrefixes.contains(prefix) {
+            if OpenAICompatibleProvider.Kind(rawValue: prefix) != nil || translatedPrefixes.contains(prefix) || plannedPrefixes.contains(prefix) {
                 return (prefix, String(model[model.index(after: slash)...]))
             }
         }

@@ -26,6 +26,9 @@ public enum FakeResponse: Sendable {
     case json(status: Int, body: String, headers: [(String, String)] = [])
     /// Server-sent events, each written and flushed separately, `delay` apart.
     case sse(events: [String], delay: TimeAmount = .zero)
+    /// A 200 answer of `contentType` whose body is written in these pieces (chunked encoding),
+    /// each flushed separately, `delay` apart (NDJSON lines, pieces cut anywhere, ...).
+    case chunked(contentType: String, pieces: [String], delay: TimeAmount = .zero)
     /// Never answers (for timeouts and client-disconnect tests).
     case hang
     /// Closes the connection without answering.
@@ -201,11 +204,13 @@ final class FakeHandler: ChannelInboundHandler {
             context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: text)))), promise: nil)
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         case .sse(let events, let delay):
+            respond(context, .chunked(contentType: "text/event-stream", pieces: events, delay: delay))
+        case .chunked(let contentType, let pieces, let delay):
             var h = HTTPResponseHead(version: .http1_1, status: .ok)
-            h.headers.add(name: "content-type", value: "text/event-stream")
+            h.headers.add(name: "content-type", value: contentType)
             h.headers.add(name: "transfer-encoding", value: "chunked")
             context.writeAndFlush(wrapOutboundOut(.head(h)), promise: nil)
-            writeEvents(context, events[...], delay: delay)
+            writeEvents(context, pieces[...], delay: delay)
         }
     }
 

@@ -25,10 +25,12 @@ public struct WebhookClient: Sendable {
     /// The response status; throws on a transport failure or timeout.
     public func post(_ url: String, headers: [(String, String)], body: ByteBuffer) async throws -> Int {
         guard let target = WebhookURL(url) else { throw Failure(description: "not an http(s) URL") }
-        let promise = group.next().makePromise(of: Int.self)
         let tls: NIOSSLContext? = target.tls ? try NIOSSLContext(configuration: .makeClientConfiguration()) : nil
         let host = target.host
-        let channel = try await ClientBootstrap(group: group)
+        let promise = group.next().makePromise(of: Int.self)
+        let channel: any Channel
+        do {
+            channel = try await ClientBootstrap(group: group)
             .connectTimeout(timeout)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -40,6 +42,10 @@ public struct WebhookClient: Sendable {
             }
             .connect(host: target.host, port: target.port)
             .get()
+        } catch {
+            promise.fail(error)
+            throw error
+        }
         var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: target.pathAndQuery)
         head.headers.add(name: "Host", value: target.hostHeader)
         head.headers.add(name: "Content-Type", value: "application/json")

@@ -16,12 +16,13 @@ public struct ProviderRegistry: Sendable {
         for kind in OpenAICompatibleProvider.Kind.allCases {
             all[kind.rawValue] = OpenAICompatibleProvider(kind: kind, environment: environment)
         }
+        all["anthropic"] = AnthropicProvider(environment: environment)
         providers = all
     }
 
     /// Provider prefixes that are recognised but whose wire format is not built yet.
     static let plannedPrefixes: Set<String> = [
-        "azure", "azure_ai", "anthropic", "bedrock", "huggingface", "ollama", "ollama_chat", "sagemaker",
+        "azure", "azure_ai", "bedrock", "huggingface", "ollama", "ollama_chat", "sagemaker",
         "vertex_ai", "gemini", "cohere", "mistral", "groq", "together_ai", "replicate",
     ]
 
@@ -37,7 +38,7 @@ public struct ProviderRegistry: Sendable {
     public static func split(_ model: String) -> (provider: String, model: String)? {
         if let slash = model.firstIndex(of: "/") {
             let prefix = String(model[..<slash])
-            if OpenAICompatibleProvider.Kind(rawValue: prefix) != nil || plannedPrefixes.contains(prefix) {
+            if OpenAICompatibleProvider.Kind(rawValue: prefix) != nil || prefix == "anthropic" || plannedPrefixes.contains(prefix) {
                 return (prefix, String(model[model.index(after: slash)...]))
             }
         }

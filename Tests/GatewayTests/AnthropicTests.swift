@@ -162,6 +162,28 @@ final class AnthropicTests: XCTestCase {
         await upstream.shutdown()
     }
 
+    func testTextCompletionsGoThroughTheMessagesAPI() async throws {
+        let upstream = try await FakeOpenAIServer(responder: FakeAnthropicServer.responder(apiKey: "k"))
+        let gateway = try await GatewayHarness(yaml: Self.config(upstream, key: "k"))
+        let r = try gateway.request("POST", "/v1/completions", body: #"{"model":"claude","prompt":"Say hi","max_tokens":5}"#)
+        XCTAssertEqual(r.status, 200, r.body)
+        XCTAssertEqual(upstream.requests.last?.body, #"{"model":"claude-3-5-sonnet-20240620","messages":[{"role":"user","content":[{"type":"text","text":"Say hi"}]}],"max_tokens":5}"#)
+        let answer = try JSONValue.parse(r.body)
+        XCTAssertEqual(answer["object"], .string("text_completion"))
+        XCTAssertEqual(answer["choices"]?.arrayValue?.first?["text"], .string("Hello from fake Claude"))
+        XCTAssertEqual(answer["usage"]?["total_tokens"], .int(18))
+
+        let stream = try gateway.request("POST", "/v1/completions", body: #"{"model":"claude","prompt":"Say hi","stream":true}"#)
+        XCTAssertEqual(stream.status, 200)
+        let texts = stream.body.components(separatedBy: "\n\n").filter { $0.hasPrefix("data: {") }.compactMap {
+            try? JSONValue.parse(String($0.dropFirst(6)))["choices"]?.arrayValue?.first?["text"]?.stringValue
+        }
+        XCTAssertEqual(texts.joined(), "Hello from fake Claude")
+        XCTAssertTrue(stream.body.hasSuffix("data: [DONE]\n\n"))
+        await gateway.shutdown()
+        await upstream.shutdown()
+    }
+
     func testEmbeddingsAreRefusedWithoutCallingAnthropic() async throws {
         let upstream = try await FakeOpenAIServer(responder: FakeAnthropicServer.responder(apiKey: "k"))
         let gateway = try await GatewayHarness(yaml: Self.config(upstream, key: "k"))

@@ -52,6 +52,10 @@ public final class AnthropicResponseTranslator: ResponseTranslator {
     private var toolCalls = 0
     private var stopped = false
     private var failure: UpstreamFailure?
+    /// The bytes every text chunk starts with (`data: {"id":...,"choices":[{"index":0,...`),
+    /// made once the id and model are known: text deltas, the bulk of a stream, are written
+    /// without building JSON values.
+    private var textChunkPrefix: ByteBuffer?
 
     /// - Parameters:
     ///   - includeUsage: the client asked for the usage chunk (`stream_options.include_usage`).
@@ -97,6 +101,7 @@ public final class AnthropicResponseTranslator: ResponseTranslator {
             let message = value["message"]
             if let messageID = message?["id"]?.stringValue { id = "chatcmpl-" + messageID }
             model = message?["model"]?.stringValue ?? model
+            textChunkPrefix = nil
             readUsage(message?["usage"])
             emit(chunk(delta: [JSONMember("role", .string("assistant")), JSONMember("content", .string(""))], text: ""))
         case "content_block_start":
@@ -170,7 +175,23 @@ public final class AnthropicResponseTranslator: ResponseTranslator {
 
     private func emitText(_ text: String, _ emit: (ByteBuffer) -> Void) {
         contentBytes += text.utf8.count
-        emit(chunk(delta: [JSONMember("content", .string(text))], text: text))
+        if textChunkPrefix == nil {
+            var prefix = ByteBuffer()
+            prefix.writeStaticString("data: ")
+            prefix.writeJSON(.object([
+                JSONMember("id", .string(id)), JSONMember("object", .string(output == .chat ? "chat.completion.chunk" : "text_completion")),
+                JSONMember("created", .int(created)), JSONMember("model", .string(model)),
+            ]))
+            prefix.moveWriterIndex(to: prefix.writerIndex - 1)  // reopen the object
+            prefix.writeStaticString(output == .chat ? #","choices":[{"index":0,"delta":{"content":"# : #","choices":[{"index":0,"text":"#)
+            textChunkPrefix = prefix
+        }
+        var out = ByteBuffer()
+        out.reserveCapacity(textChunkPrefix!.readableBytes + text.utf8.count + 48)
+        out.writeImmutableBuffer(textChunkPrefix!)
+        out.writeJSONString(text)
+        out.writeStaticString(output == .chat ? "},\"finish_reason\":null}]}\n\n" : ",\"logprobs\":null,\"finish_reason\":null}]}\n\n")
+        emit(out)
     }
 
     private func toolArguments(_ call: Int, _ json: String) -> ByteBuffer {

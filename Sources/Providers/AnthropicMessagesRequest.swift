@@ -35,7 +35,12 @@ enum AnthropicMessagesRequest {
     static let translatedKeys: Set<String> = [
         "messages", "prompt", "stream", "stream_options", "max_tokens", "max_completion_tokens", "stop", "temperature",
         "top_p", "user", "tools", "tool_choice", "parallel_tool_calls", "response_format", "reasoning_effort", "n",
+        "web_search_options",
     ]
+
+    /// `max_uses` of the hosted web search tool per `search_context_size` (LiteLLM's
+    /// `ANTHROPIC_WEB_SEARCH_TOOL_MAX_USES`).
+    static let webSearchMaxUses: [String: Int] = ["low": 1, "medium": 5, "high": 10]
 
     /// The request's parameters: the client's members (last one wins), then the deployment's
     /// defaults for keys the client did not send. `null` values count as absent.
@@ -146,6 +151,8 @@ enum AnthropicMessagesRequest {
                 }
             case "thinking":
                 out.append(member)
+            case "web_search_options":
+                tools.append(webSearchTool(value))
             default:
                 if RequestBodyRewriter.openAIParams(for: call.endpoint).contains(where: { $0.description == key }) {
                     unsupported.append(key)
@@ -473,6 +480,20 @@ enum AnthropicMessagesRequest {
             members!.append(JSONMember("disable_parallel_tool_use", .bool(!parallel)))
         }
         return members.map { .object($0) }
+    }
+
+    /// OpenAI's `web_search_options` → Anthropic's hosted web search tool (`user_location`,
+    /// `max_uses` from `search_context_size`).
+    static func webSearchTool(_ options: JSONValue) -> JSONValue {
+        var members = [JSONMember("type", .string("web_search_20250305")), JSONMember("name", .string("web_search"))]
+        if let approximate = options["user_location"]?["approximate"]?.objectValue {
+            let fields = approximate.filter { ["city", "region", "country", "timezone"].contains($0.key) }
+            members.append(JSONMember("user_location", .object([JSONMember("type", .string("approximate"))] + fields)))
+        }
+        if let size = options["search_context_size"]?.stringValue, let uses = webSearchMaxUses[size] {
+            members.append(JSONMember("max_uses", .int(uses)))
+        }
+        return .object(members)
     }
 
     /// The forced tool for `response_format` `json_object` / `json_schema`, or `nil` for text.

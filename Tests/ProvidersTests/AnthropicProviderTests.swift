@@ -170,6 +170,11 @@ final class AnthropicProviderTests: XCTestCase {
         XCTAssertFalse(text.contains("json_tool_call"))
     }
 
+    func testWebSearchOptionsBecomeTheHostedWebSearchTool() throws {
+        let body = try translated(#"{"messages":[{"role":"user","content":"news?"}],"web_search_options":{"search_context_size":"medium","user_location":{"type":"approximate","approximate":{"city":"Paris","country":"FR","extra":1}}}}"#)
+        XCTAssertEqual(try JSONValue.parse(body)["tools"]?.jsonText, #"[{"type":"web_search_20250305","name":"web_search","user_location":{"type":"approximate","city":"Paris","country":"FR"},"max_uses":5}]"#)
+    }
+
     func testUnsupportedOpenAIParametersAreRefusedUnlessDropped() throws {
         let body = #"{"messages":[{"role":"user","content":"x"}],"seed":1,"logit_bias":{"1":2},"n":1,"top_k":5,"presence_penalty":null}"#
         XCTAssertThrowsError(try translated(body)) { error in

@@ -20,17 +20,18 @@ public struct ProviderRegistry: Sendable {
         all["ollama"] = OllamaProvider(name: "ollama", environment: environment)
         all["ollama_chat"] = OllamaProvider(name: "ollama_chat", environment: environment)
         all["huggingface"] = HuggingFaceProvider(environment: environment)
+        all["anthropic"] = AnthropicProvider(environment: environment)
         providers = all
     }
 
     /// Provider prefixes that are recognised but whose wire format is not built yet.
     static let plannedPrefixes: Set<String> = [
-        "azure_ai", "anthropic", "bedrock", "sagemaker",
+        "azure_ai", "bedrock", "sagemaker",
         "vertex_ai", "gemini", "cohere", "mistral", "groq", "together_ai", "replicate",
     ]
 
     /// Provider prefixes served by their own provider (not OpenAI-compatible relays).
-    static let translatedPrefixes: Set<String> = ["azure", "ollama", "ollama_chat", "huggingface"]
+    static let translatedPrefixes: Set<String> = ["azure", "ollama", "ollama_chat", "huggingface", "anthropic"]
 
     /// Name prefixes of OpenAI's model families (bare names without a provider prefix).
     static let openAIFamilies = [

@@ -16,12 +16,16 @@ public struct ProviderRegistry: Sendable {
         for kind in OpenAICompatibleProvider.Kind.allCases {
             all[kind.rawValue] = OpenAICompatibleProvider(kind: kind, environment: environment)
         }
+        all["bedrock"] = BedrockProvider(environment: environment)
         providers = all
     }
 
+    /// Prefixes of the providers built beside the OpenAI-compatible ones.
+    static let builtPrefixes: Set<String> = ["bedrock"]
+
     /// Provider prefixes that are recognised but whose wire format is not built yet.
     static let plannedPrefixes: Set<String> = [
-        "azure", "azure_ai", "anthropic", "bedrock", "huggingface", "ollama", "ollama_chat", "sagemaker",
+        "azure", "azure_ai", "anthropic", "huggingface", "ollama", "ollama_chat", "sagemaker",
         "vertex_ai", "gemini", "cohere", "mistral", "groq", "together_ai", "replicate",
     ]
 
@@ -37,7 +41,7 @@ public struct ProviderRegistry: Sendable {
     public static func split(_ model: String) -> (provider: String, model: String)? {
         if let slash = model.firstIndex(of: "/") {
             let prefix = String(model[..<slash])
-            if OpenAICompatibleProvider.Kind(rawValue: prefix) != nil || plannedPrefixes.contains(prefix) {
+            if OpenAICompatibleProvider.Kind(rawValue: prefix) != nil || builtPrefixes.contains(prefix) || plannedPrefixes.contains(prefix) {
                 return (prefix, String(model[model.index(after: slash)...]))
             }
         }

@@ -17,15 +17,16 @@ public struct ProviderRegistry: Sendable {
             all[kind.rawValue] = OpenAICompatibleProvider(kind: kind, environment: environment)
         }
         all["bedrock"] = BedrockProvider(environment: environment)
+        all["sagemaker"] = SageMakerProvider(environment: environment)
         providers = all
     }
 
     /// Prefixes of the providers built beside the OpenAI-compatible ones.
-    static let builtPrefixes: Set<String> = ["bedrock"]
+    static let builtPrefixes: Set<String> = ["bedrock", "sagemaker"]
 
     /// Provider prefixes that are recognised but whose wire format is not built yet.
     static let plannedPrefixes: Set<String> = [
-        "azure", "azure_ai", "anthropic", "huggingface", "ollama", "ollama_chat", "sagemaker",
+        "azure", "azure_ai", "anthropic", "huggingface", "ollama", "ollama_chat",
         "vertex_ai", "gemini", "cohere", "mistral", "groq", "together_ai", "replicate",
     ]
 

@@ -54,6 +54,7 @@ let package = Package(
                 "OpenAIWire", "SwitchboardConfig", "CallModel",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: hotPath
         ),
@@ -99,7 +100,7 @@ let package = Package(
         .target(
             name: "SwitchboardTesting",
             dependencies: [
-                "OpenAIWire", "Server", "SwitchboardConfig", "CallModel",
+                "OpenAIWire", "Server", "SwitchboardConfig", "CallModel", "Providers",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -21,17 +21,20 @@ public struct ProviderRegistry: Sendable {
         all["ollama_chat"] = OllamaProvider(name: "ollama_chat", environment: environment)
         all["huggingface"] = HuggingFaceProvider(environment: environment)
         all["anthropic"] = AnthropicProvider(environment: environment)
+        all["bedrock"] = BedrockProvider(environment: environment)
+        all["sagemaker"] = SageMakerProvider(environment: environment)
         providers = all
     }
 
+
     /// Provider prefixes that are recognised but whose wire format is not built yet.
     static let plannedPrefixes: Set<String> = [
-        "azure_ai", "bedrock", "sagemaker",
+        "azure_ai",
         "vertex_ai", "gemini", "cohere", "mistral", "groq", "together_ai", "replicate",
     ]
 
     /// Provider prefixes served by their own provider (not OpenAI-compatible relays).
-    static let translatedPrefixes: Set<String> = ["azure", "ollama", "ollama_chat", "huggingface", "anthropic"]
+    static let translatedPrefixes: Set<String> = ["azure", "ollama", "ollama_chat", "huggingface", "anthropic", "bedrock", "sagemaker"]
 
     /// Name prefixes of OpenAI's model families (bare names without a provider prefix).
     static let openAIFamilies = [

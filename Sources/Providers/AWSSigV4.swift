@@ -1,0 +1,221 @@
+import Crypto
+
+/// An AWS access key: id, secret and, for temporary credentials, the session token.
+public struct AWSCredentials: Sendable, Equatable {
+    public var accessKeyID: String
+    public var secretAccessKey: String
+    public var sessionToken: String?
+
+    public init(accessKeyID: String, secretAccessKey: String, sessionToken: String? = nil) {
+        self.accessKeyID = accessKeyID
+        self.secretAccessKey = secretAccessKey
+        self.sessionToken = sessionToken
+    }
+}
+
+/// AWS Signature Version 4 (`AWS4-HMAC-SHA256`) for one region and service, as every AWS API
+/// but S3 expects it: the request path is URI-encoded once more for the canonical request,
+/// headers are lower-cased, trimmed and sorted, the payload is hashed with SHA-256 and the
+/// signature is an HMAC-SHA256 chain over date, region, service and `aws4_request`.
+///
+/// ```swift
+/// let signer = AWSSigV4(credentials: creds, region: "us-east-1", service: "bedrock")
+/// let added = signer.sign(method: "POST", path: "/model/m/converse", query: "",
+///                         headers: [("host", host), ("content-type", "application/json")],
+///                         payload: bytes, time: AWSSigV4.Timestamp.now())
+/// ```
+public struct AWSSigV4: Sendable {
+    public var credentials: AWSCredentials
+    public var region: String
+    public var service: String
+
+    public init(credentials: AWSCredentials, region: String, service: String) {
+        self.credentials = credentials
+        self.region = region
+        self.service = service
+    }
+
+    /// A signing time: `x-amz-date` (`20150830T123600Z`) and its date (`20150830`).
+    public struct Timestamp: Sendable, Equatable {
+        public var amzDate: String
+        public var date: Substring { amzDate.prefix(8) }
+
+        public init(amzDate: String) { self.amzDate = amzDate }
+
+        /// The wall clock now, in UTC.
+        public static func now() -> Timestamp { Timestamp(unixSeconds: Int(time(nil))) }
+
+        /// The UTC time `unixSeconds` after the epoch (proleptic Gregorian calendar).
+        public init(unixSeconds: Int) {
+            let days = unixSeconds >= 0 ? unixSeconds / 86_400 : (unixSeconds - 86_399) / 86_400
+            let secondsOfDay = unixSeconds - days * 86_400
+            // Howard Hinnant's civil_from_days.
+            let z = days + 719_468
+            let era = (z >= 0 ? z : z - 146_096) / 146_097
+            let doe = z - era * 146_097
+            let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+            let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+            let mp = (5 * doy + 2) / 153
+            let day = doy - (153 * mp + 2) / 5 + 1
+            let month = mp < 10 ? mp + 3 : mp - 9
+            let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+            func two(_ n: Int) -> String { n < 10 ? "0\(n)" : String(n) }
+            amzDate = String(year) + two(month) + two(day) + "T" + two(secondsOfDay / 3600)
+                + two(secondsOfDay / 60 % 60) + two(secondsOfDay % 60) + "Z"
+        }
+    }
+
+    /// The headers to add to a request so that AWS accepts it: `x-amz-date`,
+    /// `x-amz-content-sha256`, `x-amz-security-token` (with a session token) and `authorization`.
+    /// `headers` must hold every header to sign, `host` included, with the values sent.
+    /// - Parameters:
+    ///   - path: the request path as sent (already percent-encoded).
+    ///   - query: the query string as sent, without `?`.
+    public func sign(
+        method: String, path: String, query: String, headers: [(name: String, value: String)],
+        payload: UnsafeRawBufferPointer, time: Timestamp
+    ) -> [(name: String, value: String)] {
+        let payloadHash = Self.sha256Hex(payload)
+        var added: [(name: String, value: String)] = [("x-amz-date", time.amzDate), ("x-amz-content-sha256", payloadHash)]
+        if let token = credentials.sessionToken, !token.isEmpty { added.append(("x-amz-security-token", token)) }
+        let signed = headers + added
+        let authorization = self.authorization(
+            method: method, canonicalPath: Self.canonicalPath(path), query: query, headers: signed,
+            payloadHash: payloadHash, time: time)
+        added.append(("authorization", authorization))
+        return added
+    }
+
+    /// The `authorization` header value for a request whose headers (with `x-amz-date` and the
+    /// rest already among them) are `headers`.
+    public func authorization(
+        method: String, canonicalPath: String, query: String, headers: [(name: String, value: String)],
+        payloadHash: String, time: Timestamp
+    ) -> String {
+        let (canonicalHeaders, signedHeaders) = Self.canonicalHeaders(headers)
+        let request = Self.canonicalRequest(
+            method: method, canonicalPath: canonicalPath, query: query, canonicalHeaders: canonicalHeaders,
+            signedHeaders: signedHeaders, payloadHash: payloadHash)
+        let toSign = stringToSign(canonicalRequest: request, time: time)
+        let signature = Self.hex(HMAC<SHA256>.authenticationCode(for: Array(toSign.utf8), using: signingKey(date: time.date)))
+        return "AWS4-HMAC-SHA256 Credential=\(credentials.accessKeyID)/\(scope(time.date)), SignedHeaders=\(signedHeaders), Signature=\(signature)"
+    }
+
+    /// `20150830/us-east-1/service/aws4_request`
+    public func scope(_ date: Substring) -> String { "\(date)/\(region)/\(service)/aws4_request" }
+
+    public func stringToSign(canonicalRequest: String, time: Timestamp) -> String {
+        "AWS4-HMAC-SHA256\n\(time.amzDate)\n\(scope(time.date))\n" + Self.hex(SHA256.hash(data: Array(canonicalRequest.utf8)))
+    }
+
+    /// HMAC chain: `AWS4` + secret → date → region → service → `aws4_request`.
+    func signingKey(date: Substring) -> SymmetricKey {
+        var key = SymmetricKey(data: Array(("AWS4" + credentials.secretAccessKey).utf8))
+        for part in [String(date), region, service, "aws4_request"] {
+            key = SymmetricKey(data: HMAC<SHA256>.authenticationCode(for: Array(part.utf8), using: key))
+        }
+        return key
+    }
+
+    // MARK: Canonical request
+
+    public static func canonicalRequest(
+        method: String, canonicalPath: String, query: String, canonicalHeaders: String, signedHeaders: String, payloadHash: String
+    ) -> String {
+        [method, canonicalPath, canonicalQuery(query), canonicalHeaders, signedHeaders, payloadHash].joined(separator: "\n")
+    }
+
+    /// The path as sent, URI-encoded once more (all but unreserved characters and `/`), as
+    /// every service but S3 expects: `/model/a%3A0/converse` → `/model/a%253A0/converse`.
+    public static func canonicalPath(_ path: String) -> String {
+        path.isEmpty ? "/" : uriEncode(path, keepSlash: true)
+    }
+
+    /// Name-sorted `name=value` pairs, each strictly URI-encoded (after decoding what was sent).
+    public static func canonicalQuery(_ query: String) -> String {
+        guard !query.isEmpty else { return "" }
+        let pairs = query.split(separator: "&", omittingEmptySubsequences: true).map { item -> (String, String) in
+            let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let name = uriEncode(BasicCredentials.percentDecoded(parts[0]), keepSlash: false)
+            let value = parts.count > 1 ? uriEncode(BasicCredentials.percentDecoded(parts[1]), keepSlash: false) : ""
+            return (name, value)
+        }
+        return pairs.sorted { $0.0 == $1.0 ? $0.1 < $1.1 : $0.0 < $1.0 }.map { "\($0.0)=\($0.1)" }.joined(separator: "&")
+    }
+
+    /// `name:value\n` lines (names lower-cased, values trimmed with inner runs of spaces
+    /// collapsed, repeated names joined with `,`), sorted by name; and the `;`-joined names.
+    public static func canonicalHeaders(_ headers: [(name: String, value: String)]) -> (canonical: String, signed: String) {
+        var byName: [String: [String]] = [:]
+        for (name, value) in headers {
+            byName[name.lowercased(), default: []].append(normalizedValue(value))
+        }
+        let names = byName.keys.sorted()
+        var canonical = ""
+        for name in names { canonical += name + ":" + byName[name]!.joined(separator: ",") + "\n" }
+        return (canonical, names.joined(separator: ";"))
+    }
+
+    static func normalizedValue(_ value: String) -> String {
+        var out = ""
+        var pendingSpace = false
+        for ch in value {
+            if ch == " " || ch == "\t" {
+                pendingSpace = !out.isEmpty
+            } else {
+                if pendingSpace { out.append(" ") }
+                pendingSpace = false
+                out.append(ch)
+            }
+        }
+        return out
+    }
+
+    /// RFC 3986 encoding as AWS does it: `A-Z a-z 0-9 - . _ ~` kept, every other byte `%XX`
+    /// (upper-case hex); `/` kept when `keepSlash`.
+    public static func uriEncode(_ text: String, keepSlash: Bool) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(text.utf8.count + 8)
+        let hex = Array("0123456789ABCDEF".utf8)
+        for c in text.utf8 {
+            switch c {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                out.append(c)
+            case UInt8(ascii: "/") where keepSlash:
+                out.append(c)
+            default:
+                out.append(UInt8(ascii: "%"))
+                out.append(hex[Int(c >> 4)])
+                out.append(hex[Int(c & 0xF)])
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Lower-case hex of a digest or MAC.
+    public static func hex<D: Sequence>(_ bytes: D) -> String where D.Element == UInt8 {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        for b in bytes {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 0xF)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// SHA-256 of `bytes`, lower-case hex.
+    public static func sha256Hex(_ bytes: UnsafeRawBufferPointer) -> String {
+        var hasher = SHA256()
+        hasher.update(bufferPointer: bytes)
+        return hex(hasher.finalize())
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif

@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-atomics.git", from: "1.3.0"),
     ],
     targets: [
         // MARK: Layers
@@ -38,6 +39,10 @@ let package = Package(
             dependencies: [.product(name: "NIOCore", package: "swift-nio")]
         ),
         .target(
+            name: "Metrics",
+            dependencies: [.product(name: "Atomics", package: "swift-atomics")]
+        ),
+        .target(
             name: "Routing",
             dependencies: ["SwitchboardConfig", "CallModel", "State"]
         ),
@@ -52,7 +57,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "OpenAIWire", "SwitchboardConfig", "Routing", "Providers", "CallModel", "State",
+                "OpenAIWire", "SwitchboardConfig", "Routing", "Providers", "CallModel", "State", "Metrics",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -62,12 +67,12 @@ let package = Package(
         ),
         .target(
             name: "Supervisor",
-            dependencies: [.product(name: "Logging", package: "swift-log")]
+            dependencies: ["Metrics", .product(name: "Logging", package: "swift-log")]
         ),
         .executableTarget(
             name: "switchboard",
             dependencies: [
-                "Server", "SwitchboardConfig", "Supervisor", "Routing", "State",
+                "Server", "SwitchboardConfig", "Supervisor", "Routing", "State", "Metrics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -94,12 +99,13 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "StateTests", dependencies: ["State"]),
+        .testTarget(name: "MetricsTests", dependencies: ["Metrics"]),
         .testTarget(name: "RoutingTests", dependencies: ["Routing", "SwitchboardConfig", "CallModel", "State"]),
         .testTarget(name: "ProvidersTests", dependencies: ["Providers", "SwitchboardConfig", "OpenAIWire", "CallModel"]),
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "SwitchboardTesting", "Server", "SwitchboardConfig", "OpenAIWire", "CallModel", "Providers", "Routing",
+                "SwitchboardTesting", "Server", "SwitchboardConfig", "OpenAIWire", "CallModel", "Providers", "Routing", "Metrics",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -313,6 +313,7 @@ final class HTTPGatewayHandler: ChannelInboundHandler {
     }
 
     private func finishResponse(_ context: ChannelHandlerContext, _ out: ChannelHandlerContext) {
+        call?.complete()  // the record reaches the sinks (metrics) before the client sees the end
         endCall()
         lastActivity = NIODeadline.now().uptimeNanoseconds
         if case .rejecting = state {

@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-atomics.git", from: "1.3.0"),
     ],
     targets: [
         // MARK: Layers
@@ -44,6 +45,10 @@ let package = Package(
             swiftSettings: hotPath
         ),
         .target(
+            name: "Metrics",
+            dependencies: [.product(name: "Atomics", package: "swift-atomics")]
+        ),
+        .target(
             name: "Routing",
             dependencies: ["SwitchboardConfig", "CallModel", "State"],
             swiftSettings: hotPath
@@ -61,7 +66,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "OpenAIWire", "SwitchboardConfig", "Routing", "Providers", "CallModel", "State",
+                "OpenAIWire", "SwitchboardConfig", "Routing", "Providers", "CallModel", "State", "Metrics",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -83,12 +88,12 @@ let package = Package(
         ),
         .target(
             name: "Supervisor",
-            dependencies: [.product(name: "Logging", package: "swift-log")]
+            dependencies: ["Metrics", .product(name: "Logging", package: "swift-log")]
         ),
         .executableTarget(
             name: "switchboard",
             dependencies: [
-                "Server", "SwitchboardConfig", "Supervisor", "Routing", "State", "Callbacks",
+                "Server", "SwitchboardConfig", "Supervisor", "Routing", "State", "Callbacks", "Metrics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -115,12 +120,13 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "StateTests", dependencies: ["State"]),
+        .testTarget(name: "MetricsTests", dependencies: ["Metrics"]),
         .testTarget(name: "RoutingTests", dependencies: ["Routing", "SwitchboardConfig", "CallModel", "State"]),
         .testTarget(name: "ProvidersTests", dependencies: ["Providers", "SwitchboardConfig", "OpenAIWire", "CallModel"]),
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "SwitchboardTesting", "Server", "SwitchboardConfig", "OpenAIWire", "CallModel", "Providers", "Routing", "Callbacks",
+                "SwitchboardTesting", "Server", "SwitchboardConfig", "OpenAIWire", "CallModel", "Providers", "Routing", "Callbacks", "Metrics",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,4 +1,5 @@
 import Logging
+import Metrics
 import NIOCore
 import OpenAIWire
 import Providers
@@ -41,6 +42,13 @@ public final class GatewayContext: Sendable {
     let dropParams: Bool
     /// Whether call records carry the request and answer bodies (a callback logs them).
     public let recordsBodies: Bool
+    /// Metrics, docs and logs settings.
+    public let observability: ObservabilitySettings
+    /// This worker's slot of the shared metrics region.
+    public let metricsSlot: MetricsSlot
+    /// Label values of each deployment, by slot.
+    let metricLabels: [DeploymentMetricLabels]
+    let metricsGauges: MetricsGauges
     private let readiness = Atomic<Bool>(true)
     private let inFlightCalls = Atomic<Int>(0)
     /// The cap on open client connections of this worker.
@@ -56,7 +64,8 @@ public final class GatewayContext: Sendable {
 
     public init(
         config: GatewayConfig, environment: [String: String], logger: Logger, detailedDebug: Bool = false,
-        idleTimeout: Double = 120, maxUpstreamBodyBytes: Int = 64 << 20, maxConnections: Int? = nil
+        idleTimeout: Double = 120, maxUpstreamBodyBytes: Int = 64 << 20, maxConnections: Int? = nil,
+        metricsSlot: MetricsSlot? = nil
     ) {
         self.maxConnections = maxConnections ?? Self.defaultMaxConnections
         self.config = config
@@ -98,6 +107,23 @@ public final class GatewayContext: Sendable {
         dropParams = config.litellmSettings.dropParams
         let l = config.litellmSettings
         recordsBodies = !(l.successCallback + l.failureCallback + l.callbacks).isEmpty
+        observability = ObservabilitySettings(config: config, environment: environment)
+        let slot = metricsSlot ?? Self.privateMetricsSlot(logger: logger)
+        self.metricsSlot = slot
+        let labels = router.deploymentsBySlot.map(DeploymentMetricLabels.init)
+        metricLabels = labels
+        metricsGauges = MetricsGauges(
+            slot: slot, labels: labels, limits: router.deploymentsBySlot.map { ($0.params.rpm, $0.params.tpm) }, store: store)
+    }
+
+    /// A region of one slot for a process with no supervisor (a worker alone, tests).
+    static func privateMetricsSlot(logger: Logger) -> MetricsSlot {
+        do {
+            return MetricsSlot(region: try MetricsRegion.create(slots: 1, seriesPerSlot: 4096), index: 0, owner: getpid())
+        } catch {
+            logger.critical("\(error)")
+            fatalError("\(error)")
+        }
     }
 
     /// Whether `/health/readiness` answers 200 (false while draining).

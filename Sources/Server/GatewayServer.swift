@@ -1,5 +1,6 @@
 import CallModel
 import Logging
+import Metrics
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -42,7 +43,9 @@ public final class GatewayServer: Sendable {
         let tls = ClientTLS(logger: gateway.logger, loadNow: needsTLS)
         var loops: [ObjectIdentifier: LoopStateBox] = [:]
         for loop in group.makeIterator() {
-            let sinks = makeSinks(loop) + (gateway.detailedDebug ? [DebugRecordLog(logger: gateway.logger)] : [])
+            var sinks = [MetricsSink(slot: gateway.metricsSlot, deployments: gateway.metricLabels) as any CallRecordSink]
+            if gateway.observability.jsonLogs { sinks.append(JSONCallLog()) }
+            sinks += makeSinks(loop) + (gateway.detailedDebug ? [DebugRecordLog(logger: gateway.logger)] : [])
             let loopState = LoopState(
                 pool: UpstreamPool(eventLoop: loop, tls: tls), deployments: gateway.deployments.count, extraSinks: sinks)
             let state = LoopStateBox(loopState, eventLoop: loop)
@@ -56,7 +59,11 @@ public final class GatewayServer: Sendable {
                 box.value.sweepIdleConnections(limit: limit)
             }
         }
-        sweeps.withLock { $0 = tasks }
+        let gauges = gateway.metricsGauges
+        let publish = group.next().scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
+            gauges.publish(inFlightCalls: gateway.inFlight)
+        }
+        sweeps.withLock { $0 = tasks + [publish] }
     }
 
     /// Binds and starts serving. Returns the bound port (useful with port 0).

@@ -1,4 +1,5 @@
 import Logging
+import Metrics
 import NIOCore
 import NIOHTTP1
 import OpenAIWire
@@ -155,13 +156,15 @@ final class HTTPGatewayHandler: ChannelInboundHandler {
     /// The error to answer from the head alone, before any of the body is read: an unknown
     /// route, a method the route does not take, or a missing or wrong key.
     private func earlyAnswer(_ head: HTTPRequestHead, _ route: Route) -> OpenAIError? {
-        if route == .notFound {
-            return .notFound("Route \(head.method) \(head.uri) does not exist. Routes: /v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models, /v1/model/info, /health/liveliness, /health/readiness.")
+        if route == .notFound || ((route == .docs || route == .openAPI) && !gateway.observability.docs) {
+            return .notFound("Route \(head.method) \(head.uri) does not exist. Routes: /v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models, /v1/model/info, /health/liveliness, /health/readiness, /metrics.")
         }
         if head.method != route.method && !(head.method == .HEAD && route.method == .GET) {
             return OpenAIError(status: 405, message: "Method \(head.method) is not allowed on \(head.uri); use \(route.method).", type: "invalid_request_error")
         }
-        if !route.isPublic, let key = gateway.masterKey, let failure = Auth.check(head.headers, masterKey: key) {
+        let open = route.isPublic || (route == .metrics && !gateway.observability.metricsRequireAuth)
+        if !open, let key = gateway.masterKey, var failure = Auth.check(head.headers, masterKey: key) {
+            if route == .metrics { failure.message = MetricsEndpoint.unauthorized(failure.message) }
             return failure
         }
         return nil
@@ -191,6 +194,12 @@ final class HTTPGatewayHandler: ChannelInboundHandler {
             writeJSON(status: .ok, InfoEndpoints.models(gateway), meta: nil)
         case .modelInfo:
             writeJSON(status: .ok, InfoEndpoints.modelInfo(gateway), meta: nil)
+        case .metrics:
+            writeAnswer(status: .ok, contentType: PrometheusText.contentType, MetricsEndpoint.body(gateway))
+        case .openAPI:
+            writeAnswer(status: .ok, contentType: "application/json", OpenAPIDocument.body)
+        case .docs:
+            writeAnswer(status: .ok, contentType: "text/html; charset=utf-8", DocsPage.body)
         case .modelCall(let endpoint, let pathModel):
             let call = Call(handler: self, endpoint: endpoint, pathModel: pathModel)
             self.call = call
@@ -205,9 +214,14 @@ final class HTTPGatewayHandler: ChannelInboundHandler {
 
     /// Writes a complete JSON answer.
     func writeJSON(status: HTTPResponseStatus, _ body: ByteBuffer, meta: ResponseMetadata?, retryAfter: Int? = nil) {
+        writeAnswer(status: status, contentType: "application/json", body, meta: meta, retryAfter: retryAfter)
+    }
+
+    /// Writes a complete answer of any content type.
+    func writeAnswer(status: HTTPResponseStatus, contentType: String, _ body: ByteBuffer, meta: ResponseMetadata? = nil, retryAfter: Int? = nil) {
         guard let context, let out = wire.context else { return }
         var head = context.channel.allocator.buffer(capacity: 320)
-        writeHead(&head, status: status, contentType: "application/json", contentLength: body.readableBytes, meta: meta, retryAfter: retryAfter)
+        writeHead(&head, status: status, contentType: contentType, contentLength: body.readableBytes, meta: meta, retryAfter: retryAfter)
         if gateway.detailedDebug { DebugLog.response(gateway.logger, status, head, body) }
         out.write(NIOAny(head), promise: nil)
         if requestMethod != .HEAD { out.write(NIOAny(body), promise: nil) }
@@ -260,13 +274,13 @@ final class HTTPGatewayHandler: ChannelInboundHandler {
     private static let lastChunk = ByteBuffer(staticString: "0\r\n\r\n")
 
     /// Status line and headers, ending with the blank line.
-    private func writeHead(_ out: inout ByteBuffer, status: HTTPResponseStatus, contentType: StaticString, contentLength: Int?, meta: ResponseMetadata?, retryAfter: Int?) {
+    private func writeHead(_ out: inout ByteBuffer, status: HTTPResponseStatus, contentType: String, contentLength: Int?, meta: ResponseMetadata?, retryAfter: Int?) {
         out.writeStaticString("HTTP/1.1 ")
         out.writeString(String(status.code))
         out.writeStaticString(" ")
         out.writeString(status.reasonPhrase)
         out.writeStaticString("\r\ncontent-type: ")
-        out.writeStaticString(contentType)
+        out.writeString(contentType)
         if let contentLength {
             out.writeStaticString("\r\ncontent-length: ")
             out.writeString(String(contentLength))
@@ -299,6 +313,7 @@ final class HTTPGatewayHandler: ChannelInboundHandler {
     }
 
     private func finishResponse(_ context: ChannelHandlerContext, _ out: ChannelHandlerContext) {
+        call?.complete()  // the record reaches the sinks (metrics) before the client sees the end
         endCall()
         lastActivity = NIODeadline.now().uptimeNanoseconds
         if case .rejecting = state {

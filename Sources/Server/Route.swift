@@ -8,6 +8,12 @@ enum Route: Equatable {
     case modelInfo
     case liveliness
     case readiness
+    /// `GET /metrics`: Prometheus text for the whole gateway.
+    case metrics
+    /// `GET /openapi.json`.
+    case openAPI
+    /// `GET /`: the Swagger UI page.
+    case docs
     case notFound
 
     /// Matches a request path (query string already removed).
@@ -20,6 +26,9 @@ enum Route: Equatable {
         case "/model/info", "/v1/model/info": return .modelInfo
         case "/health/liveliness", "/health/liveness": return .liveliness
         case "/health/readiness": return .readiness
+        case "/metrics", "/metrics/": return .metrics
+        case "/openapi.json": return .openAPI
+        case "/": return .docs
         default: break
         }
         // Azure-style: /openai/deployments/{model}/chat/completions (also with /v1 in front).
@@ -47,10 +56,11 @@ enum Route: Equatable {
         }
     }
 
-    /// Routes that answer without the master key.
+    /// Routes that answer without the master key (`/metrics` too when
+    /// `require_auth_for_metrics_endpoint: false`; see ``HTTPGatewayHandler``).
     var isPublic: Bool {
         switch self {
-        case .liveliness, .readiness: return true
+        case .liveliness, .readiness, .openAPI, .docs: return true
         default: return false
         }
     }

@@ -12,6 +12,8 @@ struct WorkerRecord {
     let slot: Int
     let link: WorkerLink
     let started: ContinuousClock.Instant
+    /// Its slot of the shared metrics region (`nil`: none was free).
+    let metricsSlot: Int?
     /// Reported `ready`: serving.
     var ready = false
     /// Told to stop accepting and drain (a reload retired its generation, or shutdown).

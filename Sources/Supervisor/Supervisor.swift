@@ -1,4 +1,5 @@
 import Logging
+import Metrics
 
 #if canImport(Glibc)
 import Glibc
@@ -24,7 +25,14 @@ public final class Supervisor {
     private let logger: Logger
     private let events: AsyncStream<SupervisorEvent>
     private let continuation: AsyncStream<SupervisorEvent>.Continuation
-    private var launcher: WorkerLauncher { WorkerLauncher(listener: listener, settings: settings, events: continuation) }
+    private var launcher: WorkerLauncher {
+        WorkerLauncher(listener: listener, settings: settings, events: continuation, metrics: metrics)
+    }
+    /// The shared metrics region every worker writes its slot of (see docs/architecture.md).
+    private let metrics: MetricsRegion?
+    /// The worker holding each metrics slot (`nil`: free). A slot is freed only when its worker
+    /// has been reaped, so a slot never has two writers.
+    private var metricsSlots: [Int?]
 
     private var workers: [Int: WorkerRecord] = [:]
     private var nextWorkerID = 1
@@ -45,6 +53,14 @@ public final class Supervisor {
         self.logger = logger
         (events, continuation) = AsyncStream.makeStream(of: SupervisorEvent.self)
         current = Generation(number: 1, config: initial, snapshot: try ConfigSnapshot(text: initial.text), count: settings.workers)
+        let slots = max(16, settings.workers * 8)
+        do {
+            metrics = try MetricsRegion.create(slots: slots)
+        } catch {
+            logger.error("metrics across workers are off: \(error)")
+            metrics = nil
+        }
+        metricsSlots = Array(repeating: nil, count: slots)
     }
 
     /// Runs until SIGTERM/SIGINT and every worker has exited. Returns the process exit status.
@@ -106,8 +122,13 @@ public final class Supervisor {
     private func start(slot: Int, of generation: Generation) {
         let id = nextWorkerID
         nextWorkerID += 1
+        let metricsSlot = metricsSlots.firstIndex { $0 == nil }
+        if metrics != nil && metricsSlot == nil {
+            logger.error("no free metrics slot for a new worker (generation \(generation.number), slot \(slot)): its metrics stay out of /metrics until old workers exit")
+        }
         do {
-            let worker = try launcher.launch(id: id, generation: generation, slot: slot)
+            let worker = try launcher.launch(id: id, generation: generation, slot: slot, metricsSlot: metrics == nil ? nil : metricsSlot)
+            if let s = worker.metricsSlot { metricsSlots[s] = id }
             workers[id] = worker
             generation.slots[slot] = id
             logger.debug("worker pid \(worker.pid) started (generation \(generation.number), slot \(slot))")
@@ -135,6 +156,10 @@ public final class Supervisor {
 
     private func workerExited(_ id: Int, status: Int32) {
         guard let worker = workers.removeValue(forKey: id) else { return }
+        if let s = worker.metricsSlot {
+            metrics?.setOwner(ofSlot: s, 0)
+            metricsSlots[s] = nil
+        }
         if shuttingDown || worker.retiring {
             logger.info("worker pid \(worker.pid) (generation \(worker.generation)) exited: \(describeExit(status))")
             oldWorkerClosed(id)

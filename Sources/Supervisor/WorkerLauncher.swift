@@ -1,3 +1,5 @@
+import Metrics
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -5,7 +7,8 @@ import Darwin
 #endif
 
 /// Starts worker processes: its own binary with the `worker` subcommand, the listening socket as
-/// descriptor 3, its link as 4 and the generation's config snapshot as 5.
+/// descriptor 3, its link as 4, the generation's config snapshot as 5 and the shared metrics
+/// region as 6 (with its slot number).
 struct WorkerLauncher {
     static let listenDescriptor: Int32 = 3
     static let linkDescriptor: Int32 = 4
@@ -14,9 +17,10 @@ struct WorkerLauncher {
     let listener: ListeningSocket
     let settings: SupervisorSettings
     let events: AsyncStream<SupervisorEvent>.Continuation
+    let metrics: MetricsRegion?
 
     /// Spawns a worker and starts reading its link; its messages and its exit arrive as events.
-    func launch(id: Int, generation: Generation, slot: Int) throws(SupervisorError) -> WorkerRecord {
+    func launch(id: Int, generation: Generation, slot: Int, metricsSlot: Int?) throws(SupervisorError) -> WorkerRecord {
         let (mine, theirs) = try WorkerLink.makePair()
         defer { theirs.close() }
         let arguments = [
@@ -24,12 +28,18 @@ struct WorkerLauncher {
             "--listen_fd", String(Self.listenDescriptor), "--link_fd", String(Self.linkDescriptor),
             "--config_fd", String(Self.configDescriptor), "--generation", String(generation.number),
         ] + settings.workerArguments
+        var descriptors = [(listener.descriptor, Self.listenDescriptor), (theirs.descriptor, Self.linkDescriptor),
+                           (generation.snapshot.descriptor, Self.configDescriptor)]
+        var metricsArguments: [String] = []
+        if let metrics, let metricsSlot {
+            descriptors.append((metrics.descriptor, MetricsRegion.workerDescriptor))
+            metricsArguments = ["--metrics_fd", String(MetricsRegion.workerDescriptor), "--metrics_slot", String(metricsSlot)]
+        }
         let pid: pid_t
         do {
             pid = try ProcessSpawner.spawn(
-                executable: ProcessSpawner.ownExecutable, arguments: arguments, environment: settings.environment,
-                descriptors: [(listener.descriptor, Self.listenDescriptor), (theirs.descriptor, Self.linkDescriptor),
-                              (generation.snapshot.descriptor, Self.configDescriptor)])
+                executable: ProcessSpawner.ownExecutable, arguments: arguments + metricsArguments,
+                environment: settings.environment, descriptors: descriptors)
         } catch {
             mine.close()
             throw error
@@ -44,7 +54,8 @@ struct WorkerLauncher {
             mine.close()
             events.yield(.exited(worker: id, status: status))
         }
-        return WorkerRecord(id: id, pid: pid, generation: generation.number, slot: slot, link: mine, started: .now)
+        return WorkerRecord(id: id, pid: pid, generation: generation.number, slot: slot, link: mine, started: .now,
+                            metricsSlot: metricsSlot)
     }
 }
 

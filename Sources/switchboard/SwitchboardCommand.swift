@@ -1,5 +1,7 @@
 import ArgumentParser
+import Foundation
 import Logging
+import Server
 
 /// `switchboard`: an OpenAI-compatible LLM gateway configured by a LiteLLM `config.yaml`.
 @main
@@ -12,11 +14,11 @@ struct SwitchboardCommand: AsyncParsableCommand {
     )
 }
 
-/// Logs to standard error, at debug level with `--detailed_debug`.
+/// Logs to standard error, at debug level with `--detailed_debug`; as JSON lines with
+/// `JSON_LOGS=True` (or, once the config is read, `litellm_settings.json_logs: true`).
 func bootstrapLogging(debug: Bool) {
+    if ObservabilitySettings.truthy(ProcessInfo.processInfo.environment["JSON_LOGS"]) { LogFormat.isJSON = true }
     LoggingSystem.bootstrap { label in
-        var handler = StreamLogHandler.standardError(label: label)
-        handler.logLevel = debug ? .debug : .info
-        return handler
+        SwitchableLogHandler(label: label, level: debug ? .debug : .info)
     }
 }

@@ -18,6 +18,12 @@ struct Worker: AsyncParsableCommand {
     @Option(name: .customLong("config_fd"), help: .hidden)
     var configDescriptor: Int32?
 
+    @Option(name: .customLong("metrics_fd"), help: .hidden)
+    var metricsDescriptor: Int32?
+
+    @Option(name: .customLong("metrics_slot"), help: .hidden)
+    var metricsSlot: Int?
+
     @Option(name: .customLong("generation"), help: .hidden)
     var generation: Int = 0
 
@@ -32,7 +38,8 @@ struct Worker: AsyncParsableCommand {
         var supervision: WorkerRunner.Supervision?
         if let listenDescriptor, let linkDescriptor, let configDescriptor {
             supervision = .init(listenDescriptor: listenDescriptor, linkDescriptor: linkDescriptor,
-                                configDescriptor: configDescriptor, generation: generation)
+                                configDescriptor: configDescriptor, generation: generation,
+                                metricsDescriptor: metricsDescriptor, metricsSlot: metricsSlot)
         }
         try await WorkerRunner(options: options, supervision: supervision).run()
     }

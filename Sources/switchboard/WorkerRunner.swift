@@ -2,6 +2,7 @@ import ArgumentParser
 import Callbacks
 import Foundation
 import Logging
+import Metrics
 import NIOPosix
 import Server
 import Supervisor
@@ -15,6 +16,9 @@ struct WorkerRunner {
         var linkDescriptor: Int32
         var configDescriptor: Int32
         var generation: Int
+        /// The shared metrics region and this worker's slot of it (absent: no free slot).
+        var metricsDescriptor: Int32?
+        var metricsSlot: Int?
     }
 
     let options: ServeOptions
@@ -46,10 +50,20 @@ struct WorkerRunner {
         if supervision == nil { for warning in config.warnings { logger.warning("config: \(warning.description)") } }
 
         let loops = options.eventLoops ?? runtime.eventLoops ?? UsableCores.count
+        var metricsSlot: MetricsSlot?
+        if let fd = supervision?.metricsDescriptor, let index = supervision?.metricsSlot {
+            do {
+                metricsSlot = MetricsSlot(region: try MetricsRegion.attach(descriptor: fd), index: index, owner: getpid())
+            } catch {
+                logger.error("\(error); this worker's metrics are its own only")
+            }
+        }
         let gateway = GatewayContext(
             config: config, environment: ProcessInfo.processInfo.environment, logger: logger,
             detailedDebug: options.detailedDebug, idleTimeout: runtime.idleTimeoutSeconds,
-            maxUpstreamBodyBytes: runtime.maxUpstreamBodyBytes, maxConnections: runtime.maxConnections)
+            maxUpstreamBodyBytes: runtime.maxUpstreamBodyBytes, maxConnections: runtime.maxConnections,
+            metricsSlot: metricsSlot)
+        if gateway.observability.jsonLogs { LogFormat.isJSON = true }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: loops)
         let callbacks = Callbacks(config: config, environment: environment, group: group, logger: logger)
         let sinks = callbacks.sinks

@@ -18,6 +18,8 @@ final class Call: UpstreamResponseDelegate {
     var gateway: GatewayContext { handler.gateway }
 
     var machine = CallStateMachine()
+    /// The record went to the sinks.
+    var completed = false
     var attempt: AttemptStateMachine?
     /// Numbers attempts, so a late connect result of an abandoned attempt is ignored.
     var attemptSerial = 0
@@ -193,8 +195,10 @@ final class Call: UpstreamResponseDelegate {
             finishAttempt(failure: nil)
             switch machine.streamEnded() {
             case .endStream:
+                answeredStatus = 200
                 handler.writeStreamEnd()
             case .writeStreamHead:
+                answeredStatus = 200
                 firstByteAt = NIODeadline.now().uptimeNanoseconds
                 handler.writeStreamHead(meta: metadata())
                 handler.writeStreamEnd()
@@ -326,7 +330,12 @@ final class Call: UpstreamResponseDelegate {
     // MARK: Completion
 
     /// The call is over: the timer stops and the record goes to the loop's sinks.
+    /// Idempotent: the handler completes the call just before it flushes the answer's last
+    /// bytes (so a scrape made right after the answer counts it); the call's own later call is
+    /// then a no-op.
     func complete() {
+        guard !completed else { return }
+        completed = true
         timer?.cancel()
         timer = nil
         let now = NIODeadline.now().uptimeNanoseconds

@@ -71,13 +71,7 @@ public struct AzureOpenAIProvider: Provider {
             headers.add(name: "Authorization", value: "Bearer \(token)")
         }
         var warnings: [String] = []
-        for (name, value) in p.extraHeaders {
-            guard HeaderValidation.isValidName(name), HeaderValidation.isValidValue(value) else {
-                warnings.append("extra_headers '\(name)' is not a valid HTTP header (names are letters, digits and !#$%&'*+-.^_`|~ without spaces); it is not sent")
-                continue
-            }
-            headers.replaceOrAdd(name: name, value: value)
-        }
+        PlanHeaders.addExtraHeaders(p, to: &headers, warnings: &warnings)
         var path = url.path
         if path.hasSuffix("/openai") { path.removeLast("/openai".count) }
         // The plan's path and query are the deployment's: calls only append the operation.
@@ -86,7 +80,7 @@ public struct AzureOpenAIProvider: Provider {
         route.query = "api-version=" + PercentEncoding.encodeComponent(version)
         let ownQuery = url.query.split(separator: "&").filter { !$0.hasPrefix("api-version=") }
         if !ownQuery.isEmpty { route.query += "&" + ownQuery.joined(separator: "&") }
-        let shown = "\(url.target.tls ? "https" : "http")://\(url.target.hostHeader)\(path)"
+        let shown = PlanHeaders.shownBase(url.target, path: path)
         return DeploymentPlan(
             provider: self, deployment: deployment, upstreamModel: model, url: route, headers: headers, apiBase: shown,
             warnings: warnings)

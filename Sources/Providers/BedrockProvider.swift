@@ -43,14 +43,8 @@ public struct BedrockProvider: Provider {
         headers.add(name: "Host", value: s.url.target.hostHeader)
         headers.add(name: "Content-Type", value: "application/json")
         var warnings: [String] = []
-        for (name, value) in deployment.params.extraHeaders {
-            guard HeaderValidation.isValidName(name), HeaderValidation.isValidValue(value) else {
-                warnings.append("extra_headers '\(name)' is not a valid HTTP header; it is not sent")
-                continue
-            }
-            headers.replaceOrAdd(name: name, value: value)
-        }
-        let shown = "\(s.url.target.tls ? "https" : "http")://\(s.url.target.hostHeader)\(s.url.path)"
+        PlanHeaders.addExtraHeaders(deployment.params, to: &headers, warnings: &warnings)
+        let shown = PlanHeaders.shownBase(s.url.target, path: s.url.path)
         return DeploymentPlan(provider: self, deployment: deployment, upstreamModel: id, url: s.url, headers: headers, apiBase: shown, warnings: warnings)
     }
 

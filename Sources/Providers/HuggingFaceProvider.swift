@@ -53,14 +53,8 @@ public struct HuggingFaceProvider: Provider {
             headers.add(name: "Authorization", value: "Bearer \(key)")
         }
         var warnings: [String] = []
-        for (name, value) in p.extraHeaders {
-            guard HeaderValidation.isValidName(name), HeaderValidation.isValidValue(value) else {
-                warnings.append("extra_headers '\(name)' is not a valid HTTP header (names are letters, digits and !#$%&'*+-.^_`|~ without spaces); it is not sent")
-                continue
-            }
-            headers.replaceOrAdd(name: name, value: value)
-        }
-        let shown = "\(url.target.tls ? "https" : "http")://\(url.target.hostHeader)\(url.path)"
+        PlanHeaders.addExtraHeaders(p, to: &headers, warnings: &warnings)
+        let shown = PlanHeaders.shownBase(url.target, path: url.path)
         return DeploymentPlan(provider: self, deployment: deployment, upstreamModel: model, url: url, headers: headers, apiBase: shown, warnings: warnings)
     }
 

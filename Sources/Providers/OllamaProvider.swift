@@ -55,16 +55,10 @@ public struct OllamaProvider: Provider {
             headers.add(name: "Authorization", value: "Bearer \(key)")
         }
         var warnings: [String] = []
-        for (name, value) in p.extraHeaders {
-            guard HeaderValidation.isValidName(name), HeaderValidation.isValidValue(value) else {
-                warnings.append("extra_headers '\(name)' is not a valid HTTP header (names are letters, digits and !#$%&'*+-.^_`|~ without spaces); it is not sent")
-                continue
-            }
-            headers.replaceOrAdd(name: name, value: value)
-        }
+        PlanHeaders.addExtraHeaders(p, to: &headers, warnings: &warnings)
         var route = url
         if route.path.hasSuffix("/api") { route.path.removeLast(4) }
-        let shown = "\(url.target.tls ? "https" : "http")://\(url.target.hostHeader)\(route.path)"
+        let shown = PlanHeaders.shownBase(url.target, path: route.path)
         return DeploymentPlan(provider: self, deployment: deployment, upstreamModel: model, url: route, headers: headers, apiBase: shown, warnings: warnings)
     }
 

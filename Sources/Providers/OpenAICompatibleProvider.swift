@@ -96,14 +96,8 @@ public struct OpenAICompatibleProvider: Provider {
         if let org = p.organization, !org.isEmpty {
             headers.add(name: "OpenAI-Organization", value: org)
         }
-        for (name, value) in p.extraHeaders {
-            guard HeaderValidation.isValidName(name), HeaderValidation.isValidValue(value) else {
-                warnings.append("extra_headers '\(name)' is not a valid HTTP header (names are letters, digits and !#$%&'*+-.^_`|~ without spaces); it is not sent")
-                continue
-            }
-            headers.replaceOrAdd(name: name, value: value)
-        }
-        let shown = "\(url.target.tls ? "https" : "http")://\(url.target.hostHeader)\(url.path)"
+        PlanHeaders.addExtraHeaders(p, to: &headers, warnings: &warnings)
+        let shown = PlanHeaders.shownBase(url.target, path: url.path)
         return DeploymentPlan(provider: self, deployment: deployment, upstreamModel: model, url: url, headers: headers, apiBase: shown, warnings: warnings)
     }
 

@@ -35,7 +35,7 @@ public struct SageMakerProvider: Provider {
         var headers = HTTPHeaders()
         headers.add(name: "Host", value: s.url.target.hostHeader)
         headers.add(name: "Content-Type", value: "application/json")
-        let shown = "\(s.url.target.tls ? "https" : "http")://\(s.url.target.hostHeader)\(s.url.path)"
+        let shown = PlanHeaders.shownBase(s.url.target, path: s.url.path)
         return DeploymentPlan(provider: self, deployment: deployment, upstreamModel: model, url: s.url, headers: headers, apiBase: shown)
     }
 

@@ -2,6 +2,7 @@ import CallModel
 import NIOCore
 import NIOHTTP1
 import OpenAIWire
+import Providers
 
 /// What the client is told when a call fails: an OpenAI-shaped error with the right status (an
 /// upstream's own OpenAI-shaped error body is relayed as it is), or, once a stream has started,
@@ -38,13 +39,13 @@ struct FailureAnswer {
             let retryAfter = s.retryAfter.map { Int($0.rounded(.up)) }
             if let clientBody = s.clientBody {
                 relayed = clientBody
-                error = OpenAIError(status: s.status, message: "", type: UpstreamErrorType.name(for: s.status), retryAfter: retryAfter)
+                error = OpenAIError(status: s.status, message: "", type: ProviderErrorBody.type(status: s.status), retryAfter: retryAfter)
             } else {
                 var text = String(buffer: s.body)
                 if text.utf8.count > 4096 { text = String(text.prefix(4096)) + "…" }
                 error = OpenAIError(
                     status: s.status, message: text.isEmpty ? "The upstream answered \(s.status) with no body." : text,
-                    type: UpstreamErrorType.name(for: s.status), retryAfter: retryAfter)
+                    type: ProviderErrorBody.type(status: s.status), retryAfter: retryAfter)
             }
         }
         status = error.status
@@ -76,22 +77,5 @@ struct FailureAnswer {
 
     private static func seconds(_ s: Double) -> String {
         s == s.rounded() ? String(Int(s)) : String(s)
-    }
-}
-
-/// The OpenAI error `type` for an upstream status without an OpenAI-shaped body.
-enum UpstreamErrorType {
-    static func name(for status: Int) -> String {
-        switch status {
-        case 400: return "invalid_request_error"
-        case 401: return "authentication_error"
-        case 403: return "permission_denied_error"
-        case 404: return "not_found_error"
-        case 408: return "timeout"
-        case 422: return "unprocessable_entity_error"
-        case 429: return "rate_limit_error"
-        case 503: return "service_unavailable_error"
-        default: return status >= 500 ? "internal_server_error" : "upstream_error"
-        }
     }
 }

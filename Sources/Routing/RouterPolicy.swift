@@ -4,27 +4,28 @@ import State
 import SwitchboardConfig
 
 /// The router's settings, resolved once from `router_settings` and `litellm_settings` (router
-/// settings win for the same key).
-public struct RouterPolicy: Sendable {
-    public var strategy: RoutingStrategy
+/// settings win for the same key). A class: every call's ``RoutingSession`` holds it, and a
+/// reference costs one retain where a struct of dictionaries would cost one per member.
+public final class RouterPolicy: Sendable {
+    public let strategy: RoutingStrategy
     /// Retries in each model group (the first try not counted).
-    public var numRetries: Int
+    public let numRetries: Int
     /// rpm/tpm enforced (default) or only used as weights.
-    public var enforceLimits: Bool
+    public let enforceLimits: Bool
     /// `enable_pre_call_checks`: skip deployments whose context window is too small for the prompt.
-    public var preCallChecks: Bool
-    public var cooldown: CooldownPolicy
-    public var cooldownsEnabled: Bool
+    public let preCallChecks: Bool
+    public let cooldown: CooldownPolicy
+    public let cooldownsEnabled: Bool
     /// Failures allowed per failure kind before a cooldown (`allowed_fails_policy`).
-    public var allowedFailsByKind: [String: Int]
+    public let allowedFailsByKind: [String: Int]
     /// Seconds waited before a retry on the same deployment when the upstream gave no Retry-After.
-    public var retryAfterFloor: Double
-    public var fallbacks: [String: [String]]
-    public var contextWindowFallbacks: [String: [String]]
-    public var contentPolicyFallbacks: [String: [String]]
-    public var defaultFallbacks: [String]
+    public let retryAfterFloor: Double
+    public let fallbacks: [String: [String]]
+    public let contextWindowFallbacks: [String: [String]]
+    public let contentPolicyFallbacks: [String: [String]]
+    public let defaultFallbacks: [String]
     /// latency-based-routing: picks within this fraction of the best latency count as equal.
-    public var lowestLatencyBuffer: Double
+    public let lowestLatencyBuffer: Double
 
     public init(config: GatewayConfig) {
         let r = config.routerSettings

@@ -10,21 +10,21 @@ extension Call {
     /// Ranks the current group's deployments, asks the store to admit the request on the first
     /// that can take it, then starts the attempt (or answers the mock).
     func route(_ reason: AttemptRecord.Reason) {
-        guard let session, let request, !machine.isDone else { return }
+        guard session != nil, request != nil, !machine.isDone else { return }
         var candidates = gateway.ranking.rank(
-            session.group, store: gateway.store, stream: request.stream, avoid: session.failedInGroup, using: &handler.loop.random)
+            session!.group, store: gateway.store, stream: request!.stream, avoid: session!.failedInGroup, using: &handler.loop.random)
         if gateway.policy.preCallChecks {
-            let prompt = request.promptTokenEstimate
+            let prompt = request!.promptTokenEstimate
             candidates = candidates.filter { slot in
                 guard let max = gateway.router.deploymentsBySlot[slot].modelInfo.maxInputTokens else { return true }
                 return prompt <= max
             }
             if candidates.isEmpty {
-                attemptFailed(.status(Self.contextWindowError(prompt: prompt, group: session.group.name)), beforeFirstByte: true)
+                attemptFailed(.status(Self.contextWindowError(prompt: prompt, group: session!.group.name)), beforeFirstByte: true)
                 return
             }
         }
-        let admission = Admission(candidates: candidates, tokens: request.tokenEstimate, enforceLimits: gateway.policy.enforceLimits)
+        let admission = Admission(candidates: candidates, tokens: request!.tokenEstimate, enforceLimits: gateway.policy.enforceLimits)
         if let result = gateway.store.admitNow(admission) {
             admitted(result, reason)
             return
@@ -36,31 +36,31 @@ extension Call {
     }
 
     func admitted(_ result: AdmissionResult, _ reason: AttemptRecord.Reason) {
-        guard let session, let request, !machine.isDone else {
+        guard session != nil, request != nil, !machine.isDone else {
             if case .admitted(let r) = result { gateway.store.settle(Settlement(reservation: r, actualTokens: 0, outcome: .neutral)) }
             return
         }
         switch result {
         case .refused(let refusal):
-            attemptFailed(.noDeploymentAvailable(reason: Self.describe(refusal, group: session.group.name), retryAfter: refusal.retryAfter), beforeFirstByte: true)
+            attemptFailed(.noDeploymentAvailable(reason: Self.describe(refusal, group: session!.group.name), retryAfter: refusal.retryAfter), beforeFirstByte: true)
         case .admitted(let reservation):
             self.reservation = reservation
-            guard let routed = session.group.routed(slot: reservation.deployment) else { return }
+            guard let routed = session!.group.routed(slot: reservation.deployment) else { return }
             self.routed = routed
             staleRetries = 0
-            if request.mockTestingFallbacks && session.fallbacks == 0 {
+            if request!.mockTestingFallbacks && session!.fallbacks == 0 {
                 beginRecord(reason, at: NIODeadline.now().uptimeNanoseconds)
                 let f = Self.simulated(OpenAIError(status: 500, message: "Mock InternalServerError raised by mock_testing_fallbacks", type: "internal_server_error"))
                 finishAttempt(failure: f)
                 attemptFailed(f, beforeFirstByte: true)
                 return
             }
-            if let mock = request.mock ?? routed.deployment.params.mockResponse {
+            if let mock = request!.mock ?? routed.deployment.params.mockResponse {
                 answerMock(mock, reason: reason)
                 return
             }
             do throws(OpenAIError) {
-                prepared = try PreparedCall(request: request, routed: routed, gateway: gateway)
+                prepared = try PreparedCall(request: request!, routed: routed, gateway: gateway)
             } catch {
                 attemptFailed(.notCallable(status: error.status, type: error.type, message: error.message), beforeFirstByte: true)
                 return

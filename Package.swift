@@ -25,11 +25,13 @@ let package = Package(
         // MARK: Layers
         .target(
             name: "OpenAIWire",
-            dependencies: [.product(name: "NIOCore", package: "swift-nio")]
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: hotPath
         ),
         .target(
             name: "CallModel",
-            dependencies: [.product(name: "NIOCore", package: "swift-nio")]
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: hotPath
         ),
         .target(
             name: "SwitchboardConfig",
@@ -46,7 +48,8 @@ let package = Package(
         ),
         .target(
             name: "Metrics",
-            dependencies: [.product(name: "Atomics", package: "swift-atomics")]
+            dependencies: [.product(name: "Atomics", package: "swift-atomics")],
+            swiftSettings: hotPath
         ),
         .target(
             name: "Routing",

@@ -2,7 +2,12 @@ import SwitchboardConfig
 
 /// A deployment chosen for one request, with the upstream model after wildcard expansion.
 public struct RoutedDeployment: Sendable {
-    public let deployment: Deployment
+    /// Shared with every other pick of this deployment: copying a pick costs one retain.
+    let ref: DeploymentRef
+    /// The deployment (borrowed from the shared box, not copied).
+    public var deployment: Deployment {
+        _read { yield ref.value }
+    }
     /// The deployment's slot (its position among the config's distinct deployments).
     public let slot: Int
     /// `litellm_params.model` for this request (`openai/gpt-4o` when `openai/*` matched `gpt-4o`).
@@ -18,15 +23,18 @@ public struct ModelGroup: Sendable {
     public let deployments: [Deployment]
     /// Each deployment's slot, in the same order.
     public let slots: [Int]
+    /// Each deployment in a shared box, in the same order (what picks hold).
+    let refs: [DeploymentRef]
     /// Set for wildcard groups: what `*` matched in the requested name.
     public let captured: Substring?
     let weights: [Double]
     let totalWeight: Double
 
-    init(name: String, deployments: [Deployment], slots: [Int], captured: Substring?) {
+    init(name: String, deployments: [Deployment], slots: [Int], refs: [DeploymentRef], captured: Substring?) {
         self.name = name
         self.deployments = deployments
         self.slots = slots
+        self.refs = refs
         self.captured = captured
         weights = ModelGroup.weights(for: deployments)
         totalWeight = weights.reduce(0, +)
@@ -49,9 +57,9 @@ public struct ModelGroup: Sendable {
 
     /// The deployment `deployments[index]` routed for this group.
     public func routed(_ index: Int) -> RoutedDeployment {
-        let d = deployments[index]
-        let model = captured.map { WildcardPattern.expand(d.params.model, with: $0) } ?? d.params.model
-        return RoutedDeployment(deployment: d, slot: slots[index], model: model, group: name)
+        let ref = refs[index]
+        let model = captured.map { WildcardPattern.expand(ref.value.params.model, with: $0) } ?? ref.value.params.model
+        return RoutedDeployment(ref: ref, slot: slots[index], model: model, group: name)
     }
 
     /// The deployment with this slot, routed for this group.
@@ -87,7 +95,7 @@ public struct ModelGroup: Sendable {
 /// ```
 public final class ModelRouter: Sendable {
     let exact: [String: ModelGroup]
-    let patterns: [(pattern: WildcardPattern, deployments: [Deployment], slots: [Int])]
+    let patterns: [(pattern: WildcardPattern, deployments: [Deployment], slots: [Int], refs: [DeploymentRef])]
     /// Every distinct deployment id → its slot (config order); the slot indexes per-deployment
     /// tables and the state store.
     public let slots: [String: Int]
@@ -106,6 +114,7 @@ public final class ModelRouter: Sendable {
         }
         self.slots = slots
         deploymentsBySlot = bySlot
+        let refsBySlot = bySlot.map(DeploymentRef.init)
         var order: [String] = []
         var byName: [String: [Deployment]] = [:]
         for d in config.deployments {
@@ -113,20 +122,21 @@ public final class ModelRouter: Sendable {
             byName[d.modelName, default: []].append(d)
         }
         var exact: [String: ModelGroup] = [:]
-        var patterns: [(WildcardPattern, [Deployment], [Int])] = []
+        var patterns: [(WildcardPattern, [Deployment], [Int], [DeploymentRef])] = []
         for name in order {
             let deployments = byName[name]!
             let groupSlots = deployments.map { slots[$0.id]! }
+            let refs = groupSlots.map { refsBySlot[$0] }
             if let p = WildcardPattern(name) {
-                patterns.append((p, deployments, groupSlots))
+                patterns.append((p, deployments, groupSlots, refs))
             } else {
-                exact[name] = ModelGroup(name: name, deployments: deployments, slots: groupSlots, captured: nil)
+                exact[name] = ModelGroup(name: name, deployments: deployments, slots: groupSlots, refs: refs, captured: nil)
             }
         }
         // Most specific first; file order among equals.
         self.patterns = patterns.enumerated()
             .sorted { ($0.element.0.specificity, -$0.offset) > ($1.element.0.specificity, -$1.offset) }
-            .map { (pattern: $0.element.0, deployments: $0.element.1, slots: $0.element.2) }
+            .map { (pattern: $0.element.0, deployments: $0.element.1, slots: $0.element.2, refs: $0.element.3) }
         self.exact = exact
         var aliases: [String: String] = [:]
         var listed = order.filter { WildcardPattern($0) == nil }
@@ -142,9 +152,9 @@ public final class ModelRouter: Sendable {
     public func resolve(_ requested: String) -> ModelGroup? {
         let name = aliases[requested] ?? requested
         if let group = exact[name] { return group }
-        for (pattern, deployments, slots) in patterns {
+        for (pattern, deployments, slots, refs) in patterns {
             if let captured = pattern.capture(name) {
-                return ModelGroup(name: pattern.text, deployments: deployments, slots: slots, captured: captured)
+                return ModelGroup(name: pattern.text, deployments: deployments, slots: slots, refs: refs, captured: captured)
             }
         }
         return nil
@@ -152,4 +162,10 @@ public final class ModelRouter: Sendable {
 
     /// Every deployment that could be listed in `/model/info`, grouped by name.
     public var groupNames: [String] { Array(exact.keys) + patterns.map(\.pattern.text) }
+}
+
+/// A deployment in a box shared by every pick of it.
+final class DeploymentRef: Sendable {
+    let value: Deployment
+    init(_ value: Deployment) { self.value = value }
 }

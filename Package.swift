@@ -47,7 +47,12 @@ let package = Package(
         ),
         .target(
             name: "State",
-            dependencies: [.product(name: "NIOCore", package: "swift-nio")]
+            dependencies: [
+                "RedisClient",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .target(
             name: "Routing",

@@ -111,6 +111,14 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "StateTests", dependencies: ["State"]),
+        .testTarget(
+            name: "RedisTests",
+            dependencies: [
+                "RedisClient", "State", "SwitchboardTesting", "OpenAIWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .testTarget(name: "RoutingTests", dependencies: ["Routing", "SwitchboardConfig", "CallModel", "State"]),
         .testTarget(name: "ProvidersTests", dependencies: ["Providers", "SwitchboardConfig", "OpenAIWire", "CallModel"]),
         .testTarget(

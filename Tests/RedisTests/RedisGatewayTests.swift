@@ -42,14 +42,14 @@ final class RedisGatewayTests: XCTestCase {
     }
 
     /// Sends `count` requests spread over `ports` from `threads` threads; the statuses and bodies.
-    func load(_ ports: [Int], model: String, count: Int, threads: Int = 4) -> [(status: Int, body: String)] {
+    func load(_ ports: [Int], model: String, count: Int, threads: Int = 4, body: String? = nil) -> [(status: Int, body: String)] {
         let out = Mutex<[(status: Int, body: String)]>([])
         DispatchQueue.concurrentPerform(iterations: threads) { t in
             var mine: [(status: Int, body: String)] = []
             var i = t
             while i < count {
                 let port = ports[i % ports.count]
-                if let r = try? TestHTTPClient(port: port).request("POST", "/v1/chat/completions", body: Self.chat(model)) {
+                if let r = try? TestHTTPClient(port: port).request("POST", "/v1/chat/completions", body: body ?? Self.chat(model)) {
                     mine.append((r.status, r.body))
                 } else {
                     mine.append((0, ""))
@@ -74,6 +74,28 @@ final class RedisGatewayTests: XCTestCase {
         print("rpm 60 offered 120 across 2 gateways: \(admitted) admitted, \(answers.filter { $0.status == 429 }.count) refused with 429, in \(Date().timeIntervalSince(started)) s")
         XCTAssertTrue((59...60).contains(admitted), "within [0.99 R, R]: \(admitted)")
         XCTAssertEqual(answers.filter { $0.status != 200 && $0.status != 429 }.count, 0)
+    }
+
+    func testTwoGatewaysShareOneTPMLimitExactly() async throws {
+        // The upstream reports exactly the tokens the gateway reserves (prompt bytes / 4 + max_tokens),
+        // so the settled usage equals the reservation and the limit admits tpm / tokens requests.
+        let body = #"{"model":"t","max_tokens":96,"messages":[{"role":"user","content":"count my tokens"}]}"#
+        let tokens = body.utf8.count / 4 + 96
+        let upstream = try await FakeOpenAIServer { _ in
+            .json(status: 200, body: #"{"id":"c","object":"chat.completion","created":1,"model":"t","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}],"usage":{"prompt_tokens":\#(tokens - 1),"completion_tokens":1,"total_tokens":\#(tokens)}}"#)
+        }
+        let yaml = """
+            model_list:
+              - {model_name: t, litellm_params: {model: openai/t, api_base: "\(upstream.baseURL)", api_key: k, tpm: \(30 * tokens)}, model_info: {id: shared-tpm}}
+            router_settings: {\(redisSettings)}
+            """
+        let ports = [try gateway(yaml), try gateway(yaml)]
+        let answers = load(ports, model: "t", count: 60, body: body)
+        let admitted = answers.filter { $0.status == 200 }.count
+        print("tpm \(30 * tokens) (\(tokens) tokens a request) offered 60 requests across 2 gateways: \(admitted) admitted")
+        XCTAssertTrue((30...30).contains(admitted), "tpm / tokens = 30: \(admitted)")
+        XCTAssertEqual(answers.filter { $0.status != 200 && $0.status != 429 }.count, 0)
+        await upstream.shutdown()
     }
 
     func testACooldownInOneGatewayIsSeenByTheOtherAtOnce() throws {

@@ -131,6 +131,25 @@ final class RedisGatewayTests: XCTestCase {
         XCTAssertLessThan(firstSkipped ?? 1000, 100)
     }
 
+    func testAClientLeavingWhileItsAdmissionWaitsOnRedisIsSettledSafely() throws {
+        let port = try gateway("""
+            model_list:
+              - {model_name: m, litellm_params: {model: openai/m, mock_response: hi, rpm: 1000}, model_info: {id: gone}}
+            router_settings: {\(redisSettings)}
+            """)
+        XCTAssertEqual(try TestHTTPClient(port: port).request("POST", "/v1/chat/completions", body: Self.chat("m")).status, 200)
+        redis.cli("CLIENT", "PAUSE", "150")
+        for _ in 0..<5 {
+            let client = try TestHTTPClient(port: port)
+            try client.sendRequest("POST", "/v1/chat/completions", body: Self.chat("m"))
+            client.disconnect()
+        }
+        Thread.sleep(forTimeInterval: 0.4)
+        XCTAssertEqual(try TestHTTPClient(port: port).request("POST", "/v1/chat/completions", body: Self.chat("m")).status, 200)
+        XCTAssertFalse(gateways[0].output.contains("Fatal error"), gateways[0].output)
+        XCTAssertFalse(gateways[0].output.contains("died"), gateways[0].output)
+    }
+
     func testRedisKilledUnderLoadCostsNo5xxAndLimitsResume() throws {
         let port = try gateway("""
             model_list:

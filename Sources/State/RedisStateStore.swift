@@ -72,7 +72,7 @@ public final class RedisStateStore: StateStore {
     public func admitNow(_ admission: Admission) -> AdmissionResult? {
         startRefreshing()
         guard !client.isAvailable else { return nil }
-        health.failed("not connected")
+        health.failed("reconnecting, or its circuit breaker is open")
         return withoutRedis(admission)
     }
 

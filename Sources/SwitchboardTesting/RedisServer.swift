@@ -33,7 +33,7 @@ public final class RedisServer: @unchecked Sendable {
         defer { lock.unlock() }
         guard process == nil else { return }
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/redis-server")
+        p.executableURL = URL(fileURLWithPath: Self.tool("redis-server"))
         var args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                     "--protected-mode", "no", "--loglevel", "warning"]
         if let password { args += ["--requirepass", password] }
@@ -62,7 +62,7 @@ public final class RedisServer: @unchecked Sendable {
     @discardableResult
     public func cli(_ args: String...) -> String {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/redis-cli")
+        p.executableURL = URL(fileURLWithPath: Self.tool("redis-cli"))
         var all = ["-p", String(port)]
         if let password { all += ["--no-auth-warning", "-a", password] }
         p.arguments = all + args
@@ -73,6 +73,15 @@ public final class RedisServer: @unchecked Sendable {
         let data = out.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// `name` found on `PATH` (else under /usr/bin, for the error to name it).
+    static func tool(_ name: String) -> String {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin"
+        for dir in path.split(separator: ":") where FileManager.default.isExecutableFile(atPath: "\(dir)/\(name)") {
+            return "\(dir)/\(name)"
+        }
+        return "/usr/bin/\(name)"
     }
 
     static func accepts(port: Int) -> Bool {

@@ -4,9 +4,10 @@
 struct RedisKeys: Sendable {
     static let prefix = "sb:v1:"
     /// Sorted set: one member per admitted request (score: Redis-clock microseconds) — the
-    /// exact 60-second rpm window.
+    /// exact 60-second rpm window, for rpm up to ``EmbeddedStateStore/exactRequestLimit``.
     let requests: String
-    /// Hash: field `<second>` → tokens reserved/used in that second, `<second>r` → requests.
+    /// Hash: field `<second>` → tokens reserved/used in that second, `<second>r` → requests;
+    /// `T`, `R`: their totals over the window; `lo`: the oldest second still counted.
     let usage: String
     /// String with a TTL: present while the deployment cools down.
     let cooldown: String

@@ -4,30 +4,84 @@ import RedisClient
 /// clock (`TIME`), so workers with skewed clocks still share one window. Versioned with the
 /// keys (``RedisKeys/prefix``): a changed script gets a new SHA-1 and coexists with the old.
 enum RedisScripts {
-    /// Admit: KEYS = 4 per candidate (requests, usage, cooldown, leases), in preference order.
-    /// ARGV = tokens, enforce (1/0), worker nonce, lease ms, then rpm and tpm per candidate (-1:
-    /// none). Returns `{index, stamp}` (0-based candidate, Redis microseconds as text) or
-    /// `{-1, retry-after ms, at rpm, at tpm, cooling}`.
-    static let admit = RedisScript(#"""
+    /// The server clock: `stamp` (µs as text), `nowus`, `now` (ms), `sec`; `exact`: up to this
+    /// rpm the window is a sorted set of admissions (exact), above it the per-second buckets
+    /// (as the embedded store does).
+    static let clock = #"""
         local t = redis.call('TIME')
         local stamp = t[1] .. string.rep('0', 6 - #t[2]) .. t[2]
         local nowus = tonumber(t[1]) * 1000000 + tonumber(t[2])
         local now = math.floor(nowus / 1000)
         local sec = tonumber(t[1])
+        local exact = \#(EmbeddedStateStore.exactRequestLimit)
+
+        """#
+
+    /// The usage hash keeps running totals (`T` tokens, `R` requests) beside its per-second
+    /// buckets; `advance` drops the buckets that left the 60-s window (from `lo`, the oldest
+    /// still counted) and takes them off the totals: O(1) per second, not per call.
+    static let advance = #"""
+        local function advance(uk)
+          local lo = redis.call('HGET', uk, 'lo')
+          if not lo then return end
+          lo = tonumber(lo)
+          if lo > sec - 60 then return end
+          if sec - lo >= 120 then
+            redis.call('DEL', uk)
+            return
+          end
+          local dt, dr = 0, 0
+          for s = lo, sec - 60 do
+            local f = string.format('%d', s)
+            local v = redis.call('HMGET', uk, f, f .. 'r')
+            if v[1] then dt = dt + tonumber(v[1]) end
+            if v[2] then dr = dr + tonumber(v[2]) end
+            if v[1] or v[2] then redis.call('HDEL', uk, f, f .. 'r') end
+          end
+          if dt ~= 0 then redis.call('HINCRBY', uk, 'T', -dt) end
+          if dr ~= 0 then redis.call('HINCRBY', uk, 'R', -dr) end
+          redis.call('HSET', uk, 'lo', sec - 59)
+        end
+
+        """#
+
+    /// Admit: KEYS = 4 per candidate (requests, usage, cooldown, leases), in preference order.
+    /// ARGV = tokens, enforce (1/0), worker nonce, lease ms, then rpm and tpm per candidate (-1:
+    /// none). Returns `{index, stamp}` (0-based candidate, Redis microseconds as text) or
+    /// `{-1, retry-after ms, at rpm, at tpm, cooling}`.
+    static let admit = RedisScript(clock + advance + #"""
         local tokens = tonumber(ARGV[1])
         local enforce = ARGV[2] == '1'
         local leasems = tonumber(ARGV[4])
         local soonest, atR, atT, cooling = -1, 0, 0, 0
+        -- Milliseconds until the oldest buckets free enough of field suffix `sfx` (total `total`).
+        local function bucketwait(uk, sfx, total, needed, limit)
+          if needed > limit then return 60000 end
+          local freed = 0
+          for s = sec - 59, sec do
+            local v = redis.call('HGET', uk, string.format('%d', s) .. sfx)
+            if v then freed = freed + tonumber(v) end
+            if total - freed + needed <= limit then return math.max(1, (s + 60) * 1000 - now) end
+          end
+          return 60000
+        end
         for i = 0, #KEYS / 4 - 1 do
           local rk, uk, ck, lk = KEYS[i*4+1], KEYS[i*4+2], KEYS[i*4+3], KEYS[i*4+4]
           local rpm, tpm = tonumber(ARGV[5 + i*2]), tonumber(ARGV[6 + i*2])
           local wait = 0
           local cd = redis.call('PTTL', ck)
+          advance(uk)
           if cd > 0 then
             cooling = cooling + 1
             wait = cd
           elseif enforce then
-            if rpm >= 0 then
+            if rpm > exact then
+              local c = tonumber(redis.call('HGET', uk, 'R') or '0')
+              if c + 1 > rpm then
+                atR = atR + 1
+                wait = bucketwait(uk, 'r', c, 1, rpm)
+              end
+            elseif rpm >= 0 then
               redis.call('ZREMRANGEBYSCORE', rk, '-inf', string.format('%.0f', nowus - 60000000))
               local c = redis.call('ZCARD', rk)
               if c >= rpm then
@@ -40,46 +94,25 @@ enum RedisScripts {
               end
             end
             if tpm >= 0 then
-              local h = redis.call('HGETALL', uk)
-              local total, buckets = 0, {}
-              for j = 1, #h, 2 do
-                local f = h[j]
-                if string.sub(f, -1) ~= 'r' then
-                  local s = tonumber(f)
-                  if sec - s >= 60 then
-                    redis.call('HDEL', uk, f, f .. 'r')
-                  else
-                    total = total + tonumber(h[j+1])
-                    buckets[#buckets+1] = {s, tonumber(h[j+1])}
-                  end
-                end
-              end
+              local total = tonumber(redis.call('HGET', uk, 'T') or '0')
               if total + tokens > tpm then
                 atT = atT + 1
-                local w = 60000
-                if tokens <= tpm then
-                  table.sort(buckets, function(a, b) return a[1] < b[1] end)
-                  local freed = 0
-                  for _, b in ipairs(buckets) do
-                    freed = freed + b[2]
-                    if total - freed + tokens <= tpm then
-                      w = math.max(1, (b[1] + 60) * 1000 - now)
-                      break
-                    end
-                  end
-                end
+                local w = bucketwait(uk, '', total, tokens, tpm)
                 if w > wait then wait = w end
               end
             end
           end
           if wait <= 0 then
             local member = stamp .. ':' .. ARGV[3]
-            if rpm >= 0 then
+            if rpm >= 0 and rpm <= exact then
               redis.call('ZADD', rk, stamp, member)
               redis.call('PEXPIRE', rk, 61000)
             end
             redis.call('HINCRBY', uk, t[1], tokens)
             redis.call('HINCRBY', uk, t[1] .. 'r', 1)
+            redis.call('HINCRBY', uk, 'T', tokens)
+            redis.call('HINCRBY', uk, 'R', 1)
+            redis.call('HSETNX', uk, 'lo', t[1])
             redis.call('PEXPIRE', uk, 61000)
             redis.call('ZADD', lk, now + leasems, member)
             redis.call('PEXPIRE', lk, leasems + 1000)
@@ -96,8 +129,13 @@ enum RedisScripts {
     static let settle = RedisScript(#"""
         redis.call('ZREM', KEYS[3], ARGV[1])
         local delta = tonumber(ARGV[3])
-        if delta ~= 0 and redis.call('HEXISTS', KEYS[1], ARGV[2]) == 1 then
-          if redis.call('HINCRBY', KEYS[1], ARGV[2], delta) < 0 then redis.call('HSET', KEYS[1], ARGV[2], 0) end
+        if delta ~= 0 then
+          local old = redis.call('HGET', KEYS[1], ARGV[2])
+          if old then
+            local new = math.max(0, tonumber(old) + delta)
+            redis.call('HSET', KEYS[1], ARGV[2], new)
+            redis.call('HINCRBY', KEYS[1], 'T', new - tonumber(old))
+          end
         end
         if ARGV[4] == 's' then
           local names = {'lat', 'ttft'}
@@ -125,26 +163,15 @@ enum RedisScripts {
     /// Loads: KEYS = 4 per deployment (usage, cooldown, leases, latency). Drops expired leases
     /// and old usage buckets; returns per deployment `{in flight, requests, tokens, latency,
     /// ttft, cooldown ms left}`.
-    static let loads = RedisScript(#"""
-        local t = redis.call('TIME')
-        local sec = tonumber(t[1])
-        local now = sec * 1000 + math.floor(tonumber(t[2]) / 1000)
+    static let loads = RedisScript(clock + advance + #"""
         local out = {}
         for i = 0, #KEYS / 4 - 1 do
           local uk, ck, lk, mk = KEYS[i*4+1], KEYS[i*4+2], KEYS[i*4+3], KEYS[i*4+4]
           redis.call('ZREMRANGEBYSCORE', lk, '-inf', now)
-          local h = redis.call('HGETALL', uk)
-          local tok, req = 0, 0
-          for j = 1, #h, 2 do
-            local f = h[j]
-            local isr = string.sub(f, -1) == 'r'
-            local s = tonumber(isr and string.sub(f, 1, -2) or f)
-            if sec - s >= 60 then redis.call('HDEL', uk, f)
-            elseif isr then req = req + tonumber(h[j+1])
-            else tok = tok + tonumber(h[j+1]) end
-          end
+          advance(uk)
+          local u = redis.call('HMGET', uk, 'T', 'R')
           local m = redis.call('HMGET', mk, 'lat', 'ttft')
-          out[#out+1] = {redis.call('ZCARD', lk), req, tok, m[1] or '0', m[2] or '0', redis.call('PTTL', ck)}
+          out[#out+1] = {redis.call('ZCARD', lk), tonumber(u[2] or '0'), tonumber(u[1] or '0'), m[1] or '0', m[2] or '0', redis.call('PTTL', ck)}
         end
         return out
         """#)

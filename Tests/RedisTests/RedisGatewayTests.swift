@@ -171,7 +171,7 @@ final class RedisGatewayTests: XCTestCase {
         redis.stop()
         Thread.sleep(forTimeInterval: 0.5)
         try redis.start()
-        let resumed = ProcessTable.wait(timeout: 5) { (Int(self.redis.cli("ZCARD", "sb:v1:{fault}:rpm")) ?? 0) > 0 }
+        let resumed = ProcessTable.wait(timeout: 5) { (Int(self.redis.cli("HGET", "sb:v1:{fault}:use", "R")) ?? 0) > 0 }
         running.store(false, ordering: .relaxed)
         done.wait()
         let statuses = collected.withLock { $0 }

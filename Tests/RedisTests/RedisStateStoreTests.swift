@@ -51,9 +51,15 @@ final class RedisStateStoreTests: XCTestCase {
             local h = redis.call('HGETALL', k)
             redis.call('DEL', k)
             for i = 1, #h, 2 do
-              local r = string.sub(h[i], -1) == 'r'
-              local s = tonumber(r and string.sub(h[i], 1, -2) or h[i]) - math.floor(d)
-              redis.call('HSET', k, string.format('%.0f', s) .. (r and 'r' or ''), h[i+1])
+              if h[i] == 'T' or h[i] == 'R' then
+                redis.call('HSET', k, h[i], h[i+1])
+              elseif h[i] == 'lo' then
+                redis.call('HSET', k, 'lo', string.format('%.0f', tonumber(h[i+1]) - math.floor(d)))
+              else
+                local r = string.sub(h[i], -1) == 'r'
+                local s = tonumber(r and string.sub(h[i], 1, -2) or h[i]) - math.floor(d)
+                redis.call('HSET', k, string.format('%.0f', s) .. (r and 'r' or ''), h[i+1])
+              end
             end
           elseif kind == 'cool' then
             local left = redis.call('PTTL', k) - d * 1000
@@ -86,6 +92,17 @@ final class RedisStateStoreTests: XCTestCase {
         age(0.3)
         let admitted = await admit(s, [0])
         XCTAssertEqual(admitted.deploymentAdmitted, 0)
+    }
+
+    func testRPMAboveTheExactLimitIsCountedInSecondBuckets() async throws {
+        let rpm = EmbeddedStateStore.exactRequestLimit + 1
+        let s = try store([DeploymentLimits(id: "big", rpm: rpm, tpm: nil)])
+        server.cli("HSET", "sb:v1:{big}:use", "R", String(rpm - 1))
+        let last = await admit(s, [0])
+        XCTAssertEqual(last.deploymentAdmitted, 0, "one below the limit")
+        guard case .refused(let r) = await admit(s, [0]) else { return XCTFail("at the limit") }
+        XCTAssertEqual(r.atRequestLimit, 1)
+        XCTAssertEqual(server.cli("EXISTS", "sb:v1:{big}:rpm"), "0", "no sorted set of every admission")
     }
 
     func testLimitsNotEnforcedOnlyCount() async throws {

@@ -73,11 +73,9 @@ public final class GatewayContext: Sendable {
         self.maxUpstreamBodyBytes = maxUpstreamBodyBytes
         let router = ModelRouter(config: config)
         self.router = router
-        policy = RouterPolicy(config: config)
+        let policy = RouterPolicy(config: config)
+        self.policy = policy
         ranking = CandidateRanking(strategy: policy.strategy, latencyBuffer: policy.lowestLatencyBuffer)
-        store = EmbeddedStateStore(
-            deployments: router.deploymentsBySlot.map { DeploymentLimits(id: $0.id, rpm: $0.params.rpm, tpm: $0.params.tpm) },
-            cooldown: policy.cooldown)
         registry = ProviderRegistry(environment: environment)
         var deployments: [String: PreparedDeployment] = [:]
         for (slot, d) in router.deploymentsBySlot.enumerated() {
@@ -102,9 +100,11 @@ public final class GatewayContext: Sendable {
         self.logger = logger
         self.detailedDebug = detailedDebug
         maxBodyBytes = config.generalSettings.maxRequestBodyBytes
-        requestTimeout = config.routerSettings.timeout ?? config.litellmSettings.requestTimeout ?? 600
+        let requestTimeout = config.routerSettings.timeout ?? config.litellmSettings.requestTimeout ?? 600
+        self.requestTimeout = requestTimeout
         streamTimeout = config.routerSettings.streamTimeout ?? requestTimeout
         dropParams = config.litellmSettings.dropParams
+        store = GatewayContext.makeStore(config: config, router: router, policy: policy, requestTimeout: requestTimeout, logger: logger)
         let l = config.litellmSettings
         recordsBodies = !(l.successCallback + l.failureCallback + l.callbacks).isEmpty
         observability = ObservabilitySettings(config: config, environment: environment)

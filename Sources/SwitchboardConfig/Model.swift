@@ -254,6 +254,18 @@ public struct RouterSettings: Sendable, Equatable {
     public var redisPort: Int?
     public var redisPassword: String?
     public var redisURL: String?
+    /// ACL user for `AUTH` (`redis_username`).
+    public var redisUsername: String?
+    /// `redis_db`: the database index.
+    public var redisDB: Int = 0
+    /// `redis_ssl`: TLS to `redis_host` (a `rediss://` URL implies it).
+    public var redisSSL: Bool = false
+    /// `redis_timeout_ms`: the deadline of each Redis call.
+    public var redisTimeoutMilliseconds: Double = 5
+    /// `redis_fail_closed`: refuse calls (429) while Redis is down instead of per-worker limits.
+    public var redisFailClosed: Bool = false
+    /// Whether a Redis server is configured (host or URL).
+    public var usesRedis: Bool { redisHost != nil || redisURL != nil }
     /// Every key as given, resolved.
     public var all: [JSONMember] = []
     public init() {}

@@ -52,6 +52,14 @@ enum RouterSettingsParser {
         settings.redisPassword = try s.string("redis_password")
             ?? SettingsParser.nonEmpty(environment["REDIS_PASSWORD"])
         settings.redisURL = try s.string("redis_url")
+        if let url = settings.redisURL, !url.hasPrefix("redis://"), !url.hasPrefix("rediss://") {
+            throw ConfigError(path: s.path("redis_url"), message: "must start with redis:// or rediss://")
+        }
+        settings.redisUsername = try s.string("redis_username")
+        settings.redisDB = try s.int("redis_db", minimum: 0) ?? 0
+        settings.redisSSL = try s.bool("redis_ssl") ?? false
+        settings.redisTimeoutMilliseconds = try s.double("redis_timeout_ms", minimum: 0.1) ?? 5
+        settings.redisFailClosed = try s.bool("redis_fail_closed") ?? false
         if let port = try s.int("redis_port", minimum: 1, maximum: 65535) {
             settings.redisPort = port
         } else if let port = SettingsParser.nonEmpty(environment["REDIS_PORT"]) {

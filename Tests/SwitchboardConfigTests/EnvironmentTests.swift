@@ -122,6 +122,27 @@ final class EnvironmentTests: XCTestCase {
         XCTAssertNil(none.generalSettings.databaseURL)
     }
 
+    func testRedisStoreSettingsAreReadAndAURLMustBeARedisOne() throws {
+        let config = try load("""
+            router_settings: {redis_url: "rediss://cache:6380/1", redis_username: app, redis_db: 2, redis_ssl: true, redis_timeout_ms: 20, redis_fail_closed: true}
+            """)
+        let r = config.routerSettings
+        XCTAssertEqual(r.redisURL, "rediss://cache:6380/1")
+        XCTAssertEqual(r.redisUsername, "app")
+        XCTAssertEqual(r.redisDB, 2)
+        XCTAssertTrue(r.redisSSL)
+        XCTAssertEqual(r.redisTimeoutMilliseconds, 20)
+        XCTAssertTrue(r.redisFailClosed)
+        XCTAssertTrue(r.usesRedis)
+        XCTAssertFalse(config.warnings.contains { $0.path.hasPrefix("router_settings") }, "known keys: \(config.warnings)")
+        let defaults = try load("model_list: []\n").routerSettings
+        XCTAssertFalse(defaults.usesRedis)
+        XCTAssertEqual(defaults.redisTimeoutMilliseconds, 5)
+        XCTAssertFalse(defaults.redisFailClosed)
+        let bad = try XCTUnwrap(loadError("router_settings: {redis_url: \"http://cache\"}\n"))
+        XCTAssertEqual(bad.path, "router_settings.redis_url")
+    }
+
     private let environmentsYAML = """
         model_list:
           - model_name: everywhere

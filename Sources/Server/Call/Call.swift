@@ -15,7 +15,10 @@ final class Call: UpstreamResponseDelegate {
     unowned let handler: HTTPGatewayHandler
     let endpoint: Endpoint
     let pathModel: String?
-    var gateway: GatewayContext { handler.gateway }
+    /// Held here, not read through `handler`: a store that answers later (Redis) may complete
+    /// an admission after the client left and its handler is gone, and the reservation must
+    /// still be settled.
+    let gateway: GatewayContext
 
     var machine = CallStateMachine()
     /// The record went to the sinks.
@@ -65,6 +68,7 @@ final class Call: UpstreamResponseDelegate {
 
     init(handler: HTTPGatewayHandler, endpoint: Endpoint, pathModel: String?) {
         self.handler = handler
+        gateway = handler.gateway
         self.endpoint = endpoint
         self.pathModel = pathModel
     }

@@ -1,0 +1,97 @@
+import NIOCore
+
+/// One command waiting for its reply. Completed exactly once: by the reply, the deadline or
+/// the connection's end, whichever comes first.
+final class RedisPendingCall {
+    private var completion: ((Result<RedisValue, RedisError>) -> Void)?
+    var deadline: Scheduled<Void>?
+
+    init(_ completion: @escaping (Result<RedisValue, RedisError>) -> Void) {
+        self.completion = completion
+    }
+
+    var isDone: Bool { completion == nil }
+
+    /// Completes the call; later results are dropped.
+    func finish(_ result: Result<RedisValue, RedisError>) {
+        guard let c = completion else { return }
+        completion = nil
+        deadline?.cancel()
+        deadline = nil
+        c(result)
+    }
+}
+
+/// The Redis connection's channel handler: writes formatted commands (pipelined, one flush per
+/// event-loop tick) and matches replies to calls in order, through hiredis's reader.
+final class RedisChannelHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let reader = RESPReader()
+    private var pending = CircularBuffer<RedisPendingCall>()
+    private var context: ChannelHandlerContext?
+    private var flushScheduled = false
+    /// Told once when the channel closes.
+    private let closed: () -> Void
+
+    init(closed: @escaping () -> Void) {
+        self.closed = closed
+    }
+
+    var isActive: Bool { context?.channel.isActive ?? false }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    /// Sends `command`; `call` completes with its reply.
+    func send(_ command: ByteBuffer, _ call: RedisPendingCall) {
+        guard let context, context.channel.isActive else {
+            call.finish(.failure(.connectionClosed))
+            return
+        }
+        pending.append(call)
+        context.write(wrapOutboundOut(command), promise: nil)
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        context.eventLoop.assumeIsolated().execute { [self] in
+            flushScheduled = false
+            self.context?.flush()
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        do throws(RedisError) {
+            try reader.feed(unwrapInboundIn(data))
+            while let value = try reader.next() {
+                guard let call = pending.popFirst() else {
+                    throw .protocolError("a reply without a command")
+                }
+                call.finish(.success(value))
+            }
+        } catch {
+            failAll(error)
+            context.close(promise: nil)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        failAll(.connectionClosed)
+        self.context = nil
+        closed()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
+    func close() {
+        context?.close(promise: nil)
+    }
+
+    private func failAll(_ error: RedisError) {
+        while let call = pending.popFirst() { call.finish(.failure(error)) }
+    }
+}

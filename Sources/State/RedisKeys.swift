@@ -1,0 +1,30 @@
+/// The Redis keys of one deployment. All carry the deployment's hash tag (`{id}`), so they
+/// share a Redis Cluster slot, and the version prefix `sb:v1:`, so workers of a new version that
+/// changes their layout can run beside old ones during a rolling reload (they use `sb:v2:`).
+struct RedisKeys: Sendable {
+    static let prefix = "sb:v1:"
+    /// Sorted set: one member per admitted request (score: Redis-clock microseconds) — the
+    /// exact 60-second rpm window, for rpm up to ``EmbeddedStateStore/exactRequestLimit``.
+    let requests: String
+    /// Hash: field `<second>` → tokens reserved/used in that second, `<second>r` → requests;
+    /// `T`, `R`: their totals over the window; `lo`: the oldest second still counted.
+    let usage: String
+    /// String with a TTL: present while the deployment cools down.
+    let cooldown: String
+    /// Sorted set: in-flight leases (score: expiry, Redis-clock milliseconds).
+    let leases: String
+    /// Counter with a 60-second TTL: failures towards `allowed_fails`.
+    let failures: String
+    /// Hash: `lat`, `ttft` moving averages in milliseconds.
+    let latency: String
+
+    init(id: String) {
+        let base = "\(Self.prefix){\(id)}:"
+        requests = base + "rpm"
+        usage = base + "use"
+        cooldown = base + "cool"
+        leases = base + "lease"
+        failures = base + "fail"
+        latency = base + "lat"
+    }
+}

@@ -1,0 +1,227 @@
+import Logging
+import NIOCore
+import NIOPosix
+import RedisClient
+import Synchronization
+
+/// The state store of a cluster: every worker of every pod that points at the same Redis shares
+/// one set of rpm/tpm windows, cooldowns, in-flight leases and latency averages.
+///
+/// An admission is one `EVALSHA` of ``RedisScripts/admit`` (all candidates, in order, decided
+/// atomically on the server clock); a settlement is one `EVALSHA` of ``RedisScripts/settle``,
+/// sent without waiting. ``loads(_:)`` reads a cache refreshed every `refreshInterval` by one
+/// pipelined script call. When Redis does not answer within the client's deadline (or its
+/// circuit breaker is open) the store answers from an ``EmbeddedStateStore`` (fail open, the
+/// default) or refuses with ``Refusal/Reason/unavailable`` (fail closed), and goes back to
+/// Redis as soon as it answers.
+public final class RedisStateStore: StateStore {
+    /// How the store behaves beyond the Redis connection.
+    public struct Options: Sendable {
+        /// Refuse admissions while Redis is down instead of falling back to per-worker limits.
+        public var failClosed: Bool
+        /// How long an in-flight lease lives when its worker never settles it (a crash).
+        public var leaseSeconds: Double
+        /// How often the shared loads are read for the strategies.
+        public var refreshInterval: TimeAmount
+
+        public init(failClosed: Bool = false, leaseSeconds: Double = 630, refreshInterval: TimeAmount = .milliseconds(50)) {
+            self.failClosed = failClosed
+            self.leaseSeconds = leaseSeconds
+            self.refreshInterval = refreshInterval
+        }
+    }
+
+    /// Marks reservations made in Redis (their `at` is Redis-clock nanoseconds with this bit set);
+    /// the others were made by the fallback store.
+    static let redisFlag: UInt64 = 1 << 63
+
+    public let client: RedisClient
+    public let options: Options
+    let limits: [DeploymentLimits]
+    let keys: [RedisKeys]
+    let cooldown: CooldownPolicy
+    /// Answers while Redis does not (fail open).
+    let fallback: EmbeddedStateStore
+    let health: RedisHealth
+    /// Tells this worker's leases and window entries apart from other workers'.
+    let nonce: String
+    private let cache: Mutex<[DeploymentLoad]>
+    private let refreshing = Atomic<Bool>(false)
+    private let refreshInFlight = Atomic<Bool>(false)
+
+    public init(deployments: [DeploymentLimits], cooldown: CooldownPolicy, client: RedisClient, options: Options = Options(), logger: Logger) {
+        self.client = client
+        client.preload([RedisScripts.admit, RedisScripts.settle, RedisScripts.loads])
+        self.options = options
+        limits = deployments
+        keys = deployments.map { RedisKeys(id: $0.id) }
+        self.cooldown = cooldown
+        fallback = EmbeddedStateStore(deployments: deployments, cooldown: cooldown)
+        health = RedisHealth(logger: logger, server: client.configuration.description, failClosed: options.failClosed)
+        nonce = String(UInt64.random(in: 0...UInt64.max), radix: 36)
+        cache = Mutex(Array(repeating: DeploymentLoad(), count: deployments.count))
+    }
+
+    /// Admissions answered without Redis so far (a metric of time spent failing open or closed).
+    public var answersWithoutRedis: Int { health.answersWithoutRedis }
+
+    // MARK: Admit
+
+    /// Never at once while Redis is reachable; at once (from the fallback, or a refusal) while
+    /// the connection is down or its breaker open.
+    public func admitNow(_ admission: Admission) -> AdmissionResult? {
+        startRefreshing()
+        guard !client.isAvailable else { return nil }
+        health.failed("reconnecting, or its circuit breaker is open")
+        return withoutRedis(admission)
+    }
+
+    public func admit(_ admission: Admission, completion: @escaping @Sendable (AdmissionResult) -> Void) {
+        startRefreshing()
+        var slots: [Int] = []
+        var keyArgs: [String] = []
+        var args = [String(admission.tokens), admission.enforceLimits ? "1" : "0", nonce, String(Int(options.leaseSeconds * 1000))]
+        for d in admission.candidates where limits.indices.contains(d) {
+            slots.append(d)
+            let k = keys[d]
+            keyArgs += [k.requests, k.usage, k.cooldown, k.leases]
+            args += [String(limits[d].rpm ?? -1), String(limits[d].tpm ?? -1)]
+        }
+        guard !slots.isEmpty else {
+            completion(.refused(Refusal(reason: .coolingDown, retryAfter: 1)))
+            return
+        }
+        let tokens = admission.tokens
+        client.evaluate(RedisScripts.admit, keys: keyArgs, args: args) { [self, slots] result in
+            switch result {
+            case .success(let value):
+                if let answer = Self.admission(value, slots: slots, tokens: tokens) {
+                    health.answered()
+                    completion(answer)
+                } else {
+                    health.failed("unexpected reply to the admit script: \(Self.brief(value))")
+                    completion(withoutRedis(admission))
+                }
+            case .failure(let error):
+                health.failed(error.description)
+                completion(withoutRedis(admission))
+            }
+        }
+    }
+
+    private func withoutRedis(_ admission: Admission) -> AdmissionResult {
+        health.answeredWithoutRedis()
+        if options.failClosed { return .refused(Refusal(reason: .unavailable, retryAfter: 1)) }
+        return fallback.decide(admission)
+    }
+
+    /// The admit script's reply as an answer; `nil` when it is not one.
+    static func admission(_ value: RedisValue, slots: [Int], tokens: Int) -> AdmissionResult? {
+        let e = value.elements
+        guard e.count >= 2, let index = e[0].int else { return nil }
+        if index >= 0 {
+            guard index < slots.count, let stamp = e[1].text.flatMap(UInt64.init) else { return nil }
+            return .admitted(Reservation(deployment: slots[index], tokens: tokens, at: redisFlag | (stamp * 1000)))
+        }
+        guard e.count >= 5, let ms = e[1].int, let atR = e[2].int, let atT = e[3].int, let cooling = e[4].int else { return nil }
+        return .refused(Refusal(
+            reason: atR + atT > 0 ? .rateLimited : .coolingDown, retryAfter: ms < 0 ? 1 : Double(ms) / 1000,
+            atRequestLimit: atR, atTokenLimit: atT, cooling: cooling))
+    }
+
+    static func brief(_ value: RedisValue) -> String {
+        if case .error(let message) = value { return message }
+        return String(String(describing: value).prefix(120))
+    }
+
+    // MARK: Settle
+
+    public func settle(_ s: Settlement) {
+        let r = s.reservation
+        guard r.at & Self.redisFlag != 0 else {
+            fallback.settle(s)
+            return
+        }
+        guard limits.indices.contains(r.deployment) else { return }
+        let stamp = (r.at & ~Self.redisFlag) / 1000
+        let k = keys[r.deployment]
+        var outcome = "n", coolNow = "0", coolMs = 0
+        switch s.outcome {
+        case .success: outcome = "s"
+        case .neutral: break
+        case .failure(let now, let retryAfter):
+            outcome = "f"
+            coolNow = now ? "1" : "0"
+            coolMs = Int(max(cooldown.cooldownSeconds, retryAfter ?? 0) * 1000)
+            if now || cooldown.allowedFails == 0 { markCooling(r.deployment) }
+        }
+        let args = [
+            "\(stamp):\(nonce)", String(stamp / 1_000_000), String(s.actualTokens.map { $0 - r.tokens } ?? 0),
+            outcome, coolNow, String(coolMs), String(cooldown.allowedFails),
+            String(s.latencyMilliseconds), String(s.timeToFirstTokenMilliseconds),
+        ]
+        client.evaluate(RedisScripts.settle, keys: [k.usage, k.cooldown, k.leases, k.failures, k.latency], args: args) { [health] result in
+            // A lost settlement costs little: the lease expires, the estimate stays counted.
+            switch result {
+            case .success(.error(let message)): health.failed("settle script: \(message)")
+            case .success: health.answered()
+            case .failure(let error): health.failed(error.description)
+            }
+        }
+    }
+
+    /// This worker sees its own cooldown before the next refresh.
+    private func markCooling(_ d: Int) {
+        cache.withLock { if $0.indices.contains(d) { $0[d].coolingDown = true } }
+    }
+
+    // MARK: Loads
+
+    /// The shared loads as last read (at most `refreshInterval` old); this worker's own view
+    /// while Redis is not answering.
+    public func loads(_ deployments: [Int]) -> [DeploymentLoad] {
+        guard health.isAnswering else { return fallback.loads(deployments) }
+        return cache.withLock { cache in deployments.map { cache.indices.contains($0) ? cache[$0] : DeploymentLoad() } }
+    }
+
+    /// Starts the background refresh of the loads on the caller's event loop (once; a no-op
+    /// off an event loop).
+    func startRefreshing() {
+        guard !refreshing.load(ordering: .relaxed), let loop = MultiThreadedEventLoopGroup.currentEventLoop else { return }
+        startRefreshing(on: loop)
+    }
+
+    /// Starts the background refresh of the loads on `loop` (once).
+    public func startRefreshing(on loop: any EventLoop) {
+        guard !limits.isEmpty, !refreshing.exchange(true, ordering: .relaxed) else { return }
+        loop.scheduleRepeatedTask(initialDelay: .zero, delay: options.refreshInterval) { [weak self] task in
+            guard let self else {
+                task.cancel()
+                return
+            }
+            self.refresh()
+        }
+    }
+
+    private func refresh() {
+        guard client.isAvailable, !refreshInFlight.exchange(true, ordering: .relaxed) else { return }
+        let keyArgs = keys.flatMap { [$0.usage, $0.cooldown, $0.leases, $0.latency] }
+        client.evaluate(RedisScripts.loads, keys: keyArgs, args: []) { [self] result in
+            refreshInFlight.store(false, ordering: .relaxed)
+            guard case .success(let value) = result, case .array(let rows) = value, rows.count == limits.count else { return }
+            let loads = rows.map { row -> DeploymentLoad in
+                let f = row.elements
+                var load = DeploymentLoad()
+                guard f.count == 6 else { return load }
+                load.inFlight = f[0].int ?? 0
+                load.requestsThisMinute = f[1].int ?? 0
+                load.tokensThisMinute = f[2].int ?? 0
+                load.latencyMilliseconds = f[3].double ?? 0
+                load.timeToFirstTokenMilliseconds = f[4].double ?? 0
+                load.coolingDown = (f[5].int ?? 0) > 0
+                return load
+            }
+            cache.withLock { $0 = loads }
+        }
+    }
+}

@@ -1,0 +1,184 @@
+import Foundation
+import Synchronization
+import OpenAIWire
+import SwitchboardTesting
+import XCTest
+
+/// Real `switchboard` processes sharing one real `redis-server`: cluster-wide rpm, cooldown
+/// propagation between processes, and Redis killed under load.
+final class RedisGatewayTests: XCTestCase {
+    var redis: RedisServer!
+    var gateways: [GatewayProcess] = []
+
+    override func setUp() async throws {
+        redis = try RedisServer()
+    }
+
+    override func tearDown() async throws {
+        for g in gateways {
+            g.signal(SIGKILL)
+            _ = g.waitForExit(timeout: 5)
+        }
+        gateways = []
+        redis.stop()
+    }
+
+    func gateway(_ yaml: String) throws -> Int {
+        let path = NSTemporaryDirectory() + "switchboard-redis-\(UUID().uuidString).yaml"
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        let port = freeLoopbackPort()
+        let g = try GatewayProcess(arguments: ["--config", path, "--host", "127.0.0.1", "--port", String(port), "--num_workers", "1"])
+        gateways.append(g)
+        XCTAssertTrue(g.waitForOutput("Switchboard serving"), g.output)
+        return port
+    }
+
+    var redisSettings: String {
+        "redis_host: 127.0.0.1, redis_port: \(redis.port), redis_timeout_ms: 250"
+    }
+
+    static func chat(_ model: String) -> String {
+        #"{"model":"\#(model)","messages":[{"role":"user","content":"hi"}]}"#
+    }
+
+    /// Sends `count` requests spread over `ports` from `threads` threads; the statuses and bodies.
+    func load(_ ports: [Int], model: String, count: Int, threads: Int = 4, body: String? = nil) -> [(status: Int, body: String)] {
+        let out = Mutex<[(status: Int, body: String)]>([])
+        DispatchQueue.concurrentPerform(iterations: threads) { t in
+            var mine: [(status: Int, body: String)] = []
+            var i = t
+            while i < count {
+                let port = ports[i % ports.count]
+                if let r = try? TestHTTPClient(port: port).request("POST", "/v1/chat/completions", body: body ?? Self.chat(model)) {
+                    mine.append((r.status, r.body))
+                } else {
+                    mine.append((0, ""))
+                }
+                i += threads
+            }
+            out.withLock { $0 += mine }
+        }
+        return out.withLock { $0 }
+    }
+
+    func testTwoGatewaysShareOneRPMLimitExactly() throws {
+        let yaml = """
+            model_list:
+              - {model_name: m, litellm_params: {model: openai/m, mock_response: hi, rpm: 60}, model_info: {id: shared-rpm}}
+            router_settings: {\(redisSettings)}
+            """
+        let ports = [try gateway(yaml), try gateway(yaml)]
+        let started = Date()
+        let answers = load(ports, model: "m", count: 120)
+        let admitted = answers.filter { $0.status == 200 }.count
+        print("rpm 60 offered 120 across 2 gateways: \(admitted) admitted, \(answers.filter { $0.status == 429 }.count) refused with 429, in \(Date().timeIntervalSince(started)) s")
+        XCTAssertTrue((59...60).contains(admitted), "within [0.99 R, R]: \(admitted)")
+        XCTAssertEqual(answers.filter { $0.status != 200 && $0.status != 429 }.count, 0)
+    }
+
+    func testTwoGatewaysShareOneTPMLimitExactly() async throws {
+        // The upstream reports exactly the tokens the gateway reserves (prompt bytes / 4 + max_tokens),
+        // so the settled usage equals the reservation and the limit admits tpm / tokens requests.
+        let body = #"{"model":"t","max_tokens":96,"messages":[{"role":"user","content":"count my tokens"}]}"#
+        let tokens = body.utf8.count / 4 + 96
+        let upstream = try await FakeOpenAIServer { _ in
+            .json(status: 200, body: #"{"id":"c","object":"chat.completion","created":1,"model":"t","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}],"usage":{"prompt_tokens":\#(tokens - 1),"completion_tokens":1,"total_tokens":\#(tokens)}}"#)
+        }
+        let yaml = """
+            model_list:
+              - {model_name: t, litellm_params: {model: openai/t, api_base: "\(upstream.baseURL)", api_key: k, tpm: \(30 * tokens)}, model_info: {id: shared-tpm}}
+            router_settings: {\(redisSettings)}
+            """
+        let ports = [try gateway(yaml), try gateway(yaml)]
+        let answers = load(ports, model: "t", count: 60, body: body)
+        let admitted = answers.filter { $0.status == 200 }.count
+        print("tpm \(30 * tokens) (\(tokens) tokens a request) offered 60 requests across 2 gateways: \(admitted) admitted")
+        XCTAssertTrue((30...30).contains(admitted), "tpm / tokens = 30: \(admitted)")
+        XCTAssertEqual(answers.filter { $0.status != 200 && $0.status != 429 }.count, 0)
+        await upstream.shutdown()
+    }
+
+    func testACooldownInOneGatewayIsSeenByTheOtherAtOnce() throws {
+        // Same deployment ids in both; in A, deployment "flaky" answers 429s.
+        func yaml(flaky: String) -> String {
+            """
+            model_list:
+              - {model_name: m, litellm_params: {model: openai/a, mock_response: "\(flaky)"}, model_info: {id: flaky}}
+              - {model_name: m, litellm_params: {model: openai/b, mock_response: "from-steady"}, model_info: {id: steady}}
+            router_settings: {\(redisSettings), num_retries: 2, cooldown_time: 30}
+            """
+        }
+        let a = try gateway(yaml(flaky: "litellm.RateLimitError"))
+        let b = try gateway(yaml(flaky: "from-flaky"))
+        var failedAt: Date?
+        for _ in 0..<40 {
+            _ = try TestHTTPClient(port: a).request("POST", "/v1/chat/completions", body: Self.chat("m"))
+            if redis.cli("EXISTS", "sb:v1:{flaky}:cool") == "1" {
+                failedAt = Date()
+                break
+            }
+        }
+        guard let failedAt else { return XCTFail("A never hit its failing deployment") }
+        var firstSkipped: Double?
+        var bodies: [String] = []
+        for _ in 0..<20 {
+            let r = try TestHTTPClient(port: b).request("POST", "/v1/chat/completions", body: Self.chat("m"))
+            if firstSkipped == nil { firstSkipped = Date().timeIntervalSince(failedAt) * 1000 }
+            bodies.append(r.body)
+        }
+        print("cooldown set by gateway A; gateway B's first request after it answered \(firstSkipped ?? -1) ms later, skipping it: \(bodies.allSatisfy { $0.contains("from-steady") })")
+        XCTAssertTrue(bodies.allSatisfy { $0.contains("from-steady") }, "B skips the deployment A cooled down")
+        XCTAssertLessThan(firstSkipped ?? 1000, 100)
+    }
+
+    func testAClientLeavingWhileItsAdmissionWaitsOnRedisIsSettledSafely() throws {
+        let port = try gateway("""
+            model_list:
+              - {model_name: m, litellm_params: {model: openai/m, mock_response: hi, rpm: 1000}, model_info: {id: gone}}
+            router_settings: {\(redisSettings)}
+            """)
+        XCTAssertEqual(try TestHTTPClient(port: port).request("POST", "/v1/chat/completions", body: Self.chat("m")).status, 200)
+        redis.cli("CLIENT", "PAUSE", "150")
+        for _ in 0..<5 {
+            let client = try TestHTTPClient(port: port)
+            try client.sendRequest("POST", "/v1/chat/completions", body: Self.chat("m"))
+            client.disconnect()
+        }
+        Thread.sleep(forTimeInterval: 0.4)
+        XCTAssertEqual(try TestHTTPClient(port: port).request("POST", "/v1/chat/completions", body: Self.chat("m")).status, 200)
+        XCTAssertFalse(gateways[0].output.contains("Fatal error"), gateways[0].output)
+        XCTAssertFalse(gateways[0].output.contains("died"), gateways[0].output)
+    }
+
+    func testRedisKilledUnderLoadCostsNo5xxAndLimitsResume() throws {
+        let port = try gateway("""
+            model_list:
+              - {model_name: m, litellm_params: {model: openai/m, mock_response: hi, rpm: 1000000}, model_info: {id: fault}}
+            router_settings: {\(redisSettings)}
+            """)
+        let running = Atomic<Bool>(true)
+        let collected = Mutex<[Int]>([])
+        let done = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            var mine: [Int] = []
+            while running.load(ordering: .relaxed) {
+                mine.append((try? TestHTTPClient(port: port).request("POST", "/v1/chat/completions", body: Self.chat("m")).status) ?? 0)
+            }
+            collected.withLock { $0 = mine }
+            done.signal()
+        }
+        Thread.sleep(forTimeInterval: 0.3)
+        redis.stop()
+        Thread.sleep(forTimeInterval: 0.5)
+        try redis.start()
+        let resumed = ProcessTable.wait(timeout: 5) { (Int(self.redis.cli("HGET", "sb:v1:{fault}:use", "R")) ?? 0) > 0 }
+        running.store(false, ordering: .relaxed)
+        done.wait()
+        let statuses = collected.withLock { $0 }
+        print("Redis killed under load: \(statuses.count) requests, statuses \(Dictionary(grouping: statuses, by: { $0 }).mapValues(\.count))")
+        XCTAssertTrue(resumed, "admissions recorded in Redis again after its restart")
+        XCTAssertGreaterThan(statuses.count, 10)
+        XCTAssertTrue(statuses.allSatisfy { $0 == 200 }, "no 5xx, no hung request")
+        XCTAssertTrue(gateways[0].output.contains("is not answering"), gateways[0].output)
+    }
+}

@@ -1,0 +1,229 @@
+import Logging
+import NIOCore
+import NIOPosix
+import RedisClient
+import SwitchboardTesting
+import XCTest
+@testable import State
+
+/// The Redis store against a real `redis-server`, with the embedded store's cases (time moves by
+/// ageing the stored timestamps, since the scripts read the server's clock), plus what only a
+/// shared store has: two workers, leases, Redis going away.
+final class RedisStateStoreTests: XCTestCase {
+    var server: RedisServer!
+
+    override func setUp() async throws {
+        server = try RedisServer()
+    }
+
+    override func tearDown() async throws {
+        server.stop()
+    }
+
+    func store(_ limits: [DeploymentLimits], allowedFails: Int = 3, cooldown: Double = 5, options: RedisStateStore.Options = .init()) throws -> RedisStateStore {
+        let client = try RedisClient(
+            configuration: RedisConfiguration(port: server.port, callTimeout: .milliseconds(300)), logger: Logger(label: "redis-store-test"))
+        return RedisStateStore(
+            deployments: limits, cooldown: CooldownPolicy(allowedFails: allowedFails, cooldownSeconds: cooldown), client: client, options: options,
+            logger: Logger(label: "redis-store-test"))
+    }
+
+    func admit(_ s: RedisStateStore, _ candidates: [Int], tokens: Int = 1, enforce: Bool = true) async -> AdmissionResult {
+        let admission = Admission(candidates: candidates, tokens: tokens, enforceLimits: enforce)
+        if let now = s.admitNow(admission) { return now }
+        return await withCheckedContinuation { c in s.admit(admission) { c.resume(returning: $0) } }
+    }
+
+    /// Moves every stored timestamp `seconds` into the past (whole seconds for usage buckets).
+    func age(_ seconds: Double) {
+        server.cli("EVAL", Self.ageScript, "0", String(seconds))
+    }
+
+    static let ageScript = """
+        local d = tonumber(ARGV[1])
+        for _, k in ipairs(redis.call('KEYS', 'sb:v1:*')) do
+          local kind = string.match(k, ':(%a+)$')
+          if kind == 'rpm' or kind == 'lease' then
+            local unit = kind == 'rpm' and 1000000 or 1000
+            local m = redis.call('ZRANGE', k, 0, -1, 'WITHSCORES')
+            for i = 1, #m, 2 do redis.call('ZADD', k, string.format('%.0f', tonumber(m[i+1]) - d * unit), m[i]) end
+          elseif kind == 'use' then
+            local h = redis.call('HGETALL', k)
+            redis.call('DEL', k)
+            for i = 1, #h, 2 do
+              if h[i] == 'T' or h[i] == 'R' then
+                redis.call('HSET', k, h[i], h[i+1])
+              elseif h[i] == 'lo' then
+                redis.call('HSET', k, 'lo', string.format('%.0f', tonumber(h[i+1]) - math.floor(d)))
+              else
+                local r = string.sub(h[i], -1) == 'r'
+                local s = tonumber(r and string.sub(h[i], 1, -2) or h[i]) - math.floor(d)
+                redis.call('HSET', k, string.format('%.0f', s) .. (r and 'r' or ''), h[i+1])
+              end
+            end
+          elseif kind == 'cool' then
+            local left = redis.call('PTTL', k) - d * 1000
+            if left <= 0 then redis.call('DEL', k) else redis.call('PEXPIRE', k, math.floor(left)) end
+          end
+        end
+        return 1
+        """
+
+    /// Waits for the background refresh to show `condition`.
+    func loads(_ s: RedisStateStore, _ d: [Int], until condition: ([DeploymentLoad]) -> Bool) -> [DeploymentLoad] {
+        s.startRefreshing(on: MultiThreadedEventLoopGroup.singleton.next())
+        _ = ProcessTable.wait(timeout: 2) { condition(s.loads(d)) }
+        return s.loads(d)
+    }
+
+    func testRPMHoldsInEverySixtySecondWindowWithNoBoundaryBurst() async throws {
+        let s = try store([DeploymentLimits(id: "a", rpm: 3, tpm: nil)])
+        for _ in 0..<3 {
+            guard case .admitted = await admit(s, [0]) else { return XCTFail("under the limit") }
+            age(10)
+        }
+        guard case .refused(let r) = await admit(s, [0]) else { return XCTFail("at the limit") }
+        XCTAssertEqual(r.reason, .rateLimited)
+        XCTAssertEqual(r.atRequestLimit, 1)
+        XCTAssertEqual(r.retryAfter, 30, accuracy: 0.2, "the oldest leaves the window at t = 60 s")
+        age(29.8)
+        let stillFull = await admit(s, [0])
+        XCTAssertNil(stillFull.deploymentAdmitted, "59.8 s after the first: still full (fixed windows would admit here)")
+        age(0.3)
+        let admitted = await admit(s, [0])
+        XCTAssertEqual(admitted.deploymentAdmitted, 0)
+    }
+
+    func testRPMAboveTheExactLimitIsCountedInSecondBuckets() async throws {
+        let rpm = EmbeddedStateStore.exactRequestLimit + 1
+        let s = try store([DeploymentLimits(id: "big", rpm: rpm, tpm: nil)])
+        server.cli("HSET", "sb:v1:{big}:use", "R", String(rpm - 1))
+        let last = await admit(s, [0])
+        XCTAssertEqual(last.deploymentAdmitted, 0, "one below the limit")
+        guard case .refused(let r) = await admit(s, [0]) else { return XCTFail("at the limit") }
+        XCTAssertEqual(r.atRequestLimit, 1)
+        XCTAssertEqual(server.cli("EXISTS", "sb:v1:{big}:rpm"), "0", "no sorted set of every admission")
+    }
+
+    func testLimitsNotEnforcedOnlyCount() async throws {
+        let s = try store([DeploymentLimits(id: "a", rpm: 1, tpm: 10)])
+        for _ in 0..<3 {
+            let r = await admit(s, [0], tokens: 50, enforce: false)
+            XCTAssertEqual(r.deploymentAdmitted, 0)
+        }
+        XCTAssertEqual(loads(s, [0]) { $0[0].tokensThisMinute == 150 }[0].tokensThisMinute, 150)
+        XCTAssertEqual(s.loads([0])[0].requestsThisMinute, 3)
+    }
+
+    func testTPMReservesTheEstimateAndSettlesTheRealUsage() async throws {
+        let s = try store([DeploymentLimits(id: "a", rpm: nil, tpm: 1000)])
+        guard case .admitted(let first) = await admit(s, [0], tokens: 600) else { return XCTFail() }
+        guard case .refused(let r) = await admit(s, [0], tokens: 600) else { return XCTFail("600 + 600 > 1000") }
+        XCTAssertEqual(r.atTokenLimit, 1)
+        s.settle(Settlement(reservation: first, actualTokens: 100, outcome: .success))
+        let fits = await admit(s, [0], tokens: 600)
+        XCTAssertNotNil(fits.deploymentAdmitted, "settled to 100: 700 fits")
+        XCTAssertEqual(loads(s, [0]) { $0[0].tokensThisMinute == 700 }[0].tokensThisMinute, 700)
+        age(61)
+        XCTAssertEqual(loads(s, [0]) { $0[0].tokensThisMinute == 0 }[0].tokensThisMinute, 0, "a minute later the window is empty")
+    }
+
+    func testTheFirstAdmissibleCandidateIsTakenAndInFlightCounted() async throws {
+        let s = try store([DeploymentLimits(id: "a", rpm: 1, tpm: nil), DeploymentLimits(id: "b", rpm: nil, tpm: nil)])
+        let first = await admit(s, [0, 1])
+        let second = await admit(s, [0, 1])
+        XCTAssertEqual(first.deploymentAdmitted, 0)
+        XCTAssertEqual(second.deploymentAdmitted, 1, "a is full: b")
+        XCTAssertEqual(loads(s, [0, 1]) { $0.map(\.inFlight) == [1, 1] }.map(\.inFlight), [1, 1])
+        guard case .admitted(let r) = second else { return }
+        s.settle(Settlement(reservation: r, actualTokens: nil, outcome: .success, latencyMilliseconds: 120))
+        let after = loads(s, [0, 1]) { $0[1].inFlight == 0 && $0[1].latencyMilliseconds > 0 }
+        XCTAssertEqual(after.map(\.inFlight), [1, 0], "settled: released")
+        XCTAssertEqual(after[1].latencyMilliseconds, 120, "latency shared")
+    }
+
+    func testFailuresPastAllowedFailsAndRateLimitsCoolADeploymentDown() async throws {
+        let s = try store([DeploymentLimits(id: "a", rpm: nil, tpm: nil), DeploymentLimits(id: "b", rpm: nil, tpm: nil)], allowedFails: 1, cooldown: 5)
+        func fail(_ d: Int, now: Bool = false, retryAfter: Double? = nil) async {
+            guard case .admitted(let r) = await admit(s, [d]) else { return XCTFail() }
+            s.settle(Settlement(reservation: r, actualTokens: nil, outcome: .failure(cooldownNow: now, retryAfter: retryAfter)))
+        }
+        await fail(0)
+        var pick = await admit(s, [0, 1])
+        XCTAssertEqual(pick.deploymentAdmitted, 0, "one failure is allowed")
+        await fail(0)
+        pick = await admit(s, [0, 1])
+        XCTAssertEqual(pick.deploymentAdmitted, 1, "two: cooling")
+        XCTAssertTrue(loads(s, [0]) { $0[0].coolingDown }[0].coolingDown)
+        age(5.1)
+        pick = await admit(s, [0, 1])
+        XCTAssertEqual(pick.deploymentAdmitted, 0, "cooled for cooldown_time")
+        await fail(1, now: true, retryAfter: 20)
+        age(10)
+        guard case .refused(let r) = await admit(s, [1]) else { return XCTFail("a 429 with Retry-After 20 cools for 20 s") }
+        XCTAssertEqual(r.reason, .coolingDown)
+        XCTAssertEqual(r.cooling, 1)
+        XCTAssertEqual(r.retryAfter, 10, accuracy: 0.3)
+    }
+
+    func testTwoWorkersShareOneWindowExactly() async throws {
+        let limits = [DeploymentLimits(id: "shared", rpm: 5, tpm: nil), DeploymentLimits(id: "tokens", rpm: nil, tpm: 1000)]
+        let workers = [try store(limits), try store(limits)]
+        var requests = 0, tokens = 0
+        for i in 0..<20 {
+            if await admit(workers[i % 2], [0]).deploymentAdmitted != nil { requests += 1 }
+            if await admit(workers[i % 2], [1], tokens: 100).deploymentAdmitted != nil { tokens += 1 }
+        }
+        XCTAssertEqual(requests, 5, "rpm 5 for both workers together")
+        XCTAssertEqual(tokens, 10, "tpm 1000 / 100 tokens each")
+        XCTAssertEqual(Set(server.cli("KEYS", "*").split(separator: "\n").map(String.init)), [
+            "sb:v1:{shared}:rpm", "sb:v1:{shared}:use", "sb:v1:{shared}:lease", "sb:v1:{tokens}:use", "sb:v1:{tokens}:lease",
+        ], "hash-tagged, versioned keys")
+    }
+
+    func testLeasesOfAWorkerThatNeverSettlesExpire() async throws {
+        let s = try store([DeploymentLimits(id: "a", rpm: nil, tpm: nil)], options: .init(leaseSeconds: 1))
+        _ = await admit(s, [0])
+        XCTAssertEqual(loads(s, [0]) { $0[0].inFlight == 1 }[0].inFlight, 1)
+        XCTAssertEqual(loads(s, [0]) { $0[0].inFlight == 0 }[0].inFlight, 0, "the lease expired")
+    }
+
+    func testRedisDownFailsOpenToPerWorkerLimitsAndComesBack() async throws {
+        let s = try store([DeploymentLimits(id: "a", rpm: 2, tpm: nil)])
+        guard case .admitted(let viaRedis) = await admit(s, [0]) else { return XCTFail() }
+        XCTAssertNotEqual(viaRedis.at & RedisStateStore.redisFlag, 0)
+        server.stop()
+        let started = Date()
+        guard case .admitted(let local) = await admit(s, [0]) else { return XCTFail("fail open") }
+        XCTAssertLessThan(Date().timeIntervalSince(started), 0.35, "within the deadline")
+        XCTAssertEqual(local.at & RedisStateStore.redisFlag, 0, "from the embedded store")
+        s.settle(Settlement(reservation: local, actualTokens: nil, outcome: .success))
+        XCTAssertGreaterThan(s.answersWithoutRedis, 0)
+        try server.start()
+        let back = ProcessTable.wait(timeout: 5) {
+            let sem = DispatchSemaphore(value: 0)
+            nonisolated(unsafe) var flagged = false
+            s.admit(Admission(candidates: [0], tokens: 1, enforceLimits: true)) { r in
+                if case .admitted(let res) = r { flagged = res.at & RedisStateStore.redisFlag != 0 }
+                sem.signal()
+            }
+            sem.wait()
+            return flagged
+        }
+        XCTAssertTrue(back, "back on Redis once it answers")
+    }
+
+    func testRedisDownFailsClosedWhenAsked() async throws {
+        let s = try store([DeploymentLimits(id: "a", rpm: nil, tpm: nil)], options: .init(failClosed: true))
+        server.stop()
+        guard case .refused(let r) = await admit(s, [0]) else { return XCTFail("fail closed") }
+        XCTAssertEqual(r.reason, .unavailable)
+    }
+}
+
+extension AdmissionResult {
+    var deploymentAdmitted: Int? {
+        if case .admitted(let r) = self { return r.deployment }
+        return nil
+    }
+}

@@ -14,6 +14,11 @@ public struct RoutedDeployment: Sendable {
     public let model: String
     /// The model group the request resolved to (after aliasing).
     public let group: String
+
+    /// Whether ``model`` is the deployment's own `litellm_params.model` (no wildcard expansion),
+    /// so the plan prepared at start serves it.
+    public var isConfiguredModel: Bool { !expanded }
+    let expanded: Bool
 }
 
 /// A resolved model group: the deployments that may serve a requested model name.
@@ -59,7 +64,7 @@ public struct ModelGroup: Sendable {
     public func routed(_ index: Int) -> RoutedDeployment {
         let ref = refs[index]
         let model = captured.map { WildcardPattern.expand(ref.value.params.model, with: $0) } ?? ref.value.params.model
-        return RoutedDeployment(ref: ref, slot: slots[index], model: model, group: name)
+        return RoutedDeployment(ref: ref, slot: slots[index], model: model, group: name, expanded: captured != nil)
     }
 
     /// The deployment with this slot, routed for this group.

@@ -36,8 +36,10 @@ public struct RoutingSession: Sendable {
     private let requestFallbacks: [String]?
     /// Fallback groups still to try, once a fallback list was chosen.
     private var queue: [String]?
-    /// Groups already used in this call (never tried twice).
-    private var visited: [String]
+    /// The group the call started in, and the fallback groups used since (never tried twice;
+    /// kept apart so the common call allocates no list).
+    private let firstGroup: String
+    private var visited: [String] = []
 
     public init(group: ModelGroup, policy: RouterPolicy, retries: Int? = nil, requestFallbacks: [String]? = nil) {
         self.group = group
@@ -45,7 +47,7 @@ public struct RoutingSession: Sendable {
         retriesPerGroup = max(0, retries ?? policy.numRetries)
         retriesLeft = retriesPerGroup
         self.requestFallbacks = requestFallbacks
-        visited = [group.name]
+        firstGroup = group.name
     }
 
     /// What follows `failure` of an attempt on `deployment` (a slot). `resolve` maps a fallback
@@ -70,7 +72,7 @@ public struct RoutingSession: Sendable {
         while var q = queue, !q.isEmpty {
             let name = q.removeFirst()
             queue = q
-            guard !visited.contains(name), let next = resolve(name) else { continue }
+            guard name != firstGroup, !visited.contains(name), let next = resolve(name) else { continue }
             visited.append(name)
             group = next
             fallbacks += 1

@@ -29,6 +29,8 @@ public final class GatewayContext: Sendable {
     /// Every deployment by id: its row in the stats tables, and its plan prepared at start
     /// (`nil` for wildcard deployments, which are planned per model).
     let deployments: [String: PreparedDeployment]
+    /// The plans prepared at start, by slot (`nil` for wildcard deployments).
+    let plansBySlot: [Result<DeploymentPlan, OpenAIError>?]
     /// The cap on a buffered (non-streamed) upstream answer, in bytes.
     let maxUpstreamBodyBytes: Int
     let masterKey: [UInt8]?
@@ -96,6 +98,7 @@ public final class GatewayContext: Sendable {
             }
         }
         self.deployments = deployments
+        plansBySlot = router.deploymentsBySlot.map { deployments[$0.id]?.plan ?? nil }
         masterKey = config.generalSettings.masterKey.map { Array($0.utf8) }
         self.logger = logger
         self.detailedDebug = detailedDebug
@@ -169,7 +172,8 @@ public final class GatewayContext: Sendable {
 
     /// The plan for a routed deployment.
     func plan(for routed: RoutedDeployment) throws(OpenAIError) -> DeploymentPlan {
-        if routed.model == routed.deployment.params.model, let cached = deployments[routed.deployment.id]?.plan {
+        // By slot: an array read, no hashing of the id. Wildcard picks are planned per model.
+        if routed.slot < plansBySlot.count, let cached = plansBySlot[routed.slot], routed.isConfiguredModel {
             return try cached.get()
         }
         return try registry.plan(routed.deployment, model: routed.model)

@@ -22,13 +22,13 @@ struct PreparedCall {
         slot = routed.slot
         providerCall = ProviderCall(endpoint: call.endpoint, body: call.body, scan: call.scan, stream: call.stream, dropParams: gateway.dropParams)
         request = try plan.provider.makeRequest(providerCall, plan: plan)
-        let p = routed.deployment.params
+        // Read in place: a copy of the params would retain every one of their strings.
         if let t = call.timeout {
             timeout = t
         } else if call.stream {
-            timeout = p.streamTimeout ?? p.timeout ?? gateway.streamTimeout
+            timeout = routed.deployment.params.streamTimeout ?? routed.deployment.params.timeout ?? gateway.streamTimeout
         } else {
-            timeout = p.timeout ?? gateway.requestTimeout
+            timeout = routed.deployment.params.timeout ?? gateway.requestTimeout
         }
     }
 

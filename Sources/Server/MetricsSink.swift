@@ -56,7 +56,8 @@ final class MetricsSink: CallRecordSink {
     }
 
     func record(_ r: CallRecord) {
-        let deployment = r.deploymentID.flatMap { slots[$0] } ?? -1
+        // The last attempt's deployment index is its slot: no lookup by id (no string hashing).
+        let deployment = (r.laterAttempts.last ?? r.firstAttempt)?.deploymentIndex ?? r.deploymentID.flatMap { slots[$0] } ?? -1
         let key = CallKey(route: r.route, group: r.modelGroup, deployment: deployment, status: r.status,
                           failure: r.failure?.name, masterKey: r.caller == .masterKey)
         let s = calls[key] ?? makeCall(key)

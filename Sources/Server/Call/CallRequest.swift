@@ -3,8 +3,9 @@ import OpenAIWire
 import Providers
 
 /// What the gateway reads of a model call's body: the body is scanned (validated, members
-/// located) and only the members that steer the call are decoded.
-struct CallRequest {
+/// located) and only the members that steer the call are decoded. A class, so the call object
+/// that holds it stays small (one pointer, not the whole request).
+final class CallRequest {
     let endpoint: Endpoint
     let body: ByteBuffer
     let scan: JSONObjectScan
@@ -26,6 +27,26 @@ struct CallRequest {
     let mockTestingFallbacks: Bool
     /// `max_tokens` / `max_completion_tokens`.
     let maxTokens: Int?
+
+    init(
+        endpoint: Endpoint, body: ByteBuffer, scan: JSONObjectScan, model: String, stream: Bool, mock: JSONValue?,
+        timeout: Double?, clientWantsUsage: Bool, numRetries: Int?, fallbacks: [String]?, disableFallbacks: Bool,
+        mockTestingFallbacks: Bool, maxTokens: Int?
+    ) {
+        self.endpoint = endpoint
+        self.body = body
+        self.scan = scan
+        self.model = model
+        self.stream = stream
+        self.mock = mock
+        self.timeout = timeout
+        self.clientWantsUsage = clientWantsUsage
+        self.numRetries = numRetries
+        self.fallbacks = fallbacks
+        self.disableFallbacks = disableFallbacks
+        self.mockTestingFallbacks = mockTestingFallbacks
+        self.maxTokens = maxTokens
+    }
 
     /// About four bytes a token.
     var promptTokenEstimate: Int { max(1, body.readableBytes / 4) }

@@ -6,7 +6,7 @@ import Routing
 
 /// A call made ready for its attempts against one deployment: the plan, the upstream request
 /// (built once, reused by every attempt on that deployment) and the timeout that applies.
-struct PreparedCall {
+final class PreparedCall {
     let plan: DeploymentPlan
     /// The deployment's row in the loop's ``DeploymentStatsTable``.
     let slot: Int

@@ -42,19 +42,7 @@ public final class FakeAWSServer: Sendable {
         self.credentials = credentials
         self.responder = responder
         let box = Mutex<FakeAWSServer?>(nil)
-        let channel = try await ServerBootstrap(group: group)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelInitializer { channel in
-                do {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                    try channel.pipeline.syncOperations.addHandler(FakeAWSHandler(server: { box.withLock { $0 } }))
-                    return channel.eventLoop.makeSucceededVoidFuture()
-                } catch {
-                    return channel.eventLoop.makeFailedFuture(error)
-                }
-            }
-            .bind(host: "127.0.0.1", port: 0)
-            .get()
+        let channel = try await LoopbackHTTPServer.bind(group: group) { FakeAWSHandler(server: { box.withLock { $0 } }) }
         self.channel = channel
         self.port = channel.localAddress!.port!
         box.withLock { $0 = self }

@@ -3,9 +3,11 @@ import SwitchboardConfig
 /// A deployment chosen for one request, with the upstream model after wildcard expansion.
 public struct RoutedDeployment: Sendable {
     /// Shared with every other pick of this deployment: copying a pick costs one retain.
-    let ref: DeploymentRef
-    /// The deployment (borrowed from the shared box, not copied).
-    public var deployment: Deployment {
+    @usableFromInline let ref: DeploymentRef
+    /// The deployment (borrowed from the shared box, not copied). Inlinable so that a caller in
+    /// another module reading one field (`routed.deployment.id`) loads that field only; behind an
+    /// opaque accessor the whole `Deployment` was copied (and released) for each such read.
+    @inlinable public var deployment: Deployment {
         _read { yield ref.value }
     }
     /// The deployment's slot (its position among the config's distinct deployments).
@@ -22,7 +24,10 @@ public struct RoutedDeployment: Sendable {
 }
 
 /// A resolved model group: the deployments that may serve a requested model name.
-public struct ModelGroup: Sendable {
+///
+/// A class: sessions, picks and records pass it around, and a reference costs one retain where
+/// copying the struct retained each of its arrays and strings.
+public final class ModelGroup: Sendable {
     /// The group's `model_name` (the pattern text for wildcard groups).
     public let name: String
     public let deployments: [Deployment]
@@ -170,7 +175,7 @@ public final class ModelRouter: Sendable {
 }
 
 /// A deployment in a box shared by every pick of it.
-final class DeploymentRef: Sendable {
-    let value: Deployment
+@usableFromInline final class DeploymentRef: Sendable {
+    @usableFromInline let value: Deployment
     init(_ value: Deployment) { self.value = value }
 }

@@ -7,6 +7,8 @@ import Routing
 /// locked.
 final class LoopState {
     let pool: UpstreamPool
+    /// The attempt timeouts of this loop's calls.
+    let deadlines: AttemptDeadlines
     var random: FastRandom
     /// Per-deployment stats of this loop's calls (also the first of ``sinks``).
     let stats: DeploymentStatsTable
@@ -23,6 +25,7 @@ final class LoopState {
 
     init(pool: UpstreamPool, deployments: Int, extraSinks: [any CallRecordSink] = []) {
         self.pool = pool
+        deadlines = AttemptDeadlines(eventLoop: pool.eventLoop)
         random = FastRandom()
         stats = DeploymentStatsTable(deployments: deployments)
         sinks = [stats] + extraSinks

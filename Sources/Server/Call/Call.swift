@@ -39,7 +39,10 @@ final class Call: UpstreamResponseDelegate {
     /// Stale keep-alive retries made (at most one per deployment pick).
     var staleRetries = 0
     var callID = ""
-    var timer: Scheduled<Void>?
+    /// When the current attempt times out (uptime nanoseconds), while armed in the loop's
+    /// ``AttemptDeadlines``; `deadlineSlot` is its place there (-1: not armed).
+    var deadline: UInt64 = 0
+    var deadlineSlot = -1
 
     // What the record needs.
     var current: AttemptRecord?
@@ -104,7 +107,7 @@ final class Call: UpstreamResponseDelegate {
         attemptSerial += 1
         attempt = AttemptStateMachine(translator: prepared.makeTranslator(), maxBodyBytes: gateway.maxUpstreamBodyBytes)
         beginRecord(reason, at: now)
-        scheduleTimer(in: prepared.timeout)
+        armDeadline(in: prepared.timeout, from: now)
         let pool = handler.loop.pool
         if reason != .staleConnection, let conn = pool.takeIdle(prepared.request.target) {
             use(conn, reused: true)
@@ -253,10 +256,9 @@ final class Call: UpstreamResponseDelegate {
         }
     }
 
-    /// Closes the current attempt's record (and its connection and timer).
+    /// Closes the current attempt's record (and its connection and deadline).
     func finishAttempt(failure: UpstreamFailure?) {
-        timer?.cancel()
-        timer = nil
+        handler.loop.deadlines.disarm(self)
         guard var record = current else { return }
         current = nil
         record.failure = failure
@@ -286,27 +288,24 @@ final class Call: UpstreamResponseDelegate {
 
     // MARK: Timeouts
 
-    func scheduleTimer(in seconds: Double) {
-        timer?.cancel()
-        let amount = TimeAmount.nanoseconds(Int64(min(max(seconds, 0.001), 86_400) * 1e9))
-        timer = handler.loop.pool.eventLoop.assumeIsolated().scheduleTask(in: amount) { [self] in
-            timerFired()
-        }
+    func armDeadline(in seconds: Double, from now: UInt64) {
+        let nanos = UInt64(min(max(seconds, 0.001), 86_400) * 1e9)
+        handler.loop.deadlines.arm(self, at: now &+ nanos)
     }
 
     /// A plain attempt's `timeout` bounds the whole attempt. A stream's `stream_timeout` bounds
-    /// the wait for its first event and every silence after: the timer re-arms for what is left
+    /// the wait for its first event and every silence after: the deadline re-arms for what is left
     /// since the last bytes, so a healthy stream never times out. A timeout is a failure like
     /// any other: before the first byte it may be retried or fall back.
-    private func timerFired() {
-        timer = nil
+    func deadlineFired() {
         guard let prepared, !machine.isDone, current != nil else { return }
         let limit = prepared.timeout
         if prepared.stream {
-            let silent = NIODeadline.now().uptimeNanoseconds &- lastProgressAt
+            let now = NIODeadline.now().uptimeNanoseconds
+            let silent = now &- lastProgressAt
             let limitNanos = UInt64(limit * 1e9)
             if silent < limitNanos {
-                scheduleTimer(in: Double(limitNanos - silent) / 1e9)
+                armDeadline(in: Double(limitNanos - silent) / 1e9, from: now)
                 return
             }
         }
@@ -333,15 +332,14 @@ final class Call: UpstreamResponseDelegate {
 
     // MARK: Completion
 
-    /// The call is over: the timer stops and the record goes to the loop's sinks.
+    /// The call is over: its deadline is disarmed and the record goes to the loop's sinks.
     /// Idempotent: the handler completes the call just before it flushes the answer's last
     /// bytes (so a scrape made right after the answer counts it); the call's own later call is
     /// then a no-op.
     func complete() {
         guard !completed else { return }
         completed = true
-        timer?.cancel()
-        timer = nil
+        handler.loop.deadlines.disarm(self)
         let now = NIODeadline.now().uptimeNanoseconds
         let total = now &- receivedAt
         var record = CallRecord(

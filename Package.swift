@@ -122,13 +122,17 @@ let package = Package(
             ]
         ),
         .target(
+            name: "ConfigSources",
+            dependencies: ["CloudAuth", "OpenAIWire", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .target(
             name: "Supervisor",
-            dependencies: ["Metrics", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["Metrics", "ConfigSources", .product(name: "Logging", package: "swift-log")]
         ),
         .executableTarget(
             name: "switchboard",
             dependencies: [
-                "Server", "SwitchboardConfig", "Supervisor", "Routing", "State", "Callbacks", "Metrics",
+                "Server", "SwitchboardConfig", "Supervisor", "Routing", "State", "Callbacks", "Metrics", "ConfigSources",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -168,6 +172,10 @@ let package = Package(
         ),
         .testTarget(name: "RoutingTests", dependencies: ["Routing", "SwitchboardConfig", "CallModel", "State"]),
         .testTarget(name: "ProvidersTests", dependencies: ["Providers", "SwitchboardConfig", "OpenAIWire", "CallModel", "CloudAuth"]),
+        .testTarget(
+            name: "ConfigSourcesTests",
+            dependencies: ["ConfigSources", "CloudAuth", "SwitchboardTesting"]
+        ),
         .testTarget(
             name: "CloudAuthTests",
             dependencies: [

@@ -62,11 +62,7 @@ public final class FakeAWSCredentialServer: Sendable {
     }
 
     func sts(_ request: RecordedRequest) -> FakeResponse {
-        var form: [String: String] = [:]
-        for pair in request.body.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            form[SigV4Verifier.decode(parts[0].replacing("+", with: " "))] = parts.count > 1 ? SigV4Verifier.decode(parts[1].replacing("+", with: " ")) : ""
-        }
+        let form = request.formFields
         guard form["Action"] == "AssumeRoleWithWebIdentity", form["Version"] == "2011-06-15" else {
             return Self.stsError(400, "InvalidAction", "Could not find operation \(form["Action"] ?? "") for version \(form["Version"] ?? "")")
         }
@@ -112,5 +108,17 @@ public struct FakeIssuedCredentials: Sendable {
     func json(code: Bool) -> String {
         (code ? #"{"Code":"Success","LastUpdated":"2026-01-01T00:00:00Z","Type":"AWS-HMAC","# : "{")
             + #""AccessKeyId":"\#(accessKeyID)","SecretAccessKey":"\#(secretAccessKey)","Token":"\#(sessionToken)","Expiration":"\#(expiration)"}"#
+    }
+}
+
+extension RecordedRequest {
+    /// The body as `application/x-www-form-urlencoded` fields (`+` is a space).
+    public var formFields: [String: String] {
+        var form: [String: String] = [:]
+        for pair in body.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            form[SigV4Verifier.decode(parts[0].replacing("+", with: " "))] = parts.count > 1 ? SigV4Verifier.decode(parts[1].replacing("+", with: " ")) : ""
+        }
+        return form
     }
 }

@@ -93,11 +93,7 @@ public final class FakeGoogleServer: Sendable {
     }
 
     func grant(_ request: RecordedRequest) -> FakeResponse {
-        var form: [String: String] = [:]
-        for pair in request.body.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            form[SigV4Verifier.decode(parts[0])] = parts.count > 1 ? SigV4Verifier.decode(parts[1]) : ""
-        }
+        let form = request.formFields
         func refuse(_ why: String) -> FakeResponse { .json(status: 400, body: #"{"error":"invalid_grant","error_description":"\#(why)"}"#) }
         guard form["grant_type"] == "urn:ietf:params:oauth:grant-type:jwt-bearer", let assertion = form["assertion"] else {
             return .json(status: 400, body: #"{"error":"unsupported_grant_type","error_description":"Invalid grant_type"}"#)

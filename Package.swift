@@ -86,7 +86,9 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
-            ]
+            ],
+            // AWSSigV4 signs every Bedrock and SageMaker request.
+            swiftSettings: hotPath
         ),
         .target(
             name: "Providers",

@@ -9,6 +9,7 @@ import Synchronization
 /// - the OAuth token endpoint (`POST /token`, `grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer`):
 ///   the assertion's RS256 signature is verified with the service account's public key and its
 ///   claims (`iss`, `aud`, `scope`, `iat`, `exp`) checked; answers `{access_token, expires_in, token_type}`;
+///   also `grant_type=refresh_token` for ``authorizedUserJSON``;
 /// - the metadata server (`GET /computeMetadata/v1/instance/service-accounts/default/token`,
 ///   `Metadata-Flavor: Google` required);
 /// - Cloud Storage's JSON API media download (`GET /storage/v1/b/<bucket>/o/<object>?alt=media`)
@@ -57,6 +58,19 @@ public final class FakeGoogleServer: Sendable {
         ]).jsonText
     }
 
+    static let userClientID = "764086051850-fake.apps.googleusercontent.com"
+    static let userClientSecret = "fake-client-secret"
+    static let userRefreshToken = "1//fake-refresh-token"
+
+    /// A gcloud user login file (`authorized_user`) whose refresh token this server accepts.
+    public var authorizedUserJSON: String {
+        JSONValue.object([
+            .init("type", .string("authorized_user")), .init("client_id", .string(Self.userClientID)),
+            .init("client_secret", .string(Self.userClientSecret)), .init("refresh_token", .string(Self.userRefreshToken)),
+            .init("token_uri", .string(tokenURI)),
+        ]).jsonText
+    }
+
     /// Stores (or replaces) an object; each write gets a new generation.
     public func put(bucket: String, object: String, text: String) {
         state.withLock {
@@ -95,6 +109,13 @@ public final class FakeGoogleServer: Sendable {
     func grant(_ request: RecordedRequest) -> FakeResponse {
         let form = request.formFields
         func refuse(_ why: String) -> FakeResponse { .json(status: 400, body: #"{"error":"invalid_grant","error_description":"\#(why)"}"#) }
+        if form["grant_type"] == "refresh_token" {
+            guard form["client_id"] == Self.userClientID, form["client_secret"] == Self.userClientSecret,
+                  form["refresh_token"] == Self.userRefreshToken else {
+                return .json(status: 400, body: #"{"error":"invalid_grant","error_description":"Bad Request"}"#)
+            }
+            return .json(status: 200, body: issueToken())
+        }
         guard form["grant_type"] == "urn:ietf:params:oauth:grant-type:jwt-bearer", let assertion = form["assertion"] else {
             return .json(status: 400, body: #"{"error":"unsupported_grant_type","error_description":"Invalid grant_type"}"#)
         }

@@ -38,6 +38,23 @@ final class GoogleAccessTokenSourceTests: XCTestCase {
         }
     }
 
+    func testAuthorizedUserRefreshToken() async throws {
+        let google = try await FakeGoogleServer()
+        defer { Task { await google.shutdown() } }
+        let credentials = try GoogleCredentials.parse(google.authorizedUserJSON, path: "adc.json")
+        let token = try await GoogleAccessTokenSource(credentials: credentials, scopes: ["s"]).accessToken()
+        XCTAssertTrue(token.hasPrefix("ya29.fake-"))
+        XCTAssertTrue(google.requests.first?.body.hasPrefix("grant_type=refresh_token&client_id=") ?? false)
+        let wrong = try GoogleCredentials.parse(google.authorizedUserJSON.replacingOccurrences(of: "fake-client-secret", with: "other"), path: "adc.json")
+        do {
+            _ = try await GoogleAccessTokenSource(credentials: wrong, scopes: ["s"]).accessToken()
+            XCTFail("the endpoint refuses a wrong client secret")
+        } catch {
+            XCTAssertTrue(error.description.hasSuffix("answered 400: Bad Request"), error.description)
+            XCTAssertFalse(error.description.contains("other"))
+        }
+    }
+
     func testMetadataServer() async throws {
         let google = try await FakeGoogleServer()
         defer { Task { await google.shutdown() } }

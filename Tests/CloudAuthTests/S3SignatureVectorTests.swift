@@ -32,6 +32,23 @@ final class S3SignatureVectorTests: XCTestCase {
         XCTAssertEqual(verifier.check(method: "GET", uri: "/test.txt", headers: headers, body: [])?.code, "SignatureDoesNotMatch")
     }
 
+    /// A GetObject with a session token and a key needing encoding (space, `%`, `é`), signed by
+    /// botocore 1.43.11 (`S3SigV4Auth`, region eu-west-1) for path-style
+    /// `http://127.0.0.1:9000/litellm-proxy/dir/a%20b%25%C3%A9.yaml`: our signature must be the same.
+    func testSignerMatchesBotocore() {
+        let credentials = AWSCredentials(accessKeyID: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+                                         sessionToken: "FwoGZXIvYXdzEFAKE//session+token==")
+        let path = "/litellm-proxy/" + URLEncoding.encode("dir/a b%é.yaml", keepSlash: true)
+        XCTAssertEqual(path, "/litellm-proxy/dir/a%20b%25%C3%A9.yaml")
+        let added = [UInt8]().withUnsafeBytes {
+            AWSSigV4.s3(credentials: credentials, region: "eu-west-1")
+                .sign(method: "GET", path: path, query: "", headers: [("host", "127.0.0.1:9000")], payload: $0, time: .init(amzDate: "20261130T033505Z"))
+        }
+        XCTAssertEqual(added.first { $0.name == "authorization" }?.value,
+                       "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261130/eu-west-1/s3/aws4_request, SignedHeaders=host;x-amz-content-sha256;x-amz-date;x-amz-security-token, Signature=e49ac2503ae87f128ab9d106700597ca5fe1baa53fd65831c538b6f39a1a2450")
+        XCTAssertEqual(added.first { $0.name == "x-amz-security-token" }?.value, credentials.sessionToken)
+    }
+
     func testS3CanonicalPathIsNotEncodedTwice() {
         let key = "dir/a b%.yaml"
         let sent = "/bucket/" + URLEncoding.encode(key, keepSlash: true)

@@ -138,6 +138,28 @@ final class AWSCredentialChainTests: XCTestCase {
         }
     }
 
+    func testContainerEndpoints() throws {
+        XCTAssertEqual(try AWSContainerCredentials(environment: ["AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "/v2/credentials/abc"]).endpoint(),
+                       "http://169.254.170.2/v2/credentials/abc")
+        XCTAssertEqual(try AWSContainerCredentials(environment: ["AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://169.254.170.23/v1/credentials"]).endpoint(),
+                       "http://169.254.170.23/v1/credentials")
+        XCTAssertEqual(try AWSContainerCredentials(environment: ["AWS_CONTAINER_CREDENTIALS_FULL_URI": "https://creds.example.com/x"]).endpoint(),
+                       "https://creds.example.com/x")
+        XCTAssertNil(try AWSContainerCredentials(environment: [:]).endpoint())
+        XCTAssertThrowsError(try AWSContainerCredentials(environment: ["AWS_CONTAINER_CREDENTIALS_FULL_URI": "creds"]).endpoint())
+    }
+
+    func testWebIdentityMisconfigurationsStopTheChain() async throws {
+        let missingRole = isolated(["AWS_WEB_IDENTITY_TOKEN_FILE": write("t", "token"), "AWS_ACCESS_KEY_ID": "", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent"])
+        await XCTAssertThrowsAsync(try await AWSCredentialChain.standard(environment: missingRole).credentials()) {
+            XCTAssertEqual($0, "web identity: AWS_WEB_IDENTITY_TOKEN_FILE is set but AWS_ROLE_ARN is not")
+        }
+        let missingFile = isolated(["AWS_WEB_IDENTITY_TOKEN_FILE": directory + "/absent", "AWS_ROLE_ARN": "arn:aws:iam::1:role/r"])
+        await XCTAssertThrowsAsync(try await AWSCredentialChain.standard(environment: missingFile).credentials()) {
+            XCTAssertTrue($0.contains("does not exist or is empty"), $0)
+        }
+    }
+
     func testInstanceMetadataV2() async throws {
         let fake = try await FakeAWSCredentialServer()
         defer { Task { await fake.shutdown() } }
@@ -183,5 +205,16 @@ final class AWSCredentialChainTests: XCTestCase {
         await imds.invalidate()
         _ = try await imds.credentials()
         XCTAssertEqual(fake.requests.count, 6)
+    }
+}
+
+/// Asserts that `body` throws and hands the error's text to `check`.
+func XCTAssertThrowsAsync<T>(_ body: @autoclosure () async throws -> T, file: StaticString = #filePath, line: UInt = #line,
+                             _ check: (String) -> Void) async {
+    do {
+        _ = try await body()
+        XCTFail("expected an error", file: file, line: line)
+    } catch {
+        check("\(error)")
     }
 }

@@ -211,10 +211,6 @@ final class AWSCredentialChainTests: XCTestCase {
 /// Asserts that `body` throws and hands the error's text to `check`.
 func XCTAssertThrowsAsync<T>(_ body: @autoclosure () async throws -> T, file: StaticString = #filePath, line: UInt = #line,
                              _ check: (String) -> Void) async {
-    do {
-        _ = try await body()
-        XCTFail("expected an error", file: file, line: line)
-    } catch {
-        check("\(error)")
-    }
+    guard let text = await thrownText(body) else { return XCTFail("expected an error", file: file, line: line) }
+    check(text)
 }

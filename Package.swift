@@ -75,10 +75,25 @@ let package = Package(
             dependencies: ["SwitchboardConfig", "CallModel", "State"],
             swiftSettings: hotPath
         ),
+        // Load-time cloud plumbing: SigV4, the AWS credential chain, Google tokens, HTTPFetcher.
+        .target(
+            name: "CloudAuth",
+            dependencies: [
+                "OpenAIWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            // AWSSigV4 signs every Bedrock and SageMaker request.
+            swiftSettings: hotPath
+        ),
         .target(
             name: "Providers",
             dependencies: [
-                "OpenAIWire", "SwitchboardConfig", "CallModel",
+                "OpenAIWire", "SwitchboardConfig", "CallModel", "CloudAuth",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -100,7 +115,7 @@ let package = Package(
         .target(
             name: "Callbacks",
             dependencies: [
-                "CallModel", "OpenAIWire", "SwitchboardConfig",
+                "CallModel", "OpenAIWire", "SwitchboardConfig", "CloudAuth",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -109,13 +124,17 @@ let package = Package(
             ]
         ),
         .target(
+            name: "ConfigSources",
+            dependencies: ["CloudAuth", "OpenAIWire", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .target(
             name: "Supervisor",
-            dependencies: ["Metrics", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["Metrics", "ConfigSources", .product(name: "Logging", package: "swift-log")]
         ),
         .executableTarget(
             name: "switchboard",
             dependencies: [
-                "Server", "SwitchboardConfig", "Supervisor", "Routing", "State", "Callbacks", "Metrics",
+                "Server", "SwitchboardConfig", "Supervisor", "Routing", "State", "Callbacks", "Metrics", "ConfigSources",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -127,7 +146,9 @@ let package = Package(
         .target(
             name: "SwitchboardTesting",
             dependencies: [
-                "OpenAIWire", "Server", "SwitchboardConfig", "CallModel", "Providers",
+                "OpenAIWire", "Server", "SwitchboardConfig", "CallModel", "Providers", "CloudAuth",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -152,7 +173,20 @@ let package = Package(
             ]
         ),
         .testTarget(name: "RoutingTests", dependencies: ["Routing", "SwitchboardConfig", "CallModel", "State"]),
-        .testTarget(name: "ProvidersTests", dependencies: ["Providers", "SwitchboardConfig", "OpenAIWire", "CallModel"]),
+        .testTarget(name: "ProvidersTests", dependencies: ["Providers", "SwitchboardConfig", "OpenAIWire", "CallModel", "CloudAuth"]),
+        .testTarget(
+            name: "ConfigSourcesTests",
+            dependencies: ["ConfigSources", "CloudAuth", "SwitchboardTesting"]
+        ),
+        .testTarget(
+            name: "CloudAuthTests",
+            dependencies: [
+                "CloudAuth", "SwitchboardTesting", "OpenAIWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
         .testTarget(
             name: "GatewayTests",
             dependencies: [

@@ -67,6 +67,10 @@ enum SupervisorEvent: Sendable {
     case restart(generation: Int, slot: Int)
     case startTimeout(generation: Int)
     case configFileChanged
+    /// The poll interval of a remote config source passed.
+    case pollConfig
+    /// A reload's fetch and validation finished.
+    case configLoaded(trigger: ReloadTrigger, ConfigLoad)
     case killRetired(worker: Int)
     case shutdownDeadline
 }

@@ -29,18 +29,18 @@ struct WorkerRunner {
         let environment = ProcessInfo.processInfo.environment
         let logger = Logger(label: supervision.map { "switchboard.worker[\(getpid()) gen \($0.generation)]" } ?? "switchboard")
         let runtime: RuntimeSettings
-        let source: ConfigSource
+        let source: ConfigSetup
         let config: GatewayConfig
         do {
             runtime = try RuntimeSettings(environment: environment)
-            source = ConfigSource(option: options.config, environment: environment, strict: options.strictEnv || runtime.strictEnvironment)
+            source = try ConfigSetup(option: options.config, environment: environment, strict: options.strictEnv || runtime.strictEnvironment)
             // `environment_variables` are exported here, before any thread reads the environment.
             if let supervision {
                 config = try source.loader(exporting: true).load(yaml: ConfigSnapshot.read(descriptor: supervision.configDescriptor))
-            } else if let path = source.path {
-                config = try source.loader(exporting: true).load(path: path)
             } else {
-                config = try source.loader(exporting: true).load(yaml: DemoConfig.yaml)
+                // Alone: fetch the config itself (file or bucket object).
+                for warning in source.warnings { logger.warning("\(warning)") }
+                config = try source.loader(exporting: true).load(yaml: await source.initialText().text)
             }
         } catch {
             logger.critical("config error: \(error)")

@@ -75,10 +75,23 @@ let package = Package(
             dependencies: ["SwitchboardConfig", "CallModel", "State"],
             swiftSettings: hotPath
         ),
+        // Load-time cloud plumbing: SigV4, the AWS credential chain, Google tokens, HTTPFetcher.
+        .target(
+            name: "CloudAuth",
+            dependencies: [
+                "OpenAIWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
         .target(
             name: "Providers",
             dependencies: [
-                "OpenAIWire", "SwitchboardConfig", "CallModel",
+                "OpenAIWire", "SwitchboardConfig", "CallModel", "CloudAuth",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -100,7 +113,7 @@ let package = Package(
         .target(
             name: "Callbacks",
             dependencies: [
-                "CallModel", "OpenAIWire", "SwitchboardConfig",
+                "CallModel", "OpenAIWire", "SwitchboardConfig", "CloudAuth",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -127,7 +140,9 @@ let package = Package(
         .target(
             name: "SwitchboardTesting",
             dependencies: [
-                "OpenAIWire", "Server", "SwitchboardConfig", "CallModel", "Providers",
+                "OpenAIWire", "Server", "SwitchboardConfig", "CallModel", "Providers", "CloudAuth",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -152,7 +167,16 @@ let package = Package(
             ]
         ),
         .testTarget(name: "RoutingTests", dependencies: ["Routing", "SwitchboardConfig", "CallModel", "State"]),
-        .testTarget(name: "ProvidersTests", dependencies: ["Providers", "SwitchboardConfig", "OpenAIWire", "CallModel"]),
+        .testTarget(name: "ProvidersTests", dependencies: ["Providers", "SwitchboardConfig", "OpenAIWire", "CallModel", "CloudAuth"]),
+        .testTarget(
+            name: "CloudAuthTests",
+            dependencies: [
+                "CloudAuth", "SwitchboardTesting", "OpenAIWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
         .testTarget(
             name: "GatewayTests",
             dependencies: [

@@ -1,10 +1,12 @@
+import CloudAuth
 import OpenAIWire
 import SwitchboardConfig
 
 /// What the AWS providers read from the environment, once at start: credentials
 /// (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`), the region
 /// (`AWS_REGION_NAME`, `AWS_REGION`, `AWS_DEFAULT_REGION`, in that order) and an endpoint
-/// override (the service's `AWS_ENDPOINT_URL_<SERVICE>`, then `AWS_ENDPOINT_URL`).
+/// override (the service's `AWS_ENDPOINT_URL_<SERVICE>`, then `AWS_ENDPOINT_URL`; `endpointService` is
+/// `<SERVICE>`, e.g. `BEDROCK_RUNTIME`).
 struct AWSEnvironment: Sendable {
     var accessKeyID: String?
     var secretAccessKey: String?
@@ -13,18 +15,13 @@ struct AWSEnvironment: Sendable {
     /// The endpoint override and the variable it came from.
     var endpoint: (value: String, variable: String)?
 
-    init(_ environment: [String: String], endpointVariable: String) {
+    init(_ environment: [String: String], endpointService: String) {
         func read(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
         accessKeyID = read("AWS_ACCESS_KEY_ID")
         secretAccessKey = read("AWS_SECRET_ACCESS_KEY")
         sessionToken = read("AWS_SESSION_TOKEN")
         region = read("AWS_REGION_NAME") ?? read("AWS_REGION") ?? read("AWS_DEFAULT_REGION")
-        for name in [endpointVariable, "AWS_ENDPOINT_URL"] {
-            if let value = read(name) {
-                endpoint = (value, name)
-                break
-            }
-        }
+        endpoint = AWSRegion.endpointOverride(service: endpointService, environment: environment)
     }
 }
 

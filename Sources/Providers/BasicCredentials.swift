@@ -1,3 +1,5 @@
+import CloudAuth
+
 /// `user:password` from the user-info of an `api_base` (`https://user:pa%40ss@host/v1`),
 /// percent-decoded, sent upstream as `Authorization: Basic base64(user:password)` the way an
 /// HTTP client sends a URL's credentials (RFC 7617).
@@ -27,32 +29,7 @@ public struct BasicCredentials: Sendable, Equatable {
     }
 
     /// `%XX` sequences decoded as UTF-8 bytes; a `%` not followed by two hex digits stays as it is.
-    static func percentDecoded(_ text: Substring) -> String {
-        let bytes = Array(text.utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count)
-        var i = 0
-        while i < bytes.count {
-            if bytes[i] == UInt8(ascii: "%"), i + 2 < bytes.count,
-               let high = hexValue(bytes[i + 1]), let low = hexValue(bytes[i + 2]) {
-                out.append(high << 4 | low)
-                i += 3
-            } else {
-                out.append(bytes[i])
-                i += 1
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    private static func hexValue(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
-        default: return nil
-        }
-    }
+    static func percentDecoded(_ text: Substring) -> String { URLEncoding.decode(text) }
 
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 

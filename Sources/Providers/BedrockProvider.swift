@@ -1,3 +1,4 @@
+import CloudAuth
 import CallModel
 import NIOCore
 import NIOHTTP1
@@ -19,7 +20,7 @@ public struct BedrockProvider: Provider {
     let environment: AWSEnvironment
 
     public init(environment: [String: String]) {
-        self.environment = AWSEnvironment(environment, endpointVariable: "AWS_ENDPOINT_URL_BEDROCK_RUNTIME")
+        self.environment = AWSEnvironment(environment, endpointService: "BEDROCK_RUNTIME")
     }
 
     public var name: String { "bedrock" }

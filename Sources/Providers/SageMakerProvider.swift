@@ -1,3 +1,4 @@
+import CloudAuth
 import CallModel
 import NIOCore
 import NIOHTTP1
@@ -18,7 +19,7 @@ public struct SageMakerProvider: Provider {
     let environment: AWSEnvironment
 
     public init(environment: [String: String]) {
-        self.environment = AWSEnvironment(environment, endpointVariable: "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME")
+        self.environment = AWSEnvironment(environment, endpointService: "SAGEMAKER_RUNTIME")
     }
 
     public var name: String { "sagemaker" }

@@ -1,3 +1,4 @@
+import CloudAuth
 import NIOCore
 import NIOHTTP1
 import NIOPosix

@@ -1,3 +1,4 @@
+import CloudAuth
 import NIOCore
 import OpenAIWire
 import Providers

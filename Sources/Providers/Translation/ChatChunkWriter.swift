@@ -1,3 +1,4 @@
+import CloudAuth
 import CallModel
 import NIOCore
 import OpenAIWire

@@ -1,5 +1,5 @@
 import NIOCore
-@testable import Providers
+@testable import CloudAuth
 import XCTest
 
 /// Signature V4 against AWS's published test suite (aws-sig-v4-test-suite: credentials

@@ -1,20 +1,7 @@
 import Crypto
-
-/// An AWS access key: id, secret and, for temporary credentials, the session token.
-public struct AWSCredentials: Sendable, Equatable {
-    public var accessKeyID: String
-    public var secretAccessKey: String
-    public var sessionToken: String?
-
-    public init(accessKeyID: String, secretAccessKey: String, sessionToken: String? = nil) {
-        self.accessKeyID = accessKeyID
-        self.secretAccessKey = secretAccessKey
-        self.sessionToken = sessionToken
-    }
-}
-
-/// AWS Signature Version 4 (`AWS4-HMAC-SHA256`) for one region and service, as every AWS API
-/// but S3 expects it: the request path is URI-encoded once more for the canonical request,
+/// AWS Signature Version 4 (`AWS4-HMAC-SHA256`) for one region and service. By default as every
+/// AWS API but S3 expects it (`encodesPathTwice`): the request path is URI-encoded once more for
+/// the canonical request; for S3 the path as sent is the canonical path. In both,
 /// headers are lower-cased, trimmed and sorted, the payload is hashed with SHA-256 and the
 /// signature is an HMAC-SHA256 chain over date, region, service and `aws4_request`.
 ///
@@ -28,11 +15,20 @@ public struct AWSSigV4: Sendable {
     public var credentials: AWSCredentials
     public var region: String
     public var service: String
+    /// Whether the canonical path is the sent path URI-encoded once more (every service but S3);
+    /// false for S3, whose canonical path is the path as sent.
+    public var encodesPathTwice: Bool
 
-    public init(credentials: AWSCredentials, region: String, service: String) {
+    public init(credentials: AWSCredentials, region: String, service: String, encodesPathTwice: Bool = true) {
         self.credentials = credentials
         self.region = region
         self.service = service
+        self.encodesPathTwice = encodesPathTwice
+    }
+
+    /// A signer for Amazon S3 (service `s3`, path not encoded twice).
+    public static func s3(credentials: AWSCredentials, region: String) -> AWSSigV4 {
+        AWSSigV4(credentials: credentials, region: region, service: "s3", encodesPathTwice: false)
     }
 
     /// A signing time: `x-amz-date` (`20150830T123600Z`) and its date (`20150830`).
@@ -80,7 +76,8 @@ public struct AWSSigV4: Sendable {
         if let token = credentials.sessionToken, !token.isEmpty { added.append(("x-amz-security-token", token)) }
         let signed = headers + added
         let authorization = self.authorization(
-            method: method, canonicalPath: Self.canonicalPath(path), query: query, headers: signed,
+            method: method, canonicalPath: encodesPathTwice ? Self.canonicalPath(path) : (path.isEmpty ? "/" : path),
+            query: query, headers: signed,
             payloadHash: payloadHash, time: time)
         added.append(("authorization", authorization))
         return added
@@ -136,8 +133,8 @@ public struct AWSSigV4: Sendable {
         guard !query.isEmpty else { return "" }
         let pairs = query.split(separator: "&", omittingEmptySubsequences: true).map { item -> (String, String) in
             let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let name = uriEncode(BasicCredentials.percentDecoded(parts[0]), keepSlash: false)
-            let value = parts.count > 1 ? uriEncode(BasicCredentials.percentDecoded(parts[1]), keepSlash: false) : ""
+            let name = uriEncode(URLEncoding.decode(parts[0]), keepSlash: false)
+            let value = parts.count > 1 ? uriEncode(URLEncoding.decode(parts[1]), keepSlash: false) : ""
             return (name, value)
         }
         return pairs.sorted { $0.0 == $1.0 ? $0.1 < $1.1 : $0.0 < $1.0 }.map { "\($0.0)=\($0.1)" }.joined(separator: "&")
@@ -174,23 +171,7 @@ public struct AWSSigV4: Sendable {
     /// RFC 3986 encoding as AWS does it: `A-Z a-z 0-9 - . _ ~` kept, every other byte `%XX`
     /// (upper-case hex); `/` kept when `keepSlash`.
     public static func uriEncode(_ text: String, keepSlash: Bool) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(text.utf8.count + 8)
-        let hex = Array("0123456789ABCDEF".utf8)
-        for c in text.utf8 {
-            switch c {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
-                out.append(c)
-            case UInt8(ascii: "/") where keepSlash:
-                out.append(c)
-            default:
-                out.append(UInt8(ascii: "%"))
-                out.append(hex[Int(c >> 4)])
-                out.append(hex[Int(c & 0xF)])
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
+        URLEncoding.encode(text, keepSlash: keepSlash)
     }
 
     /// Lower-case hex of a digest or MAC.

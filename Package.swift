@@ -122,13 +122,17 @@ let package = Package(
             ]
         ),
         .target(
+            name: "SecretManagers",
+            dependencies: ["SwitchboardConfig", "OpenAIWire", "CloudAuth", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .target(
             name: "Supervisor",
             dependencies: ["Metrics", .product(name: "Logging", package: "swift-log")]
         ),
         .executableTarget(
             name: "switchboard",
             dependencies: [
-                "Server", "SwitchboardConfig", "Supervisor", "Routing", "State", "Callbacks", "Metrics",
+                "Server", "SwitchboardConfig", "Supervisor", "Routing", "State", "Callbacks", "Metrics", "SecretManagers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -151,6 +155,10 @@ let package = Package(
         ),
         .testTarget(name: "OpenAIWireTests", dependencies: ["OpenAIWire"]),
         .testTarget(name: "SupervisorTests", dependencies: ["Supervisor"]),
+        .testTarget(
+            name: "SecretManagersTests",
+            dependencies: ["SecretManagers", "SwitchboardConfig", "SwitchboardTesting", "OpenAIWire", "CloudAuth"]
+        ),
         .testTarget(
             name: "SwitchboardConfigTests",
             dependencies: ["SwitchboardConfig"],

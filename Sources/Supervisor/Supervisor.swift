@@ -43,6 +43,10 @@ public final class Supervisor {
     private var awaitingClosed: Set<Int> = []
     private var promotion: (from: Generation, to: Generation)?
     private var reloadQueued = false
+    /// A reload's config is being validated (its secrets read) off the loop.
+    private var preparing = false
+    /// The latest secret refresh scheduled; an earlier one that fires is stale and ignored.
+    private var secretRefreshToken = 0
     private var announced = false
     private var shuttingDown = false
 
@@ -52,7 +56,7 @@ public final class Supervisor {
         self.listener = listener
         self.logger = logger
         (events, continuation) = AsyncStream.makeStream(of: SupervisorEvent.self)
-        current = Generation(number: 1, config: initial, snapshot: try ConfigSnapshot(text: initial.text), count: settings.workers)
+        current = try Generation(number: 1, config: initial, count: settings.workers)
         let slots = max(16, settings.workers * 8)
         do {
             metrics = try MetricsRegion.create(slots: slots)
@@ -72,6 +76,7 @@ public final class Supervisor {
             watcher = ConfigFileWatcher(path: path, interval: interval) { continuation.yield(.configFileChanged) }
         }
         for slot in 0..<current.count { start(slot: slot, of: current) }
+        scheduleSecretRefresh(current)
         for await event in events {
             handle(event)
             if shuttingDown && workers.isEmpty { break }
@@ -92,6 +97,10 @@ public final class Supervisor {
             shutdown(signal: sig)
         case .configFileChanged:
             reload(trigger: "config file change")
+        case .prepared(let trigger, let result):
+            prepared(trigger: trigger, result)
+        case .refreshSecrets(let token):
+            if token == secretRefreshToken { reload(trigger: Self.secretRefresh) }
         case .message(let id, .ready):
             workerReady(id)
         case .message(let id, .closed):
@@ -190,10 +199,15 @@ public final class Supervisor {
 
     // MARK: Reload
 
+    static let secretRefresh = "secret refresh"
+
+    /// Reads the config text and validates it off the loop (reading its secret manager can take a
+    /// while); ``prepared(trigger:_:)`` goes on when that is done.
     private func reload(trigger: String) {
         guard !shuttingDown else { return }
-        if pending != nil || promotion != nil {
-            reloadQueued = true
+        if pending != nil || promotion != nil || preparing {
+            // A refresh due meanwhile waits for its next turn.
+            if trigger == Self.secretRefresh { scheduleSecretRefresh(current) } else { reloadQueued = true }
             return
         }
         guard let path = settings.configPath else {
@@ -201,33 +215,75 @@ public final class Supervisor {
             return
         }
         let text: String
-        do {
-            text = try readFile(path)
-        } catch {
-            logger.error("reload rejected (\(trigger)): \(error); generation \(current.number) keeps serving")
-            return
+        if trigger == Self.secretRefresh {
+            text = current.config.text  // the secrets changed, maybe; the file is another matter
+        } else {
+            do {
+                text = try readFile(path)
+            } catch {
+                logger.error("reload rejected (\(trigger)): \(error); generation \(current.number) keeps serving")
+                return
+            }
+            if trigger != "SIGHUP" && text == current.config.text { return }
         }
-        if trigger != "SIGHUP" && text == current.config.text { return }
+        preparing = true
+        // A SIGHUP or a due refresh reads every secret again; a file change may use cached values.
+        let fresh = trigger != "config file change"
+        let prepare = settings.prepare
+        let continuation = self.continuation
+        Task {
+            do throws(SupervisorError) {
+                continuation.yield(.prepared(trigger: trigger, .success(try await prepare(text, fresh))))
+            } catch {
+                continuation.yield(.prepared(trigger: trigger, .failure(error)))
+            }
+        }
+    }
+
+    /// A reload's config is validated (or not): start its generation.
+    private func prepared(trigger: String, _ result: Result<ValidatedConfig, SupervisorError>) {
+        preparing = false
+        defer {
+            if pending == nil && promotion == nil && reloadQueued {
+                reloadQueued = false
+                reload(trigger: "SIGHUP")
+            }
+        }
+        guard !shuttingDown else { return }
         let config: ValidatedConfig
-        do {
-            config = try settings.validate(text)
-        } catch {
+        switch result {
+        case .failure(let error):
             logger.error("reload rejected (\(trigger)): config error: \(error); generation \(current.number) keeps serving")
+            if trigger == Self.secretRefresh { scheduleSecretRefresh(current) }
+            return
+        case .success(let validated):
+            config = validated
+        }
+        if trigger == Self.secretRefresh && config.secrets == current.config.secrets {
+            logger.debug("secret refresh: no value changed")
+            scheduleSecretRefresh(current)
             return
         }
         for warning in config.warnings { logger.warning("config: \(warning)") }
         let generation: Generation
         do {
-            generation = Generation(number: current.number + 1, config: config,
-                                    snapshot: try ConfigSnapshot(text: text), count: settings.workers)
+            generation = try Generation(number: current.number + 1, config: config, count: settings.workers)
         } catch {
             logger.error("reload rejected (\(trigger)): \(error); generation \(current.number) keeps serving")
             return
         }
-        logger.info("reload (\(trigger)): starting generation \(generation.number) with \(generation.count) workers")
+        let reason = trigger == Self.secretRefresh ? "secret refresh: a secret changed" : "reload (\(trigger))"
+        logger.info("\(reason): starting generation \(generation.number) with \(generation.count) workers")
         pending = generation
         for slot in 0..<generation.count { start(slot: slot, of: generation) }
         after(settings.startTimeout, .startTimeout(generation: generation.number))
+    }
+
+    /// Reads the generation's secrets again when they are due (only a config with a secret manager).
+    private func scheduleSecretRefresh(_ generation: Generation) {
+        secretRefreshToken += 1
+        guard generation.config.secrets != nil, let interval = generation.config.secretRefresh else { return }
+        after(interval, .refreshSecrets(token: secretRefreshToken))
     }
 
     /// The new generation is ready: the old one stops accepting and drains.
@@ -236,6 +292,7 @@ public final class Supervisor {
         current = generation
         pending = nil
         promotion = (old, generation)
+        scheduleSecretRefresh(generation)
         for (id, worker) in workers where worker.generation == old.number {
             workers[id]?.retiring = true
             awaitingClosed.insert(id)
@@ -265,6 +322,7 @@ public final class Supervisor {
         pending = nil
         reloadQueued = false
         logger.error("reload to generation \(generation.number) failed: \(reason); generation \(current.number) keeps serving")
+        scheduleSecretRefresh(current)
         for (id, worker) in workers where worker.generation == generation.number {
             workers[id]?.retiring = true
             kill(worker.pid, sig)

@@ -9,12 +9,21 @@ public struct ValidatedConfig: Sendable {
     public var fingerprints: [String: String]
     /// Non-fatal findings (unknown keys and the like), logged on reload.
     public var warnings: [String]
+    /// The values read from the config's secret manager, encoded for the workers (see
+    /// ``SecretHandoff``); `nil` when the config names no secret manager.
+    public var secrets: [UInt8]?
+    /// How long those values may be trusted: after this the supervisor reads them again and
+    /// reloads when one changed. `nil`: never.
+    public var secretRefresh: Duration?
 
-    public init(text: String, modelNames: [String], fingerprints: [String: String], warnings: [String]) {
+    public init(text: String, modelNames: [String], fingerprints: [String: String], warnings: [String],
+                secrets: [UInt8]? = nil, secretRefresh: Duration? = nil) {
         self.text = text
         self.modelNames = modelNames
         self.fingerprints = fingerprints
         self.warnings = warnings
+        self.secrets = secrets
+        self.secretRefresh = secretRefresh
     }
 }
 
@@ -28,8 +37,9 @@ public struct SupervisorSettings: Sendable {
     public var environment: [String]
     /// The config file re-read on SIGHUP; nil when serving the built-in demo config.
     public var configPath: String?
-    /// Validates config text completely (including `os.environ/` resolution).
-    public var validate: @Sendable (String) throws(SupervisorError) -> ValidatedConfig
+    /// Validates config text completely, `os.environ/` resolution included (reading the config's
+    /// secret manager, if it names one; `fresh`: ignoring values cached from earlier loads).
+    public var prepare: @Sendable (_ text: String, _ fresh: Bool) async throws(SupervisorError) -> ValidatedConfig
     /// How long a retired generation may keep draining in-flight calls and streams after a reload.
     public var reloadGrace: Duration
     /// How long workers may drain on SIGTERM/SIGINT before they are killed.
@@ -43,7 +53,7 @@ public struct SupervisorSettings: Sendable {
 
     public init(
         workers: Int, workerArguments: [String], environment: [String], configPath: String?,
-        validate: @escaping @Sendable (String) throws(SupervisorError) -> ValidatedConfig,
+        prepare: @escaping @Sendable (String, Bool) async throws(SupervisorError) -> ValidatedConfig,
         reloadGrace: Duration = .seconds(600), shutdownGrace: Duration = .seconds(30),
         startTimeout: Duration = .seconds(60), watchInterval: Duration? = .seconds(2), servingMessage: String
     ) {
@@ -51,7 +61,7 @@ public struct SupervisorSettings: Sendable {
         self.workerArguments = workerArguments
         self.environment = environment
         self.configPath = configPath
-        self.validate = validate
+        self.prepare = prepare
         self.reloadGrace = reloadGrace
         self.shutdownGrace = shutdownGrace
         self.startTimeout = startTimeout

@@ -1,9 +1,10 @@
 import ArgumentParser
 import Foundation
+import SecretManagers
 import SwitchboardConfig
 
 /// `switchboard check-config PATH`: validates a config and prints its model groups.
-struct CheckConfig: ParsableCommand {
+struct CheckConfig: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check-config",
         abstract: "Validate a config.yaml and print its model groups and deployments.")
@@ -14,14 +15,15 @@ struct CheckConfig: ParsableCommand {
     @Flag(name: .customLong("strict_env"), help: "Fail when the config names an unset os.environ/ variable (else they are listed). Also SWITCHBOARD_STRICT_ENV=1.")
     var strictEnv = false
 
-    func run() throws {
+    func run() async throws {
         do {
             let environment = ProcessInfo.processInfo.environment
             let settings = try RuntimeSettings(environment: environment)
-            let config = try ConfigLoader(
+            // Reads the config's secret manager, as the gateway would at start.
+            let (config, _) = try await ConfigLoader(
                 environment: environment, exportsEnvironmentVariables: true,
                 strictEnvironment: strictEnv || settings.strictEnvironment
-            ).load(path: path)
+            ).load(yaml: ConfigLoader.text(path: path), resolver: SecretManagerClients.resolver())
             print(config.summary())
             print("config OK: \(config.modelNames.count) model groups, \(config.deployments.count) deployments"
                 + (config.missingVariables.isEmpty ? "" : "; environment variables not set: "

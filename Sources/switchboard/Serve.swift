@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import SecretManagers
 import Server
 import Supervisor
 import SwitchboardConfig
@@ -24,7 +25,7 @@ struct Serve: AsyncParsableCommand {
         do {
             runtime = try RuntimeSettings(environment: environment)
             source = ConfigSource(option: options.config, environment: environment, strict: options.strictEnv || runtime.strictEnvironment)
-            initial = try source.validated(source.initialText())
+            initial = try await source.validated(source.initialText(), fresh: true)
         } catch {
             logger.critical("config error: \(error)")
             throw ExitCode(1)
@@ -45,7 +46,7 @@ struct Serve: AsyncParsableCommand {
         let settings = SupervisorSettings(
             workers: workers, workerArguments: workerArguments,
             environment: environment.map { "\($0.key)=\($0.value)" }, configPath: source.path,
-            validate: { text throws(SupervisorError) in try source.validated(text) },
+            prepare: { text, fresh throws(SupervisorError) in try await source.validated(text, fresh: fresh) },
             reloadGrace: runtime.reloadGrace, shutdownGrace: runtime.shutdownGrace,
             watchInterval: runtime.watchInterval,
             servingMessage: "Switchboard serving \(source.description) on http://\(options.host):\(listener.port) with \(workers) workers × \(loops) event loops")
@@ -62,18 +63,21 @@ struct Serve: AsyncParsableCommand {
     }
 }
 
-/// Where the config comes from (`--config`, else `CONFIG_FILE_PATH`, else the built-in demo)
-/// and how its text is validated.
+/// Where the config comes from (`--config`, else `CONFIG_FILE_PATH`, else the built-in demo),
+/// how its text is validated and where its secret manager's values come from.
 struct ConfigSource: Sendable {
     let path: String?
     let environment: [String: String]
     /// Refuse unset `os.environ/` variables (`--strict_env`, `SWITCHBOARD_STRICT_ENV`).
     let strict: Bool
+    /// Reads `os.environ/` values from the config's secret manager, caching them between loads.
+    let secrets: SecretManagerResolver
 
     init(option: String?, environment: [String: String], strict: Bool) {
         path = option ?? environment["CONFIG_FILE_PATH"].flatMap { $0.isEmpty ? nil : $0 }
         self.environment = environment
         self.strict = strict
+        secrets = SecretManagerClients.resolver()
     }
 
     /// A loader with this source's strictness.
@@ -93,12 +97,14 @@ struct ConfigSource: Sendable {
         throw ConfigError(path: "", message: "cannot read config file \(path)")
     }
 
-    /// Loads `text` completely, `os.environ/` included, without exporting anything into this
-    /// process; the workers load the same text again.
-    func validated(_ text: String) throws(SupervisorError) -> ValidatedConfig {
+    /// Loads `text` completely, `os.environ/` included (its secret manager's values read once
+    /// here, `fresh` or from the cache, for every worker), without exporting anything into this
+    /// process; the workers load the same text again with the values handed to them.
+    func validated(_ text: String, fresh: Bool) async throws(SupervisorError) -> ValidatedConfig {
         let config: GatewayConfig
+        let values: ResolvedSecrets
         do {
-            config = try loader(exporting: false).load(yaml: text)
+            (config, values) = try await loader(exporting: false).load(yaml: text, resolver: secrets, fresh: fresh)
         } catch {
             throw SupervisorError(error.description)
         }
@@ -107,7 +113,13 @@ struct ConfigSource: Sendable {
             // Deployment ids hash each entry as written, so a changed entry changes its group's print.
             fingerprints[name] = config.deployments.filter { $0.modelName == name }.map(\.id).joined(separator: ",")
         }
+        var handoff: [UInt8]?
+        var refresh: Duration?
+        if let manager = config.secretManager, manager.accessMode != .writeOnly {
+            handoff = values.encoded()
+            refresh = .seconds(SecretManagerResolver.refreshSeconds(for: manager.system, environment: environment))
+        }
         return ValidatedConfig(text: text, modelNames: config.modelNames, fingerprints: fingerprints,
-                               warnings: config.warnings.map(\.description))
+                               warnings: config.warnings.map(\.description), secrets: handoff, secretRefresh: refresh)
     }
 }

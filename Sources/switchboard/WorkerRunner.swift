@@ -19,6 +19,8 @@ struct WorkerRunner {
         /// The shared metrics region and this worker's slot of it (absent: no free slot).
         var metricsDescriptor: Int32?
         var metricsSlot: Int?
+        /// The secret manager's values the supervisor read for this generation (``SecretHandoff``).
+        var secretsDescriptor: Int32?
     }
 
     let options: ServeOptions
@@ -36,11 +38,16 @@ struct WorkerRunner {
             source = ConfigSource(option: options.config, environment: environment, strict: options.strictEnv || runtime.strictEnvironment)
             // `environment_variables` are exported here, before any thread reads the environment.
             if let supervision {
-                config = try source.loader(exporting: true).load(yaml: ConfigSnapshot.read(descriptor: supervision.configDescriptor))
-            } else if let path = source.path {
-                config = try source.loader(exporting: true).load(path: path)
+                // The supervisor read the secret manager once for every worker: never again here.
+                var loader = source.loader(exporting: true)
+                if let fd = supervision.secretsDescriptor {
+                    loader.secrets = try ResolvedSecrets(decoding: SecretHandoff.read(descriptor: fd))
+                    _ = close(fd)
+                }
+                config = try loader.load(yaml: ConfigSnapshot.read(descriptor: supervision.configDescriptor))
             } else {
-                config = try source.loader(exporting: true).load(yaml: DemoConfig.yaml)
+                let text = try source.path.map { path throws(ConfigError) in try ConfigLoader.text(path: path) } ?? DemoConfig.yaml
+                (config, _) = try await source.loader(exporting: true).load(yaml: text, resolver: source.secrets)
             }
         } catch {
             logger.critical("config error: \(error)")

@@ -24,4 +24,11 @@ public enum SecretManagerClients {
             return try GoogleSecretManagerClient(environment: environment, fetcher: fetcher)
         }
     }
+
+    /// `secrets: OPENAI_KEY, MASTER_KEY read from HashiCorp Vault` (names only, never values).
+    public static func summary(_ secrets: ResolvedSecrets, system: KeyManagementSystem) -> String {
+        let names = secrets.values.keys.sorted()
+        if names.isEmpty { return "secrets: no os.environ/ value found in \(system.displayName); all come from the environment" }
+        return "secrets: \(names.joined(separator: ", ")) read from \(system.displayName)"
+    }
 }

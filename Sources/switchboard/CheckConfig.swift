@@ -20,11 +20,14 @@ struct CheckConfig: AsyncParsableCommand {
             let environment = ProcessInfo.processInfo.environment
             let settings = try RuntimeSettings(environment: environment)
             // Reads the config's secret manager, as the gateway would at start.
-            let (config, _) = try await ConfigLoader(
+            let (config, secrets) = try await ConfigLoader(
                 environment: environment, exportsEnvironmentVariables: true,
                 strictEnvironment: strictEnv || settings.strictEnvironment
             ).load(yaml: ConfigLoader.text(path: path), resolver: SecretManagerClients.resolver())
             print(config.summary())
+            if let manager = config.secretManager, manager.accessMode != .writeOnly {
+                print(SecretManagerClients.summary(secrets, system: manager.system))
+            }
             print("config OK: \(config.modelNames.count) model groups, \(config.deployments.count) deployments"
                 + (config.missingVariables.isEmpty ? "" : "; environment variables not set: "
                     + Self.names(config.missingVariables).joined(separator: ", ")))

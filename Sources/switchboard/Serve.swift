@@ -116,6 +116,7 @@ struct ConfigSource: Sendable {
         var handoff: [UInt8]?
         var refresh: Duration?
         if let manager = config.secretManager, manager.accessMode != .writeOnly {
+            Logger(label: "switchboard").info("\(SecretManagerClients.summary(values, system: manager.system))")
             handoff = values.encoded()
             refresh = .seconds(SecretManagerResolver.refreshSeconds(for: manager.system, environment: environment))
         }

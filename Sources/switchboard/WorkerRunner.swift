@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import Metrics
 import NIOPosix
+import SecretManagers
 import Server
 import Supervisor
 import SwitchboardConfig
@@ -47,7 +48,11 @@ struct WorkerRunner {
                 config = try loader.load(yaml: ConfigSnapshot.read(descriptor: supervision.configDescriptor))
             } else {
                 let text = try source.path.map { path throws(ConfigError) in try ConfigLoader.text(path: path) } ?? DemoConfig.yaml
-                (config, _) = try await source.loader(exporting: true).load(yaml: text, resolver: source.secrets)
+                let secrets: ResolvedSecrets
+                (config, secrets) = try await source.loader(exporting: true).load(yaml: text, resolver: source.secrets)
+                if let manager = config.secretManager, manager.accessMode != .writeOnly {
+                    logger.info("\(SecretManagerClients.summary(secrets, system: manager.system))")
+                }
             }
         } catch {
             logger.critical("config error: \(error)")

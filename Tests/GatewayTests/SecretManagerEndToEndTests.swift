@@ -52,9 +52,26 @@ final class SecretManagerEndToEndTests: XCTestCase {
         let (gateway, port) = try start(["--config", path, "--num_workers", "2", "--detailed_debug"],
                                         environment: ["HCP_VAULT_ADDR": vault.address, "HCP_VAULT_TOKEN": vault.token,
                                                       "OPENAI_KEY": "sk-from-the-environment"])
+        XCTAssertTrue(gateway.output.contains("secrets: OPENAI_KEY read from HashiCorp Vault"), gateway.output)
         let reads = { vault.requests.filter { $0.uri == "/v1/secret/data/OPENAI_KEY" }.count }
         XCTAssertEqual(reads(), 1, "the supervisor read the secret once for both workers")
         for _ in 0..<4 { XCTAssertEqual(try keySeenUpstream(port: port, upstream: upstream), "sk-vault-first-7f3a") }
+        let info = try TestHTTPClient(port: port).request("GET", "/model/info").body
+        XCTAssertTrue(info.contains("gpt"), info)
+        XCTAssertFalse(info.contains("sk-vault-first-7f3a"), info)
+
+        // A crashed worker is restarted from the generation's hand-off: the manager is not read again.
+        let supervisor = gateway.process.processIdentifier
+        let victim = try XCTUnwrap(ProcessTable.children(of: supervisor).first)
+        kill(victim, SIGKILL)
+        XCTAssertTrue(gateway.waitForOutput("died: killed by SIGKILL"), gateway.output)
+        XCTAssertTrue(ProcessTable.wait(timeout: 30) {
+            let children = ProcessTable.children(of: supervisor)
+            return children.count == 2 && !children.contains(victim)
+        })
+        XCTAssertTrue(gateway.waitForOutput("restarting worker slot"), gateway.output)
+        for _ in 0..<4 { XCTAssertEqual(try keySeenUpstream(port: port, upstream: upstream), "sk-vault-first-7f3a") }
+        XCTAssertEqual(reads(), 1)
 
         vault.setSecret("OPENAI_KEY", fields: ["key": "sk-vault-second-9c1d"])
         gateway.signal(SIGHUP)
@@ -104,6 +121,7 @@ final class SecretManagerEndToEndTests: XCTestCase {
             "AZURE_CLIENT_ID": azure.clientID, "AZURE_CLIENT_SECRET": azure.clientSecret,
         ])
         XCTAssertEqual(try keySeenUpstream(port: port, upstream: upstream), "sk-azure-5b2e")
+        XCTAssertTrue(gateway.output.contains("secrets: OPENAI-KEY read from Azure Key Vault"), gateway.output)
         gateway.signal(SIGTERM)
         XCTAssertEqual(gateway.waitForExit(), 0, gateway.output)
         XCTAssertFalse(gateway.output.contains("sk-azure-5b2e"))
@@ -166,6 +184,7 @@ final class SecretManagerEndToEndTests: XCTestCase {
                                        environment: ["HCP_VAULT_ADDR": vault.address, "HCP_VAULT_TOKEN": vault.token])
         XCTAssertEqual(check.waitForExit(timeout: 60), 0, check.output)
         XCTAssertTrue(check.output.contains("config OK: 1 model groups"), check.output)
+        XCTAssertTrue(check.output.contains("secrets: OPENAI_KEY read from HashiCorp Vault"), check.output)
         XCTAssertEqual(vault.requests.count, 1)
         XCTAssertFalse(check.output.contains("sk-check-0e0e"), check.output)
         await vault.shutdown()

@@ -3,15 +3,20 @@ import NIOCore
 import OpenAIWire
 import Synchronization
 
-/// Microsoft Entra's token endpoint and an Azure Key Vault on one loopback port: `POST
-/// /{tenant}/oauth2/v2.0/token` (client-credentials grant, form-encoded; checks tenant, client id,
-/// secret or assertion and the Key Vault scope; `invalid_client` otherwise) and `GET
+/// Microsoft Entra's token endpoint, the managed identity endpoints and an Azure Key Vault on one
+/// loopback port: `POST /{tenant}/oauth2/v2.0/token` (client-credentials grant, form-encoded;
+/// checks tenant, client id, secret and the Key Vault scope; `invalid_client` otherwise), the
+/// instance metadata service `GET /metadata/identity/oauth2/token` (needs `Metadata: true`) and
+/// App Service's `GET /msi/token` (needs `X-IDENTITY-HEADER`), both for resource
+/// `https://vault.azure.net`, and `GET
 /// /secrets/{name}?api-version=…` (checks the bearer token it issued and the api-version; 404
 /// `SecretNotFound` for an unknown name). Secrets can be changed while it runs.
 public final class FakeAzureKeyVaultServer: Sendable {
     public let tenant: String
     public let clientID: String
     public let clientSecret: String
+    /// What App Service's identity endpoint expects in `X-IDENTITY-HEADER`.
+    public let identityHeader = "identity-header-" + UUID().uuidString
     /// The access token the endpoint issues.
     public let issuedToken = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.fake-" + UUID().uuidString
     private let server: FakeOpenAIServer
@@ -48,6 +53,17 @@ public final class FakeAzureKeyVaultServer: Sendable {
 
     func answer(_ request: RecordedRequest) -> FakeResponse {
         let path = String(request.uri.prefix { $0 != "?" })
+        if request.method == "GET", path == "/metadata/identity/oauth2/token" || path == "/msi/token" {
+            let query = Self.form(String(request.uri.drop { $0 != "?" }.dropFirst()))
+            let imds = path.hasPrefix("/metadata/")
+            guard imds ? request.header("metadata") == "true" : request.header("x-identity-header") == identityHeader else {
+                return .json(status: 400, body: #"{"error":"invalid_request","error_description":"Required metadata header not specified"}"#)
+            }
+            guard query["api-version"] == (imds ? "2018-02-01" : "2019-08-01"), query["resource"] == "https://vault.azure.net" else {
+                return .json(status: 400, body: #"{"error":"invalid_resource","error_description":"bad api-version or resource"}"#)
+            }
+            return .json(status: 200, body: #"{"access_token":"\#(issuedToken)","expires_in":"86399","resource":"https://vault.azure.net","token_type":"Bearer","client_id":"\#(query["client_id"] ?? "system-assigned")"}"#)
+        }
         if request.method == "POST", path == "/\(tenant)/oauth2/v2.0/token" {
             let form = Self.form(request.body)
             guard request.header("content-type") == "application/x-www-form-urlencoded",

@@ -106,8 +106,32 @@ final class SecretManagerClientTests: XCTestCase {
         environment["AZURE_CLIENT_SECRET"] = "wrong-secret"
         let client = try AzureKeyVaultClient(environment: environment, fetcher: fetcher)
         await assertFailure(try await client.read("A"),
-                            "token request (POST \(azure.url)/\(azure.tenant)/oauth2/v2.0/token): HTTP 401 (AADSTS7000215: Invalid client secret provided.)")
-        XCTAssertThrowsError(try AzureKeyVaultClient(environment: ["AZURE_KEY_VAULT_URI": azure.url], fetcher: fetcher))
+                            "Entra token for the client secret of client-1 (AZURE_CLIENT_SECRET): HTTP 401 (AADSTS7000215: Invalid client secret provided.)")
+        XCTAssertThrowsError(try AzureKeyVaultClient(environment: [:], fetcher: fetcher))
+    }
+
+    func testAzureManagedIdentityFromInstanceMetadataOrAppService() async throws {
+        let azure = try await FakeAzureKeyVaultServer()
+        defer { Task { await azure.shutdown() } }
+        azure.setSecret("K", "managed-1")
+        // No service principal: the instance metadata service (a VM, an AKS node).
+        let vm = try AzureKeyVaultClient(environment: ["AZURE_KEY_VAULT_URI": azure.url, "AZURE_POD_IDENTITY_AUTHORITY_HOST": azure.url,
+                                                       "AZURE_CLIENT_ID": "user-assigned-1"], fetcher: fetcher)
+        let fromVM = try await vm.read("K")
+        XCTAssertEqual(fromVM, "managed-1")
+        let imds = try XCTUnwrap(azure.requests.first)
+        XCTAssertEqual(imds.uri, "/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https%3A%2F%2Fvault.azure.net&client_id=user-assigned-1")
+        XCTAssertEqual(imds.header("metadata"), "true")
+        // App Service, Container Apps: IDENTITY_ENDPOINT and IDENTITY_HEADER.
+        let app = try AzureKeyVaultClient(environment: ["AZURE_KEY_VAULT_URI": azure.url, "IDENTITY_ENDPOINT": azure.url + "/msi/token",
+                                                        "IDENTITY_HEADER": azure.identityHeader], fetcher: fetcher)
+        let fromApp = try await app.read("K")
+        XCTAssertEqual(fromApp, "managed-1")
+        XCTAssertTrue(azure.requests.contains { $0.uri.hasPrefix("/msi/token?api-version=2019-08-01&resource=https%3A%2F%2Fvault.azure.net") })
+        let wrongHeader = try AzureKeyVaultClient(environment: ["AZURE_KEY_VAULT_URI": azure.url, "IDENTITY_ENDPOINT": azure.url + "/msi/token",
+                                                                "IDENTITY_HEADER": "not-it"], fetcher: fetcher)
+        await assertFailure(try await wrongHeader.read("K"),
+                            "Entra token for the managed identity (IDENTITY_ENDPOINT): HTTP 400 (Required metadata header not specified)")
     }
 
     // MARK: AWS Secrets Manager

@@ -18,6 +18,7 @@ public final class FakeVaultServer: Sendable {
     private let server: FakeOpenAIServer
     /// `mount/path` → fields.
     private let secrets = Mutex<[String: [String: String]]>([:])
+    private let delay = Mutex<TimeAmount>(.zero)
 
     public init(token: String = "hvs.root-token", namespace: String? = nil, appRole: (roleID: String, secretID: String)? = nil) async throws {
         self.token = token
@@ -39,6 +40,9 @@ public final class FakeVaultServer: Sendable {
     public func setSecret(_ path: String, fields: [String: String], mount: String = "secret") {
         secrets.withLock { $0["\(mount)/\(path)"] = fields }
     }
+
+    /// Secret reads are answered this much later (the head at once, the JSON after `by`): a slow Vault.
+    public func delayReads(by: TimeAmount) { delay.withLock { $0 = by } }
 
     func answer(_ request: RecordedRequest) -> FakeResponse {
         let path = String(request.uri.prefix { $0 != "?" })
@@ -64,6 +68,14 @@ public final class FakeVaultServer: Sendable {
         let key = "\(mount)/\(String(path[range.upperBound...]).removingPercentEncoding ?? "")"
         guard let fields = secrets.withLock({ $0[key] }) else { return .json(status: 404, body: #"{"errors":[]}"#) }
         let data = JSONValue.object(fields.keys.sorted().map { JSONMember($0, .string(fields[$0]!)) }).jsonText
-        return .json(status: 200, body: #"{"request_id":"r","lease_id":"","renewable":false,"lease_duration":0,"data":{"data":\#(data),"metadata":{"created_time":"2026-01-01T00:00:00Z","custom_metadata":null,"deletion_time":"","destroyed":false,"version":1}},"wrap_info":null,"warnings":null,"auth":null,"mount_type":"kv"}"#)
+        let wait = delay.withLock { $0 }
+        if wait > .zero {
+            return .chunked(contentType: "application/json", pieces: [" ", Self.readAnswer(data)], delay: wait)
+        }
+        return .json(status: 200, body: Self.readAnswer(data))
+    }
+
+    static func readAnswer(_ data: String) -> String {
+        #"{"request_id":"r","lease_id":"","renewable":false,"lease_duration":0,"data":{"data":\#(data),"metadata":{"created_time":"2026-01-01T00:00:00Z","custom_metadata":null,"deletion_time":"","destroyed":false,"version":1}},"wrap_info":null,"warnings":null,"auth":null,"mount_type":"kv"}"#
     }
 }

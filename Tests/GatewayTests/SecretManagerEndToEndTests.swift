@@ -96,6 +96,32 @@ final class SecretManagerEndToEndTests: XCTestCase {
         await upstream.shutdown()
     }
 
+    func testASlowManagerNeitherStallsServingNorLosesASecondSIGHUP() async throws {
+        let upstream = try await FakeOpenAIServer()
+        let vault = try await FakeVaultServer()
+        vault.setSecret("OPENAI_KEY", fields: ["key": "sk-slow-v1-aa"])
+        let path = try writeConfig(config(manager: "hashicorp_vault", upstream: upstream))
+        let (gateway, port) = try start(["--config", path, "--num_workers", "1"],
+                                        environment: ["HCP_VAULT_ADDR": vault.address, "HCP_VAULT_TOKEN": vault.token])
+        vault.setSecret("OPENAI_KEY", fields: ["key": "sk-slow-v2-bb"])
+        vault.delayReads(by: .seconds(3))
+        gateway.signal(SIGHUP)
+        XCTAssertTrue(ProcessTable.wait(timeout: 30) { vault.requests.count == 2 }, "the reload is reading Vault")
+        // Vault has not answered yet: the running generation serves with the key it has.
+        let during = try keySeenUpstream(port: port, upstream: upstream)
+        if !gateway.output.contains("starting generation 2") { XCTAssertEqual(during, "sk-slow-v1-aa") }
+        gateway.signal(SIGHUP)  // while the first reload is still reading: queued, not lost
+        XCTAssertTrue(gateway.waitForOutput("generation 2 serving", timeout: 60), gateway.output)
+        XCTAssertTrue(gateway.waitForOutput("generation 3 serving", timeout: 60), gateway.output)
+        XCTAssertEqual(vault.requests.count, 3)
+        XCTAssertEqual(try keySeenUpstream(port: port, upstream: upstream), "sk-slow-v2-bb")
+        gateway.signal(SIGTERM)
+        XCTAssertEqual(gateway.waitForExit(), 0, gateway.output)
+        XCTAssertFalse(gateway.output.contains("sk-slow-v1-aa") || gateway.output.contains("sk-slow-v2-bb"))
+        await vault.shutdown()
+        await upstream.shutdown()
+    }
+
     func testAFailedReadAtStartIsAClearErrorAndNoStart() async throws {
         let upstream = try await FakeOpenAIServer()
         let vault = try await FakeVaultServer()

@@ -86,7 +86,9 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
-            ]
+            ],
+            // AWSSigV4 signs every Bedrock and SageMaker request.
+            swiftSettings: hotPath
         ),
         .target(
             name: "Providers",
@@ -126,13 +128,18 @@ let package = Package(
             dependencies: ["SwitchboardConfig", "OpenAIWire", "CloudAuth", .product(name: "NIOCore", package: "swift-nio")]
         ),
         .target(
+            name: "ConfigSources",
+            dependencies: ["CloudAuth", "OpenAIWire", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .target(
             name: "Supervisor",
-            dependencies: ["Metrics", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["Metrics", "ConfigSources", .product(name: "Logging", package: "swift-log")]
         ),
         .executableTarget(
             name: "switchboard",
             dependencies: [
-                "Server", "SwitchboardConfig", "Supervisor", "Routing", "State", "Callbacks", "Metrics", "SecretManagers",
+                "Server", "SwitchboardConfig", "Supervisor", "Routing", "State", "Callbacks", "Metrics", "ConfigSources",
+                "SecretManagers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -176,6 +183,10 @@ let package = Package(
         ),
         .testTarget(name: "RoutingTests", dependencies: ["Routing", "SwitchboardConfig", "CallModel", "State"]),
         .testTarget(name: "ProvidersTests", dependencies: ["Providers", "SwitchboardConfig", "OpenAIWire", "CallModel", "CloudAuth"]),
+        .testTarget(
+            name: "ConfigSourcesTests",
+            dependencies: ["ConfigSources", "CloudAuth", "SwitchboardTesting"]
+        ),
         .testTarget(
             name: "CloudAuthTests",
             dependencies: [

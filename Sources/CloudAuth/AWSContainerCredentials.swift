@@ -19,21 +19,23 @@ public struct AWSContainerCredentials: AWSCredentialSource {
 
     public var name: String { "container credentials" }
 
-    public func resolve() async throws(CloudAuthError) -> AWSCredentials? {
-        let url: String
+    /// The endpoint to ask: the relative URI on the ECS agent, or the full URI; nil when neither is set.
+    public func endpoint() throws(CloudAuthError) -> String? {
         if let relative = environment.nonEmpty("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") {
-            url = Self.ecsHost + (relative.hasPrefix("/") ? relative : "/" + relative)
-        } else if let full = environment.nonEmpty("AWS_CONTAINER_CREDENTIALS_FULL_URI") {
-            guard let parsed = HTTPURL(full) else {
-                throw CloudAuthError("container credentials: AWS_CONTAINER_CREDENTIALS_FULL_URI is not an http(s) URL")
-            }
-            guard parsed.tls || Self.allowedPlainHosts.contains(parsed.host) || parsed.host.hasPrefix("127.") else {
-                throw CloudAuthError("container credentials: AWS_CONTAINER_CREDENTIALS_FULL_URI over http must name a loopback address or the ECS/EKS agent (got \(parsed.host))")
-            }
-            url = full
-        } else {
-            return nil
+            return Self.ecsHost + (relative.hasPrefix("/") ? relative : "/" + relative)
         }
+        guard let full = environment.nonEmpty("AWS_CONTAINER_CREDENTIALS_FULL_URI") else { return nil }
+        guard let parsed = HTTPURL(full) else {
+            throw CloudAuthError("container credentials: AWS_CONTAINER_CREDENTIALS_FULL_URI is not an http(s) URL")
+        }
+        guard parsed.tls || Self.allowedPlainHosts.contains(parsed.host) || parsed.host.hasPrefix("127.") else {
+            throw CloudAuthError("container credentials: AWS_CONTAINER_CREDENTIALS_FULL_URI over http must name a loopback address or the ECS/EKS agent (got \(parsed.host))")
+        }
+        return full
+    }
+
+    public func resolve() async throws(CloudAuthError) -> AWSCredentials? {
+        guard let url = try endpoint() else { return nil }
         var headers: [(name: String, value: String)] = [("Accept", "application/json")]
         if let file = environment.nonEmpty("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE") {
             guard let token = try AWSSharedFiles.read(file)?.trimmingCharacters(in: .whitespacesAndNewlines) else {

@@ -79,6 +79,11 @@ public struct HTTPFetcher: Sendable {
         HTTPFetcher(group: group, timeout: timeout, maxBodyBytes: maxBodyBytes)
     }
 
+    /// The same fetcher with another cap on the answer's body.
+    public func withMaximumBody(_ bytes: Int) -> HTTPFetcher {
+        HTTPFetcher(group: group, timeout: timeout, maxBodyBytes: bytes)
+    }
+
     public func get(_ url: String, headers: [(name: String, value: String)] = []) async throws(HTTPFetchError) -> HTTPFetchResponse {
         try await fetch(HTTPFetchRequest(method: "GET", url: url, headers: headers))
     }

@@ -1,3 +1,4 @@
+import ConfigSources
 import Logging
 import Metrics
 
@@ -9,9 +10,10 @@ import Darwin
 
 /// Owns the port and runs generations of worker processes; serves no traffic itself.
 ///
-/// - SIGHUP (or a change of the config file): re-read and validate the config; if invalid, log
-///   why and keep serving; if valid, start a new generation, wait until all its workers are ready,
-///   then retire the old one (stop accepting, drain, exit).
+/// - SIGHUP (or a change of the config file, or a changed bucket object seen by the poll): fetch
+///   and validate the config off the event handling; if the fetch fails or the config is
+///   invalid, log why and keep serving; if valid, start a new generation, wait until all its
+///   workers are ready, then retire the old one (stop accepting, drain, exit).
 /// - SIGTERM/SIGINT: close the port, tell every worker to drain, exit 0 when they are gone.
 /// - A worker that dies unasked is restarted in its slot with ``RestartBackoff``.
 ///
@@ -43,15 +45,23 @@ public final class Supervisor {
     private var awaitingClosed: Set<Int> = []
     private var promotion: (from: Generation, to: Generation)?
     private var reloadQueued = false
-    /// A reload's config is being validated (its secrets read) off the loop.
-    private var preparing = false
+    /// A reload's fetch and validation is running.
+    private var loading = false
+    /// The version of the object the last fetch returned (accepted or not): a poll asks whether
+    /// the object changed since, so an object that was rejected is not fetched again until it changes.
+    private var lastSeenVersion: String?
+    /// The last failure a poll logged (logged again only when it changes).
+    private var lastPollFailure: String?
     /// The latest secret refresh scheduled; an earlier one that fires is stale and ignored.
     private var secretRefreshToken = 0
     private var announced = false
     private var shuttingDown = false
 
-    /// - Parameter initial: the config the first generation serves (validated by the caller).
-    public init(settings: SupervisorSettings, listener: ListeningSocket, initial: ValidatedConfig, logger: Logger) throws(SupervisorError) {
+    /// - Parameters:
+    ///   - initial: the config the first generation serves (validated by the caller).
+    ///   - initialVersion: the version of the object it was fetched as (ETag, generation), if any.
+    public init(settings: SupervisorSettings, listener: ListeningSocket, initial: ValidatedConfig, initialVersion: String? = nil,
+                logger: Logger) throws(SupervisorError) {
         self.settings = settings
         self.listener = listener
         self.logger = logger
@@ -65,6 +75,7 @@ public final class Supervisor {
             metrics = nil
         }
         metricsSlots = Array(repeating: nil, count: slots)
+        lastSeenVersion = initialVersion
     }
 
     /// Runs until SIGTERM/SIGINT and every worker has exited. Returns the process exit status.
@@ -72,8 +83,17 @@ public final class Supervisor {
         let continuation = self.continuation
         let signals = SignalEvents([SIGHUP, SIGTERM, SIGINT]) { continuation.yield(.signal($0)) }
         var watcher: ConfigFileWatcher?
-        if let path = settings.configPath, let interval = settings.watchInterval {
+        if let path = settings.source?.watchedPath, let interval = settings.watchInterval {
             watcher = ConfigFileWatcher(path: path, interval: interval) { continuation.yield(.configFileChanged) }
+        }
+        var poller: Task<Void, Never>?
+        if let source = settings.source, source.watchedPath == nil, let interval = settings.pollInterval {
+            poller = Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: interval)
+                    continuation.yield(.pollConfig)
+                }
+            }
         }
         for slot in 0..<current.count { start(slot: slot, of: current) }
         scheduleSecretRefresh(current)
@@ -82,6 +102,7 @@ public final class Supervisor {
             if shuttingDown && workers.isEmpty { break }
         }
         watcher?.stop()
+        poller?.cancel()
         withExtendedLifetime(signals) {}
         logger.info("Switchboard stopped")
         return 0
@@ -92,15 +113,17 @@ public final class Supervisor {
     private func handle(_ event: SupervisorEvent) {
         switch event {
         case .signal(SIGHUP):
-            reload(trigger: "SIGHUP")
+            reload(trigger: .sighup)
         case .signal(let sig):
             shutdown(signal: sig)
         case .configFileChanged:
-            reload(trigger: "config file change")
-        case .prepared(let trigger, let result):
-            prepared(trigger: trigger, result)
+            reload(trigger: .fileChange)
+        case .pollConfig:
+            reload(trigger: .poll)
+        case .configLoaded(let trigger, let load):
+            configLoaded(load, trigger: trigger)
         case .refreshSecrets(let token):
-            if token == secretRefreshToken { reload(trigger: Self.secretRefresh) }
+            if token == secretRefreshToken { reload(trigger: .secretRefresh) }
         case .message(let id, .ready):
             workerReady(id)
         case .message(let id, .closed):
@@ -199,81 +222,80 @@ public final class Supervisor {
 
     // MARK: Reload
 
-    static let secretRefresh = "secret refresh"
-
-    /// Reads the config text and validates it off the loop (reading its secret manager can take a
-    /// while); ``prepared(trigger:_:)`` goes on when that is done.
-    private func reload(trigger: String) {
+    private func reload(trigger: ReloadTrigger) {
         guard !shuttingDown else { return }
-        if pending != nil || promotion != nil || preparing {
-            // A refresh due meanwhile waits for its next turn.
-            if trigger == Self.secretRefresh { scheduleSecretRefresh(current) } else { reloadQueued = true }
+        if pending != nil || promotion != nil || loading {
+            // A poll comes again by itself; a due secret refresh waits for its next turn; a signal
+            // or a file change is remembered.
+            if trigger == .secretRefresh { scheduleSecretRefresh(current) } else if trigger != .poll { reloadQueued = true }
             return
         }
-        guard let path = settings.configPath else {
+        guard let source = settings.source else {
             logger.warning("\(trigger): nothing to reload (serving the built-in demo config; pass --config)")
             return
         }
-        let text: String
-        if trigger == Self.secretRefresh {
-            text = current.config.text  // the secrets changed, maybe; the file is another matter
-        } else {
-            do {
-                text = try readFile(path)
-            } catch {
-                logger.error("reload rejected (\(trigger)): \(error); generation \(current.number) keeps serving")
-                return
-            }
-            if trigger != "SIGHUP" && text == current.config.text { return }
+        loading = true
+        let version = trigger == .poll ? lastSeenVersion : nil
+        let (continuation, validate) = (self.continuation, settings.validate)
+        if trigger == .secretRefresh {
+            // The secrets may have changed; the source is another matter (SIGHUP, watch, poll).
+            let text = current.config.text
+            Task { continuation.yield(.configLoaded(trigger: trigger, await ConfigLoad.refresh(text, validate: validate))) }
+            return
         }
-        preparing = true
-        // A SIGHUP or a due refresh reads every secret again; a file change may use cached values.
-        let fresh = trigger != "config file change"
-        let prepare = settings.prepare
-        let continuation = self.continuation
+        let fresh = trigger.readsSecretsFresh
         Task {
-            do throws(SupervisorError) {
-                continuation.yield(.prepared(trigger: trigger, .success(try await prepare(text, fresh))))
-            } catch {
-                continuation.yield(.prepared(trigger: trigger, .failure(error)))
-            }
+            let load = await ConfigLoad.load(from: source, ifChangedFrom: version, fresh: fresh, validate: validate)
+            continuation.yield(.configLoaded(trigger: trigger, load))
         }
     }
 
-    /// A reload's config is validated (or not): start its generation.
-    private func prepared(trigger: String, _ result: Result<ValidatedConfig, SupervisorError>) {
-        preparing = false
-        defer {
-            if pending == nil && promotion == nil && reloadQueued {
-                reloadQueued = false
-                reload(trigger: "SIGHUP")
-            }
-        }
+    /// A reload's fetch and validation finished: start a generation, or log why not.
+    private func configLoaded(_ load: ConfigLoad, trigger: ReloadTrigger) {
+        loading = false
         guard !shuttingDown else { return }
-        let config: ValidatedConfig
-        switch result {
-        case .failure(let error):
-            logger.error("reload rejected (\(trigger)): config error: \(error); generation \(current.number) keeps serving")
-            if trigger == Self.secretRefresh { scheduleSecretRefresh(current) }
-            return
-        case .success(let validated):
-            config = validated
+        switch load {
+        case .unchanged:
+            lastPollFailure = nil
+        case .failed(let reason, let version):
+            if let version { lastSeenVersion = version }
+            if trigger == .poll {
+                guard reason != lastPollFailure else { break }
+                lastPollFailure = reason
+            }
+            logger.error("reload rejected (\(trigger)): \(reason); generation \(current.number) keeps serving")
+            if trigger == .secretRefresh { scheduleSecretRefresh(current) }
+        case .loaded(let config, let version):
+            lastPollFailure = nil
+            if let version { lastSeenVersion = version }
+            if trigger == .secretRefresh {
+                guard config.secrets != current.config.secrets else {
+                    logger.debug("secret refresh: no value changed")
+                    scheduleSecretRefresh(current)
+                    break
+                }
+            } else if trigger != .sighup && config.text == current.config.text {
+                break
+            }
+            startGeneration(config, trigger: trigger)
         }
-        if trigger == Self.secretRefresh && config.secrets == current.config.secrets {
-            logger.debug("secret refresh: no value changed")
-            scheduleSecretRefresh(current)
-            return
+        if pending == nil && reloadQueued {
+            reloadQueued = false
+            reload(trigger: .sighup)
         }
+    }
+
+    private func startGeneration(_ config: ValidatedConfig, trigger: ReloadTrigger) {
         for warning in config.warnings { logger.warning("config: \(warning)") }
         let generation: Generation
         do {
             generation = try Generation(number: current.number + 1, config: config, count: settings.workers)
         } catch {
             logger.error("reload rejected (\(trigger)): \(error); generation \(current.number) keeps serving")
+            if trigger == .secretRefresh { scheduleSecretRefresh(current) }
             return
         }
-        let reason = trigger == Self.secretRefresh ? "secret refresh: a secret changed" : "reload (\(trigger))"
-        logger.info("\(reason): starting generation \(generation.number) with \(generation.count) workers")
+        logger.info("\(trigger == .secretRefresh ? "secret refresh: a secret changed" : "reload (\(trigger))"): starting generation \(generation.number) with \(generation.count) workers from \(settings.source?.description ?? "the config")")
         pending = generation
         for slot in 0..<generation.count { start(slot: slot, of: generation) }
         after(settings.startTimeout, .startTimeout(generation: generation.number))
@@ -313,7 +335,7 @@ public final class Supervisor {
         logger.info("generation \(new.number) serving with \(new.count) workers; generation \(old.number) draining; \(new.modelChanges(from: old))")
         if reloadQueued {
             reloadQueued = false
-            reload(trigger: "SIGHUP")
+            reload(trigger: .sighup)
         }
     }
 
@@ -353,19 +375,5 @@ public final class Supervisor {
             try? await Task.sleep(for: delay)
             continuation.yield(event)
         }
-    }
-
-    private func readFile(_ path: String) throws(SupervisorError) -> String {
-        guard let file = fopen(path, "r") else { throw SupervisorError("cannot read config file \(path): \(errnoText())") }
-        defer { fclose(file) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = fread(&buffer, 1, buffer.count, file)
-            if n == 0 { break }
-            bytes += buffer[0..<n]
-        }
-        if ferror(file) != 0 { throw SupervisorError("cannot read config file \(path): \(errnoText())") }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }

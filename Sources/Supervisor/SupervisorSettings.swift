@@ -27,6 +27,8 @@ public struct ValidatedConfig: Sendable {
     }
 }
 
+import ConfigSources
+
 /// How the supervisor runs its workers.
 public struct SupervisorSettings: Sendable {
     /// Worker processes per generation.
@@ -35,11 +37,13 @@ public struct SupervisorSettings: Sendable {
     public var workerArguments: [String]
     /// The workers' environment (`NAME=value`): the supervisor's own, as it was at start.
     public var environment: [String]
-    /// The config file re-read on SIGHUP; nil when serving the built-in demo config.
-    public var configPath: String?
-    /// Validates config text completely, `os.environ/` resolution included (reading the config's
-    /// secret manager, if it names one; `fresh`: ignoring values cached from earlier loads).
-    public var prepare: @Sendable (_ text: String, _ fresh: Bool) async throws(SupervisorError) -> ValidatedConfig
+    /// Where the config is fetched again on SIGHUP, a file change or a poll; nil when serving the
+    /// built-in demo config.
+    public var source: (any ConfigSource)?
+    /// Validates config text completely (including `os.environ/` resolution). Async so that a
+    /// validation may look values up (secret managers); it runs off the supervisor's event handling.
+    /// `fresh`: read every secret manager value again, ignoring values cached by earlier loads.
+    public var validate: @Sendable (_ text: String, _ fresh: Bool) async throws(SupervisorError) -> ValidatedConfig
     /// How long a retired generation may keep draining in-flight calls and streams after a reload.
     public var reloadGrace: Duration
     /// How long workers may drain on SIGTERM/SIGINT before they are killed.
@@ -48,24 +52,29 @@ public struct SupervisorSettings: Sendable {
     public var startTimeout: Duration
     /// How often the config file is checked for changes; nil turns watching off.
     public var watchInterval: Duration?
+    /// How often a remote source (a bucket object) is asked whether it changed; nil: never
+    /// (SIGHUP still re-fetches).
+    public var pollInterval: Duration?
     /// Logged once when the first generation is ready, e.g. `Switchboard serving … on http://…`.
     public var servingMessage: String
 
     public init(
-        workers: Int, workerArguments: [String], environment: [String], configPath: String?,
-        prepare: @escaping @Sendable (String, Bool) async throws(SupervisorError) -> ValidatedConfig,
+        workers: Int, workerArguments: [String], environment: [String], source: (any ConfigSource)?,
+        validate: @escaping @Sendable (String, Bool) async throws(SupervisorError) -> ValidatedConfig,
         reloadGrace: Duration = .seconds(600), shutdownGrace: Duration = .seconds(30),
-        startTimeout: Duration = .seconds(60), watchInterval: Duration? = .seconds(2), servingMessage: String
+        startTimeout: Duration = .seconds(60), watchInterval: Duration? = .seconds(2), pollInterval: Duration? = nil,
+        servingMessage: String
     ) {
         self.workers = workers
         self.workerArguments = workerArguments
         self.environment = environment
-        self.configPath = configPath
-        self.prepare = prepare
+        self.source = source
+        self.validate = validate
         self.reloadGrace = reloadGrace
         self.shutdownGrace = shutdownGrace
         self.startTimeout = startTimeout
         self.watchInterval = watchInterval
+        self.pollInterval = pollInterval
         self.servingMessage = servingMessage
     }
 }

@@ -72,8 +72,10 @@ enum SupervisorEvent: Sendable {
     case restart(generation: Int, slot: Int)
     case startTimeout(generation: Int)
     case configFileChanged
-    /// A reload's config text was validated (its secrets read) off the supervisor's loop.
-    case prepared(trigger: String, Result<ValidatedConfig, SupervisorError>)
+    /// The poll interval of a remote config source passed.
+    case pollConfig
+    /// A reload's fetch and validation finished.
+    case configLoaded(trigger: ReloadTrigger, ConfigLoad)
     /// The current generation's secret values are due to be read again (`token`: which schedule).
     case refreshSecrets(token: Int)
     case killRetired(worker: Int)

@@ -20,6 +20,10 @@ public struct RuntimeSettings: Sendable, Equatable {
     /// `SWITCHBOARD_WATCH_CONFIG_SECONDS`: how often the config file is checked for changes.
     /// Seconds, 0 or more (0: never); default 2.
     public var watchConfigSeconds: Double = 2
+    /// `SWITCHBOARD_CONFIG_POLL_SECONDS`: how often a config read from a bucket
+    /// (`LITELLM_CONFIG_BUCKET_NAME`) is asked whether it changed (a conditional request; a reload
+    /// only when it did). Seconds, 0 or more (0: never; SIGHUP still re-fetches); default 0.
+    public var configPollSeconds: Double = 0
     /// `SWITCHBOARD_EVENT_LOOPS`: event-loop threads per worker; default (`nil`): usable CPUs
     /// divided by the workers.
     public var eventLoops: Int?
@@ -50,6 +54,9 @@ public struct RuntimeSettings: Sendable, Equatable {
         }
         if let value = try Self.seconds(environment, "SWITCHBOARD_WATCH_CONFIG_SECONDS", allowsZero: true) {
             watchConfigSeconds = value
+        }
+        if let value = try Self.seconds(environment, "SWITCHBOARD_CONFIG_POLL_SECONDS", allowsZero: true) {
+            configPollSeconds = value
         }
         eventLoops = try Self.count(environment, "SWITCHBOARD_EVENT_LOOPS", minimum: 1)
         if let value = try Self.flag(environment, "SWITCHBOARD_STRICT_ENV") {

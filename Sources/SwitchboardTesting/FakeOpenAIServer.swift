@@ -24,6 +24,8 @@ public struct RecordedRequest: Sendable {
 public enum FakeResponse: Sendable {
     /// A complete answer.
     case json(status: Int, body: String, headers: [(String, String)] = [])
+    /// A complete answer of any content type (XML, YAML, plain text; empty for a 304).
+    case body(status: Int, contentType: String, body: String, headers: [(String, String)] = [])
     /// Server-sent events, each written and flushed separately, `delay` apart.
     case sse(events: [String], delay: TimeAmount = .zero)
     /// A 200 answer of `contentType` whose body is written in these pieces (chunked encoding),
@@ -184,8 +186,10 @@ final class FakeHandler: ChannelInboundHandler {
             guard let encoder = try? channel.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self) else { return }
             encoder.writeAndFlush(NIOAny(bytes)).whenComplete { _ in if close { channel.close(promise: nil) } }
         case .json(let status, let text, let extra):
+            respond(context, .body(status: status, contentType: "application/json", body: text, headers: extra))
+        case .body(let status, let contentType, let text, let extra):
             var h = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: status))
-            h.headers.add(name: "content-type", value: "application/json")
+            h.headers.add(name: "content-type", value: contentType)
             h.headers.add(name: "content-length", value: String(text.utf8.count))
             for (n, v) in extra { h.headers.add(name: n, value: v) }
             context.write(wrapOutboundOut(.head(h)), promise: nil)

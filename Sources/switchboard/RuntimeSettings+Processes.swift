@@ -8,4 +8,6 @@ extension RuntimeSettings {
     var reloadGrace: Duration { .milliseconds(Int(reloadDrainSeconds * 1000)) }
     /// How often the config file is checked; `nil`: never.
     var watchInterval: Duration? { watchConfigSeconds > 0 ? .milliseconds(Int(watchConfigSeconds * 1000)) : nil }
+    /// How often a bucket config is asked whether it changed; `nil`: never.
+    var pollInterval: Duration? { configPollSeconds > 0 ? .milliseconds(Int(configPollSeconds * 1000)) : nil }
 }

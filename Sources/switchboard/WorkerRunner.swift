@@ -32,11 +32,11 @@ struct WorkerRunner {
         let environment = ProcessInfo.processInfo.environment
         let logger = Logger(label: supervision.map { "switchboard.worker[\(getpid()) gen \($0.generation)]" } ?? "switchboard")
         let runtime: RuntimeSettings
-        let source: ConfigSource
+        let source: ConfigSetup
         let config: GatewayConfig
         do {
             runtime = try RuntimeSettings(environment: environment)
-            source = ConfigSource(option: options.config, environment: environment, strict: options.strictEnv || runtime.strictEnvironment)
+            source = try ConfigSetup(option: options.config, environment: environment, strict: options.strictEnv || runtime.strictEnvironment)
             // `environment_variables` are exported here, before any thread reads the environment.
             if let supervision {
                 // The supervisor read the secret manager once for every worker: never again here.
@@ -47,9 +47,10 @@ struct WorkerRunner {
                 }
                 config = try loader.load(yaml: ConfigSnapshot.read(descriptor: supervision.configDescriptor))
             } else {
-                let text = try source.path.map { path throws(ConfigError) in try ConfigLoader.text(path: path) } ?? DemoConfig.yaml
+                // Alone: fetch the config itself (file or bucket object) and read its secret manager.
+                for warning in source.warnings { logger.warning("\(warning)") }
                 let secrets: ResolvedSecrets
-                (config, secrets) = try await source.loader(exporting: true).load(yaml: text, resolver: source.secrets)
+                (config, secrets) = try await source.loader(exporting: true).load(yaml: await source.initialText().text, resolver: source.secrets)
                 if let manager = config.secretManager, manager.accessMode != .writeOnly {
                     logger.info("\(SecretManagerClients.summary(secrets, system: manager.system))")
                 }

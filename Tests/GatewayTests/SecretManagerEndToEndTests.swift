@@ -209,7 +209,7 @@ final class SecretManagerEndToEndTests: XCTestCase {
         let check = try GatewayProcess(arguments: ["check-config", path, "--strict_env"],
                                        environment: ["HCP_VAULT_ADDR": vault.address, "HCP_VAULT_TOKEN": vault.token])
         XCTAssertEqual(check.waitForExit(timeout: 60), 0, check.output)
-        XCTAssertTrue(check.output.contains("config OK: 1 model groups"), check.output)
+        XCTAssertTrue(check.output.contains("config OK (\(path)): 1 model groups"), check.output)
         XCTAssertTrue(check.output.contains("secrets: OPENAI_KEY read from HashiCorp Vault"), check.output)
         XCTAssertEqual(vault.requests.count, 1)
         XCTAssertFalse(check.output.contains("sk-check-0e0e"), check.output)

@@ -23,6 +23,8 @@ final class RuntimeSettingsTests: XCTestCase {
         let caps = try RuntimeSettings(environment: ["SWITCHBOARD_MAX_UPSTREAM_BODY_BYTES": "1048576", "SWITCHBOARD_MAX_CONNECTIONS": "100"])
         XCTAssertEqual(caps.maxUpstreamBodyBytes, 1 << 20)
         XCTAssertEqual(caps.maxConnections, 100)
+        XCTAssertEqual(RuntimeSettings().configPollSeconds, 0, "bucket polling is off by default")
+        XCTAssertEqual(try RuntimeSettings(environment: ["SWITCHBOARD_CONFIG_POLL_SECONDS": "30"]).configPollSeconds, 30)
         for value in ["true", "YES", "on"] {
             XCTAssertTrue(try RuntimeSettings(environment: ["SWITCHBOARD_STRICT_ENV": value]).strictEnvironment, value)
         }
@@ -40,6 +42,7 @@ final class RuntimeSettingsTests: XCTestCase {
             ("SWITCHBOARD_DRAIN_SECONDS", "1e300"), ("SWITCHBOARD_STRICT_ENV", "sometimes"),
             ("SWITCHBOARD_MAX_UPSTREAM_BODY_BYTES", "100"), ("SWITCHBOARD_MAX_UPSTREAM_BODY_BYTES", "1.5e6"),
             ("SWITCHBOARD_MAX_CONNECTIONS", "0"), ("SWITCHBOARD_MAX_CONNECTIONS", "-3"), ("SWITCHBOARD_MAX_CONNECTIONS", "lots"),
+            ("SWITCHBOARD_CONFIG_POLL_SECONDS", "-1"), ("SWITCHBOARD_CONFIG_POLL_SECONDS", "often"),
         ]
         for (name, value) in cases {
             XCTAssertThrowsError(try RuntimeSettings(environment: [name: value]), "\(name)=\(value)") { error in

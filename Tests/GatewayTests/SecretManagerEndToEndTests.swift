@@ -201,6 +201,47 @@ final class SecretManagerEndToEndTests: XCTestCase {
         await upstream.shutdown()
     }
 
+    func testABucketConfigWithSecretsFromSecretsManagerReloadsBothOnSIGHUP() async throws {
+        // One AWS identity reads the config object from S3 and the key from Secrets Manager.
+        let upstream = try await FakeOpenAIServer()
+        let s3 = try await FakeS3Server(region: "eu-west-1")
+        let secrets = try await FakeSecretsManagerServer.start(region: "eu-west-1")
+        func bucketConfig(_ alias: String) -> String {
+            config(manager: "aws_secret_manager", upstream: upstream) + "\nrouter_settings:\n  model_group_alias: {\(alias): gpt}\n"
+        }
+        s3.put(bucket: "proxy-configs", key: "prod/config.yaml", text: bucketConfig("alias-one"))
+        secrets.setSecret("OPENAI_KEY", "sk-bucket-sm-1111")
+        let home = NSTemporaryDirectory() + "switchboard-secrets-home-\(UUID().uuidString)"
+        let (gateway, port) = try start(["--num_workers", "2"], environment: [
+            "LITELLM_CONFIG_BUCKET_NAME": "proxy-configs", "LITELLM_CONFIG_BUCKET_OBJECT_KEY": "prod/config.yaml",
+            "AWS_ACCESS_KEY_ID": FakeAWSServer.testCredentials.accessKeyID,
+            "AWS_SECRET_ACCESS_KEY": FakeAWSServer.testCredentials.secretAccessKey, "AWS_REGION": "eu-west-1",
+            "AWS_ENDPOINT_URL_S3": s3.endpointURL, "AWS_ENDPOINT_URL_SECRETS_MANAGER": secrets.endpointURL,
+            "HOME": home, "AWS_EC2_METADATA_DISABLED": "true",
+        ])
+        XCTAssertTrue(gateway.output.contains("Switchboard serving s3://proxy-configs/prod/config.yaml"), gateway.output)
+        XCTAssertEqual(try keySeenUpstream(port: port, upstream: upstream), "sk-bucket-sm-1111")
+        XCTAssertEqual(secrets.requests.count, 1)
+
+        s3.put(bucket: "proxy-configs", key: "prod/config.yaml", text: bucketConfig("alias-two"))
+        secrets.setSecret("OPENAI_KEY", "sk-bucket-sm-2222")
+        gateway.signal(SIGHUP)
+        XCTAssertTrue(gateway.waitForOutput("generation 2 serving", timeout: 60), gateway.output)
+        XCTAssertEqual(try keySeenUpstream(port: port, upstream: upstream), "sk-bucket-sm-2222")
+        let r = try TestHTTPClient(port: port).request("POST", "/v1/chat/completions", body: #"{"model":"alias-two","messages":[{"role":"user","content":"hi"}]}"#)
+        XCTAssertEqual(r.status, 200, r.body)
+        XCTAssertEqual(upstream.requests.last?.header("authorization"), "Bearer sk-bucket-sm-2222")
+        XCTAssertTrue(secrets.requests.allSatisfy { secrets.aws.signatureProblem($0) == nil })
+        gateway.signal(SIGTERM)
+        XCTAssertEqual(gateway.waitForExit(), 0, gateway.output)
+        for secret in ["sk-bucket-sm-1111", "sk-bucket-sm-2222", FakeAWSServer.testCredentials.secretAccessKey] {
+            XCTAssertFalse(gateway.output.contains(secret), "a secret reached the output")
+        }
+        await secrets.shutdown()
+        await s3.shutdown()
+        await upstream.shutdown()
+    }
+
     func testCheckConfigReadsTheManager() async throws {
         let upstream = try await FakeOpenAIServer()
         let vault = try await FakeVaultServer()

@@ -14,6 +14,9 @@ import Darwin
 ///   and validate the config off the event handling; if the fetch fails or the config is
 ///   invalid, log why and keep serving; if valid, start a new generation, wait until all its
 ///   workers are ready, then retire the old one (stop accepting, drain, exit).
+/// - A config naming a secret manager: its values are read once per reload for all workers (handed
+///   over in a ``SecretHandoff``) and read again when their refresh interval passes; a changed
+///   value rolls a new generation as a reload does.
 /// - SIGTERM/SIGINT: close the port, tell every worker to drain, exit 0 when they are gone.
 /// - A worker that dies unasked is restarted in its slot with ``RestartBackoff``.
 ///

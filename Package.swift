@@ -124,6 +124,10 @@ let package = Package(
             ]
         ),
         .target(
+            name: "SecretManagers",
+            dependencies: ["SwitchboardConfig", "OpenAIWire", "CloudAuth", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .target(
             name: "ConfigSources",
             dependencies: ["CloudAuth", "OpenAIWire", .product(name: "NIOCore", package: "swift-nio")]
         ),
@@ -135,6 +139,7 @@ let package = Package(
             name: "switchboard",
             dependencies: [
                 "Server", "SwitchboardConfig", "Supervisor", "Routing", "State", "Callbacks", "Metrics", "ConfigSources",
+                "SecretManagers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -157,6 +162,10 @@ let package = Package(
         ),
         .testTarget(name: "OpenAIWireTests", dependencies: ["OpenAIWire"]),
         .testTarget(name: "SupervisorTests", dependencies: ["Supervisor"]),
+        .testTarget(
+            name: "SecretManagersTests",
+            dependencies: ["SecretManagers", "SwitchboardConfig", "SwitchboardTesting", "OpenAIWire", "CloudAuth"]
+        ),
         .testTarget(
             name: "SwitchboardConfigTests",
             dependencies: ["SwitchboardConfig"],

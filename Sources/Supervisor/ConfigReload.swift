@@ -5,14 +5,22 @@ enum ReloadTrigger: Sendable, Equatable, CustomStringConvertible {
     case sighup
     case fileChange
     case poll
+    /// The current generation's secret manager values are due to be read again.
+    case secretRefresh
 
     var description: String {
         switch self {
         case .sighup: "SIGHUP"
         case .fileChange: "config file change"
         case .poll: "config poll"
+        case .secretRefresh: "secret refresh"
         }
     }
+
+    /// Whether the reload reads every secret manager value again (else cached ones younger than
+    /// their refresh interval are used): a SIGHUP and a due refresh do; a file change or a poll,
+    /// which only say the config text may have changed, do not.
+    var readsSecretsFresh: Bool { self == .sighup || self == .secretRefresh }
 }
 
 /// The outcome of fetching and validating the config for a reload.
@@ -27,7 +35,7 @@ enum ConfigLoad: Sendable {
     /// Fetches from `source` (conditionally when `version` is given) and validates the text.
     static func load(
         from source: any ConfigSource, ifChangedFrom version: String?,
-        validate: @Sendable (String) async throws(SupervisorError) -> ValidatedConfig
+        fresh: Bool, validate: @Sendable (String, Bool) async throws(SupervisorError) -> ValidatedConfig
     ) async -> ConfigLoad {
         let text: String
         let newVersion: String?
@@ -40,9 +48,20 @@ enum ConfigLoad: Sendable {
             return .failed(error.description, version: nil)
         }
         do {
-            return .loaded(try await validate(text), version: newVersion)
+            return .loaded(try await validate(text, fresh), version: newVersion)
         } catch {
             return .failed("config error: \(error)", version: newVersion)
+        }
+    }
+
+    /// Validates the running `text` again with every secret manager value read afresh.
+    static func refresh(
+        _ text: String, validate: @Sendable (String, Bool) async throws(SupervisorError) -> ValidatedConfig
+    ) async -> ConfigLoad {
+        do {
+            return .loaded(try await validate(text, true), version: nil)
+        } catch {
+            return .failed("config error: \(error)", version: nil)
         }
     }
 }

@@ -27,15 +27,19 @@ final class Generation {
     let number: Int
     let config: ValidatedConfig
     let snapshot: ConfigSnapshot
+    /// The secret manager's values for this generation's workers (`nil`: the config names none).
+    let secrets: SecretHandoff?
     let count: Int
     /// Worker id in each slot (absent while a slot waits for a restart).
     var slots: [Int: Int] = [:]
     var backoff: [Int: RestartBackoff] = [:]
 
-    init(number: Int, config: ValidatedConfig, snapshot: ConfigSnapshot, count: Int) {
+    /// Writes the config snapshot and the secret hand-off.
+    init(number: Int, config: ValidatedConfig, count: Int) throws(SupervisorError) {
         self.number = number
         self.config = config
-        self.snapshot = snapshot
+        self.snapshot = try ConfigSnapshot(text: config.text)
+        self.secrets = try config.secrets.map { bytes throws(SupervisorError) in try SecretHandoff(bytes: bytes) }
         self.count = count
     }
 

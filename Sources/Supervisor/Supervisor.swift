@@ -14,6 +14,9 @@ import Darwin
 ///   and validate the config off the event handling; if the fetch fails or the config is
 ///   invalid, log why and keep serving; if valid, start a new generation, wait until all its
 ///   workers are ready, then retire the old one (stop accepting, drain, exit).
+/// - A config naming a secret manager: its values are read once per reload for all workers (handed
+///   over in a ``SecretHandoff``) and read again when their refresh interval passes; a changed
+///   value rolls a new generation as a reload does.
 /// - SIGTERM/SIGINT: close the port, tell every worker to drain, exit 0 when they are gone.
 /// - A worker that dies unasked is restarted in its slot with ``RestartBackoff``.
 ///
@@ -52,6 +55,8 @@ public final class Supervisor {
     private var lastSeenVersion: String?
     /// The last failure a poll logged (logged again only when it changes).
     private var lastPollFailure: String?
+    /// The latest secret refresh scheduled; an earlier one that fires is stale and ignored.
+    private var secretRefreshToken = 0
     private var announced = false
     private var shuttingDown = false
 
@@ -64,7 +69,7 @@ public final class Supervisor {
         self.listener = listener
         self.logger = logger
         (events, continuation) = AsyncStream.makeStream(of: SupervisorEvent.self)
-        current = Generation(number: 1, config: initial, snapshot: try ConfigSnapshot(text: initial.text), count: settings.workers)
+        current = try Generation(number: 1, config: initial, count: settings.workers)
         let slots = max(16, settings.workers * 8)
         do {
             metrics = try MetricsRegion.create(slots: slots)
@@ -94,6 +99,7 @@ public final class Supervisor {
             }
         }
         for slot in 0..<current.count { start(slot: slot, of: current) }
+        scheduleSecretRefresh(current)
         for await event in events {
             handle(event)
             if shuttingDown && workers.isEmpty { break }
@@ -119,6 +125,8 @@ public final class Supervisor {
             reload(trigger: .poll)
         case .configLoaded(let trigger, let load):
             configLoaded(load, trigger: trigger)
+        case .refreshSecrets(let token):
+            if token == secretRefreshToken { reload(trigger: .secretRefresh) }
         case .message(let id, .ready):
             workerReady(id)
         case .message(let id, .closed):
@@ -220,8 +228,9 @@ public final class Supervisor {
     private func reload(trigger: ReloadTrigger) {
         guard !shuttingDown else { return }
         if pending != nil || promotion != nil || loading {
-            // A poll comes again by itself; a signal or a file change is remembered.
-            if trigger != .poll { reloadQueued = true }
+            // A poll comes again by itself; a due secret refresh waits for its next turn; a signal
+            // or a file change is remembered.
+            if trigger == .secretRefresh { scheduleSecretRefresh(current) } else if trigger != .poll { reloadQueued = true }
             return
         }
         guard let source = settings.source else {
@@ -231,8 +240,15 @@ public final class Supervisor {
         loading = true
         let version = trigger == .poll ? lastSeenVersion : nil
         let (continuation, validate) = (self.continuation, settings.validate)
+        if trigger == .secretRefresh {
+            // The secrets may have changed; the source is another matter (SIGHUP, watch, poll).
+            let text = current.config.text
+            Task { continuation.yield(.configLoaded(trigger: trigger, await ConfigLoad.refresh(text, validate: validate))) }
+            return
+        }
+        let fresh = trigger.readsSecretsFresh
         Task {
-            let load = await ConfigLoad.load(from: source, ifChangedFrom: version, validate: validate)
+            let load = await ConfigLoad.load(from: source, ifChangedFrom: version, fresh: fresh, validate: validate)
             continuation.yield(.configLoaded(trigger: trigger, load))
         }
     }
@@ -251,10 +267,19 @@ public final class Supervisor {
                 lastPollFailure = reason
             }
             logger.error("reload rejected (\(trigger)): \(reason); generation \(current.number) keeps serving")
+            if trigger == .secretRefresh { scheduleSecretRefresh(current) }
         case .loaded(let config, let version):
             lastPollFailure = nil
             if let version { lastSeenVersion = version }
-            if trigger != .sighup && config.text == current.config.text { break }
+            if trigger == .secretRefresh {
+                guard config.secrets != current.config.secrets else {
+                    logger.debug("secret refresh: no value changed")
+                    scheduleSecretRefresh(current)
+                    break
+                }
+            } else if trigger != .sighup && config.text == current.config.text {
+                break
+            }
             startGeneration(config, trigger: trigger)
         }
         if pending == nil && reloadQueued {
@@ -267,16 +292,23 @@ public final class Supervisor {
         for warning in config.warnings { logger.warning("config: \(warning)") }
         let generation: Generation
         do {
-            generation = Generation(number: current.number + 1, config: config,
-                                    snapshot: try ConfigSnapshot(text: config.text), count: settings.workers)
+            generation = try Generation(number: current.number + 1, config: config, count: settings.workers)
         } catch {
             logger.error("reload rejected (\(trigger)): \(error); generation \(current.number) keeps serving")
+            if trigger == .secretRefresh { scheduleSecretRefresh(current) }
             return
         }
-        logger.info("reload (\(trigger)): starting generation \(generation.number) with \(generation.count) workers from \(settings.source?.description ?? "the config")")
+        logger.info("\(trigger == .secretRefresh ? "secret refresh: a secret changed" : "reload (\(trigger))"): starting generation \(generation.number) with \(generation.count) workers from \(settings.source?.description ?? "the config")")
         pending = generation
         for slot in 0..<generation.count { start(slot: slot, of: generation) }
         after(settings.startTimeout, .startTimeout(generation: generation.number))
+    }
+
+    /// Reads the generation's secrets again when they are due (only a config with a secret manager).
+    private func scheduleSecretRefresh(_ generation: Generation) {
+        secretRefreshToken += 1
+        guard generation.config.secrets != nil, let interval = generation.config.secretRefresh else { return }
+        after(interval, .refreshSecrets(token: secretRefreshToken))
     }
 
     /// The new generation is ready: the old one stops accepting and drains.
@@ -285,6 +317,7 @@ public final class Supervisor {
         current = generation
         pending = nil
         promotion = (old, generation)
+        scheduleSecretRefresh(generation)
         for (id, worker) in workers where worker.generation == old.number {
             workers[id]?.retiring = true
             awaitingClosed.insert(id)
@@ -314,6 +347,7 @@ public final class Supervisor {
         pending = nil
         reloadQueued = false
         logger.error("reload to generation \(generation.number) failed: \(reason); generation \(current.number) keeps serving")
+        scheduleSecretRefresh(current)
         for (id, worker) in workers where worker.generation == generation.number {
             workers[id]?.retiring = true
             kill(worker.pid, sig)

@@ -9,12 +9,21 @@ public struct ValidatedConfig: Sendable {
     public var fingerprints: [String: String]
     /// Non-fatal findings (unknown keys and the like), logged on reload.
     public var warnings: [String]
+    /// The values read from the config's secret manager, encoded for the workers (see
+    /// ``SecretHandoff``); `nil` when the config names no secret manager.
+    public var secrets: [UInt8]?
+    /// How long those values may be trusted: after this the supervisor reads them again and
+    /// reloads when one changed. `nil`: never.
+    public var secretRefresh: Duration?
 
-    public init(text: String, modelNames: [String], fingerprints: [String: String], warnings: [String]) {
+    public init(text: String, modelNames: [String], fingerprints: [String: String], warnings: [String],
+                secrets: [UInt8]? = nil, secretRefresh: Duration? = nil) {
         self.text = text
         self.modelNames = modelNames
         self.fingerprints = fingerprints
         self.warnings = warnings
+        self.secrets = secrets
+        self.secretRefresh = secretRefresh
     }
 }
 
@@ -33,7 +42,8 @@ public struct SupervisorSettings: Sendable {
     public var source: (any ConfigSource)?
     /// Validates config text completely (including `os.environ/` resolution). Async so that a
     /// validation may look values up (secret managers); it runs off the supervisor's event handling.
-    public var validate: @Sendable (String) async throws(SupervisorError) -> ValidatedConfig
+    /// `fresh`: read every secret manager value again, ignoring values cached by earlier loads.
+    public var validate: @Sendable (_ text: String, _ fresh: Bool) async throws(SupervisorError) -> ValidatedConfig
     /// How long a retired generation may keep draining in-flight calls and streams after a reload.
     public var reloadGrace: Duration
     /// How long workers may drain on SIGTERM/SIGINT before they are killed.
@@ -50,7 +60,7 @@ public struct SupervisorSettings: Sendable {
 
     public init(
         workers: Int, workerArguments: [String], environment: [String], source: (any ConfigSource)?,
-        validate: @escaping @Sendable (String) async throws(SupervisorError) -> ValidatedConfig,
+        validate: @escaping @Sendable (String, Bool) async throws(SupervisorError) -> ValidatedConfig,
         reloadGrace: Duration = .seconds(600), shutdownGrace: Duration = .seconds(30),
         startTimeout: Duration = .seconds(60), watchInterval: Duration? = .seconds(2), pollInterval: Duration? = nil,
         servingMessage: String

@@ -7,8 +7,9 @@ import Darwin
 #endif
 
 /// Starts worker processes: its own binary with the `worker` subcommand, the listening socket as
-/// descriptor 3, its link as 4, the generation's config snapshot as 5 and the shared metrics
-/// region as 6 (with its slot number).
+/// descriptor 3, its link as 4, the generation's config snapshot as 5, the shared metrics
+/// region as 6 (with its slot number) and, when the config names a secret manager, the
+/// generation's secret values as 7 (``SecretHandoff``).
 struct WorkerLauncher {
     static let listenDescriptor: Int32 = 3
     static let linkDescriptor: Int32 = 4
@@ -31,9 +32,13 @@ struct WorkerLauncher {
         var descriptors = [(listener.descriptor, Self.listenDescriptor), (theirs.descriptor, Self.linkDescriptor),
                            (generation.snapshot.descriptor, Self.configDescriptor)]
         var metricsArguments: [String] = []
+        if let secrets = generation.secrets {
+            descriptors.append((secrets.descriptor, SecretHandoff.workerDescriptor))
+            metricsArguments = ["--secrets_fd", String(SecretHandoff.workerDescriptor)]
+        }
         if let metrics, let metricsSlot {
             descriptors.append((metrics.descriptor, MetricsRegion.workerDescriptor))
-            metricsArguments = ["--metrics_fd", String(MetricsRegion.workerDescriptor), "--metrics_slot", String(metricsSlot)]
+            metricsArguments += ["--metrics_fd", String(MetricsRegion.workerDescriptor), "--metrics_slot", String(metricsSlot)]
         }
         let pid: pid_t
         do {
@@ -71,6 +76,8 @@ enum SupervisorEvent: Sendable {
     case pollConfig
     /// A reload's fetch and validation finished.
     case configLoaded(trigger: ReloadTrigger, ConfigLoad)
+    /// The current generation's secret values are due to be read again (`token`: which schedule).
+    case refreshSecrets(token: Int)
     case killRetired(worker: Int)
     case shutdownDeadline
 }

@@ -14,21 +14,37 @@ struct ConfigBuilder {
     let exports: Bool
     /// Whether an unset `os.environ/` variable fails the load everywhere (else only in settings).
     let strict: Bool
+    /// Values read from the secret manager, by `os.environ/` name (read before the environment).
+    var secrets: [String: String] = [:]
     var warnings: [ConfigWarning] = []
     /// Unset variables found so far (never when `strict`).
     var missing: [MissingVariable] = []
 
     mutating func build(_ tree: JSONValue) throws(ConfigError) -> GatewayConfig {
         do throws(ConfigError) {
-            return try buildConfig(tree)
+            var config = try buildConfig(tree)
+            if !secrets.isEmpty {
+                config.warnings = config.warnings.map { ConfigWarning(path: $0.path, message: hidingSecrets($0.message)) }
+            }
+            return config
         } catch {
             // A value the config cannot do without (a required key) came from an unset variable:
             // say so rather than "required key is missing".
             if let variable = missing.first(where: { $0.path == error.path }) {
                 throw EnvironmentResolver.unsetError(name: variable.name, path: variable.path)
             }
-            throw error
+            throw ConfigError(path: error.path, message: hidingSecrets(error.message))
         }
+    }
+
+    /// `text` with every secret manager value in it replaced: an error about a value that came
+    /// from the manager (`expected integer, got "..."`) must not show it.
+    private func hidingSecrets(_ text: String) -> String {
+        var text = text
+        for value in secrets.values where !value.isEmpty && text.contains(value) {
+            text = text.split(separator: value, omittingEmptySubsequences: false).joined(separator: "[secret value hidden]")
+        }
+        return text
     }
 
     private mutating func buildConfig(_ tree: JSONValue) throws(ConfigError) -> GatewayConfig {
@@ -50,7 +66,8 @@ struct ConfigBuilder {
 
         var config = GatewayConfig()
         config.environmentVariables = try environmentVariables(root)
-        let resolver = EnvironmentResolver(environment: environment)
+        var resolver = EnvironmentResolver(environment: environment)
+        resolver.secrets = secrets
         var credentialMissing: [MissingVariable]? = strict ? nil : []
         let credentialsValue = try resolver.resolve(root["credential_list"] ?? .null, at: "credential_list",
                                                     missing: &credentialMissing)
@@ -69,6 +86,8 @@ struct ConfigBuilder {
         config.generalSettings = try SettingsParser.general(
             resolver.resolve(root["general_settings"] ?? .null, at: "general_settings"),
             environment: environment, warnings: &warnings)
+        config.secretManager = try SecretManagerSettingsParser.parse(
+            root["general_settings"] ?? .null, environment: environment, warnings: &warnings)
         config.missingVariables = missing
         config.warnings = warnings + missingWarnings()
         return config
@@ -99,7 +118,9 @@ struct ConfigBuilder {
                 throw ConfigError(path: path, message: "not a valid environment variable name")
             }
             var found: [MissingVariable]? = strict ? nil : []
-            let value = try EnvironmentResolver(environment: environment).resolve(variable.value, at: path, missing: &found)
+            var resolver = EnvironmentResolver(environment: environment)
+            resolver.secrets = secrets
+            let value = try resolver.resolve(variable.value, at: path, missing: &found)
             if let found, !found.isEmpty {
                 missing += found  // left unset: what reads it is reported missing in turn
                 continue

@@ -31,6 +31,9 @@ public struct ConfigLoader: Sendable {
     /// Whether an unset `os.environ/NAME` variable anywhere fails the load (else only in the
     /// settings sections; elsewhere it is a warning).
     public var strictEnvironment: Bool
+    /// Values read from the config's secret manager (`general_settings.key_management_system`):
+    /// `os.environ/NAME` reads them before the environment. See ``secretRequest(yaml:)``.
+    public var secrets: ResolvedSecrets = .none
 
     /// - Parameters:
     ///   - environment: the variables `os.environ/NAME` reads (defaults to the process environment).
@@ -51,6 +54,11 @@ public struct ConfigLoader: Sendable {
 
     /// Loads the file at `path`. An unreadable file is a `ConfigError` naming the path.
     public func load(path: String) throws(ConfigError) -> GatewayConfig {
+        try load(yaml: Self.text(path: path))
+    }
+
+    /// The text of the config file at `path`. An unreadable file is a `ConfigError` naming the path.
+    public static func text(path: String) throws(ConfigError) -> String {
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
@@ -60,7 +68,7 @@ public struct ConfigLoader: Sendable {
         guard let text = String(data: data, encoding: .utf8) else {
             throw ConfigError(path: "", message: "config file \(path) is not UTF-8 text")
         }
-        return try load(yaml: text)
+        return text
     }
 
     /// Loads configuration text.
@@ -68,7 +76,52 @@ public struct ConfigLoader: Sendable {
         let tree = try YAMLTree.parse(yaml)
         var builder = ConfigBuilder(environment: environment, exports: exportsEnvironmentVariables,
                                     strict: strictEnvironment)
+        builder.secrets = secrets.values
         return try builder.build(tree)
+    }
+
+    /// What the config needs from its secret manager, `nil` when it names none (or only writes to
+    /// it): the `os.environ/` names to look up there. Parses the text, resolves nothing.
+    public func secretRequest(yaml: String) throws(ConfigError) -> SecretRequest? {
+        let tree = try YAMLTree.parse(yaml)
+        guard case .object(let members) = tree else { return nil }
+        let root = MappingReader(members: members, path: "")
+        var ignored: [ConfigWarning] = []
+        guard let settings = try SecretManagerSettingsParser.parse(
+            root["general_settings"] ?? .null, environment: environment, warnings: &ignored),
+            settings.accessMode != .writeOnly else { return nil }
+        var names: [String] = []
+        var paths: [String: String] = [:]
+        SecretReferenceScanner.scan(tree, at: "", into: &names, paths: &paths)
+        // The manager's own settings may come from `environment_variables`, as in LiteLLM, which
+        // sets them before starting its manager; values naming other variables resolve from the
+        // environment here (never from the manager, which is not running yet).
+        var managerEnvironment = environment
+        for variable in (try? root.mapping("environment_variables")) ?? [] {
+            let resolver = EnvironmentResolver(environment: managerEnvironment)
+            var missing: [MissingVariable]? = []
+            guard let value = try? resolver.resolve(variable.value, at: "", missing: &missing), missing?.isEmpty != false,
+                  let text = try? ValueConversion.environmentString(value, at: "") else { continue }
+            managerEnvironment[variable.key] = text
+        }
+        return SecretRequest(settings: settings, names: names.filter(settings.readsFromManager), paths: paths,
+                             environment: managerEnvironment)
+    }
+
+    /// Loads configuration text, first reading its `os.environ/` values from its secret manager
+    /// through `resolver` when it names one. A secret that cannot be read (other than one the
+    /// manager does not hold, which falls back to the environment) fails the load, naming the
+    /// secret, where the config uses it and the manager.
+    public func load(yaml: String, resolver: any SecretResolving, fresh: Bool = false) async throws(ConfigError) -> (GatewayConfig, ResolvedSecrets) {
+        var loader = self
+        if let request = try secretRequest(yaml: yaml) {
+            do {
+                loader.secrets = try await resolver.resolve(request, fresh: fresh)
+            } catch {
+                throw error.configError(paths: request.paths)
+            }
+        }
+        return (try loader.load(yaml: yaml), loader.secrets)
     }
 
     private static func reason(_ error: any Error, path: String) -> String {

@@ -1,6 +1,7 @@
 import OpenAIWire
 
-/// Replaces every string value `os.environ/NAME`, at any depth, with the variable's value.
+/// Replaces every string value `os.environ/NAME`, at any depth, with the variable's value: the
+/// secret manager's value when it has one (``secrets``), else the environment's.
 ///
 /// An unset variable is either an error naming the key path (strict), or, when the caller passes a
 /// list to collect them in, resolves to `null` and is added to that list (LiteLLM also yields
@@ -9,6 +10,8 @@ struct EnvironmentResolver {
     static let prefix = "os.environ/"
 
     let environment: [String: String]
+    /// Values read from the config's secret manager; they win over the environment.
+    var secrets: [String: String] = [:]
 
     /// Resolves strictly: an unset variable throws.
     func resolve(_ value: JSONValue, at path: String) throws(ConfigError) -> JSONValue {
@@ -25,7 +28,7 @@ struct EnvironmentResolver {
             guard !name.isEmpty else {
                 throw ConfigError(path: path, message: "\"\(text)\" names no environment variable")
             }
-            if let resolved = environment[name] { return .string(resolved) }
+            if let resolved = secrets[name] ?? environment[name] { return .string(resolved) }
             guard missing != nil else { throw Self.unsetError(name: name, path: path) }
             missing?.append(MissingVariable(name: name, path: path))
             return .null

@@ -20,6 +20,8 @@ public struct GatewayConfig: Sendable {
     /// `os.environ/NAME` references whose variable is not set, in file order (always empty when
     /// loaded with `strictEnvironment`, which refuses them). Each is also a warning.
     public var missingVariables: [MissingVariable] = []
+    /// `general_settings.key_management_system` and `key_management_settings`, when set.
+    public var secretManager: SecretManagerSettings?
 
     public init(
         deployments: [Deployment] = [], litellmSettings: LitellmSettings = .init(),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import ConfigSources
 import Foundation
+import SecretManagers
 import SwitchboardConfig
 
 /// `switchboard check-config [PATH]`: validates a config and prints its model groups. Without a
@@ -43,8 +44,12 @@ struct CheckConfig: AsyncParsableCommand {
             } catch {
                 throw ConfigError(path: "", message: error.description)
             }
-            let config = try loader.load(yaml: text)
+            // Reads the config's secret manager, as the gateway would at start.
+            let (config, secrets) = try await loader.load(yaml: text, resolver: SecretManagerClients.resolver())
             print(config.summary())
+            if let manager = config.secretManager, manager.accessMode != .writeOnly {
+                print(SecretManagerClients.summary(secrets, system: manager.system))
+            }
             print("config OK (\(source.description)): \(config.modelNames.count) model groups, \(config.deployments.count) deployments"
                 + (config.missingVariables.isEmpty ? "" : "; environment variables not set: "
                     + Self.names(config.missingVariables).joined(separator: ", ")))

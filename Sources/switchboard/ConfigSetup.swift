@@ -1,11 +1,13 @@
 import ConfigSources
+import Logging
+import SecretManagers
 import Server
 import Supervisor
 import SwitchboardConfig
 
 /// Where the config comes from (a bucket object when `LITELLM_CONFIG_BUCKET_NAME` is set, else
-/// `--config`, else `CONFIG_FILE_PATH`, else the built-in demo; see ``ConfigSourceSelection``)
-/// and how its text is validated.
+/// `--config`, else `CONFIG_FILE_PATH`, else the built-in demo; see ``ConfigSourceSelection``),
+/// how its text is validated and where its secret manager's values come from.
 struct ConfigSetup: Sendable {
     let source: (any ConfigSource)?
     /// To log once at start.
@@ -13,6 +15,8 @@ struct ConfigSetup: Sendable {
     let environment: [String: String]
     /// Refuse unset `os.environ/` variables (`--strict_env`, `SWITCHBOARD_STRICT_ENV`).
     let strict: Bool
+    /// Reads `os.environ/` values from the config's secret manager, caching them between loads.
+    let secrets = SecretManagerClients.resolver()
 
     init(option: String?, environment: [String: String], strict: Bool) throws(ConfigError) {
         do {
@@ -47,12 +51,14 @@ struct ConfigSetup: Sendable {
         }
     }
 
-    /// Loads `text` completely, `os.environ/` included, without exporting anything into this
-    /// process; the workers load the same text again.
-    func validated(_ text: String) throws(SupervisorError) -> ValidatedConfig {
+    /// Loads `text` completely, `os.environ/` included (its secret manager's values read once
+    /// here, `fresh` or from the cache, for every worker), without exporting anything into this
+    /// process; the workers load the same text again with the values handed to them.
+    func validated(_ text: String, fresh: Bool) async throws(SupervisorError) -> ValidatedConfig {
         let config: GatewayConfig
+        let values: ResolvedSecrets
         do {
-            config = try loader(exporting: false).load(yaml: text)
+            (config, values) = try await loader(exporting: false).load(yaml: text, resolver: secrets, fresh: fresh)
         } catch {
             throw SupervisorError(error.description)
         }
@@ -61,7 +67,14 @@ struct ConfigSetup: Sendable {
             // Deployment ids hash each entry as written, so a changed entry changes its group's print.
             fingerprints[name] = config.deployments.filter { $0.modelName == name }.map(\.id).joined(separator: ",")
         }
+        var handoff: [UInt8]?
+        var refresh: Duration?
+        if let manager = config.secretManager, manager.accessMode != .writeOnly {
+            Logger(label: "switchboard").info("\(SecretManagerClients.summary(values, system: manager.system))")
+            handoff = values.encoded()
+            refresh = .seconds(SecretManagerResolver.refreshSeconds(for: manager.system, environment: environment))
+        }
         return ValidatedConfig(text: text, modelNames: config.modelNames, fingerprints: fingerprints,
-                               warnings: config.warnings.map(\.description))
+                               warnings: config.warnings.map(\.description), secrets: handoff, secretRefresh: refresh)
     }
 }

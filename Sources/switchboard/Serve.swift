@@ -28,7 +28,7 @@ struct Serve: AsyncParsableCommand {
             for warning in source.warnings { logger.warning("\(warning)") }
             let text: String
             (text, initialVersion) = try await source.initialText()
-            initial = try source.validated(text)
+            initial = try await source.validated(text, fresh: true)
         } catch {
             logger.critical("config error: \(error)")
             throw ExitCode(1)
@@ -49,7 +49,7 @@ struct Serve: AsyncParsableCommand {
         let settings = SupervisorSettings(
             workers: workers, workerArguments: workerArguments,
             environment: environment.map { "\($0.key)=\($0.value)" }, source: source.source,
-            validate: { text throws(SupervisorError) in try source.validated(text) },
+            validate: { text, fresh throws(SupervisorError) in try await source.validated(text, fresh: fresh) },
             reloadGrace: runtime.reloadGrace, shutdownGrace: runtime.shutdownGrace,
             watchInterval: runtime.watchInterval, pollInterval: runtime.pollInterval,
             servingMessage: "Switchboard serving \(source.description) on http://\(options.host):\(listener.port) with \(workers) workers × \(loops) event loops")

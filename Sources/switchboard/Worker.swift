@@ -24,6 +24,9 @@ struct Worker: AsyncParsableCommand {
     @Option(name: .customLong("metrics_slot"), help: .hidden)
     var metricsSlot: Int?
 
+    @Option(name: .customLong("secrets_fd"), help: .hidden)
+    var secretsDescriptor: Int32?
+
     @Option(name: .customLong("generation"), help: .hidden)
     var generation: Int = 0
 
@@ -39,7 +42,8 @@ struct Worker: AsyncParsableCommand {
         if let listenDescriptor, let linkDescriptor, let configDescriptor {
             supervision = .init(listenDescriptor: listenDescriptor, linkDescriptor: linkDescriptor,
                                 configDescriptor: configDescriptor, generation: generation,
-                                metricsDescriptor: metricsDescriptor, metricsSlot: metricsSlot)
+                                metricsDescriptor: metricsDescriptor, metricsSlot: metricsSlot,
+                                secretsDescriptor: secretsDescriptor)
         }
         try await WorkerRunner(options: options, supervision: supervision).run()
     }

@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import Metrics
 import NIOPosix
+import SecretManagers
 import Server
 import Supervisor
 import SwitchboardConfig
@@ -19,6 +20,8 @@ struct WorkerRunner {
         /// The shared metrics region and this worker's slot of it (absent: no free slot).
         var metricsDescriptor: Int32?
         var metricsSlot: Int?
+        /// The secret manager's values the supervisor read for this generation (``SecretHandoff``).
+        var secretsDescriptor: Int32?
     }
 
     let options: ServeOptions
@@ -36,11 +39,21 @@ struct WorkerRunner {
             source = try ConfigSetup(option: options.config, environment: environment, strict: options.strictEnv || runtime.strictEnvironment)
             // `environment_variables` are exported here, before any thread reads the environment.
             if let supervision {
-                config = try source.loader(exporting: true).load(yaml: ConfigSnapshot.read(descriptor: supervision.configDescriptor))
+                // The supervisor read the secret manager once for every worker: never again here.
+                var loader = source.loader(exporting: true)
+                if let fd = supervision.secretsDescriptor {
+                    loader.secrets = try ResolvedSecrets(decoding: SecretHandoff.read(descriptor: fd))
+                    _ = close(fd)
+                }
+                config = try loader.load(yaml: ConfigSnapshot.read(descriptor: supervision.configDescriptor))
             } else {
-                // Alone: fetch the config itself (file or bucket object).
+                // Alone: fetch the config itself (file or bucket object) and read its secret manager.
                 for warning in source.warnings { logger.warning("\(warning)") }
-                config = try source.loader(exporting: true).load(yaml: await source.initialText().text)
+                let secrets: ResolvedSecrets
+                (config, secrets) = try await source.loader(exporting: true).load(yaml: await source.initialText().text, resolver: source.secrets)
+                if let manager = config.secretManager, manager.accessMode != .writeOnly {
+                    logger.info("\(SecretManagerClients.summary(secrets, system: manager.system))")
+                }
             }
         } catch {
             logger.critical("config error: \(error)")

@@ -23,6 +23,21 @@ final class SupervisorUnitTests: XCTestCase {
         XCTAssertEqual(try ConfigSnapshot.read(descriptor: snapshot.descriptor), text, "pread leaves no offset behind")
     }
 
+    func testSecretHandoffIsAnAnonymousSealedMemoryFile() throws {
+        let bytes = Array(#"{"OPENAI_KEY":"sk-handoff-\u00fc"}"#.utf8) + Array(repeating: UInt8(ascii: " "), count: 40_000)
+        let handoff = try SecretHandoff(bytes: bytes)
+        XCTAssertEqual(try SecretHandoff.read(descriptor: handoff.descriptor), bytes)
+        XCTAssertEqual(try SecretHandoff.read(descriptor: handoff.descriptor), bytes, "pread leaves no offset behind")
+        // Memory, not a file on disk: the descriptor's target is a memfd.
+        let target = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(handoff.descriptor)")
+        XCTAssertTrue(target.hasPrefix("/memfd:switchboard-secrets"), target)
+        // Sealed: no one (no worker) can change what the others read.
+        XCTAssertEqual(pwrite(handoff.descriptor, "x", 1, 0), -1)
+        XCTAssertEqual(errno, EPERM)
+        XCTAssertEqual(ftruncate(handoff.descriptor, 1), -1)
+        XCTAssertEqual(fcntl(handoff.descriptor, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC)
+    }
+
     func testSpawnedChildGetsExactlyTheListedDescriptors() throws {
         let (mine, theirs) = try WorkerLink.makePair()
         defer { mine.close(); theirs.close() }

@@ -100,7 +100,7 @@ let package = Package(
         .target(
             name: "Callbacks",
             dependencies: [
-                "CallModel", "OpenAIWire", "SwitchboardConfig",
+                "CallModel", "OpenAIWire", "SwitchboardConfig", "Metrics",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -8,13 +8,13 @@ import OpenAIWire
 /// The record is turned into JSON on the event loop (a few microseconds) and queued; the POST
 /// happens on the sender's task.
 public final class GenericAPICallback: CallRecordSink, Sendable {
-    let sender: BatchingSender
+    let sender: BatchingSender<ByteBuffer>
     let directory: DeploymentDirectory
     /// Log successes, failures, or both (`success_callback` / `failure_callback` / `callbacks`).
     let onSuccess: Bool
     let onFailure: Bool
 
-    public init(sender: BatchingSender, directory: DeploymentDirectory, onSuccess: Bool, onFailure: Bool) {
+    public init(sender: BatchingSender<ByteBuffer>, directory: DeploymentDirectory, onSuccess: Bool, onFailure: Bool) {
         self.sender = sender
         self.directory = directory
         self.onSuccess = onSuccess

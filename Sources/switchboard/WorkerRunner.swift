@@ -65,8 +65,9 @@ struct WorkerRunner {
             metricsSlot: metricsSlot)
         if gateway.observability.jsonLogs { LogFormat.isJSON = true }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: loops)
+        // Read again: the config's `environment_variables` (SLACK_WEBHOOK_URL, LANGFUSE_*, ...) are exported now.
         let callbacks = Callbacks(
-            config: config, environment: environment, group: group, logger: logger, metrics: gateway.metricsSlot,
+            config: config, environment: ProcessInfo.processInfo.environment, group: group, logger: logger, metrics: gateway.metricsSlot,
             sharedClaims: gateway.sharedClaims)
         let sinks = callbacks.sinks
         let server = GatewayServer(gateway: gateway, group: group, sinks: { _ in sinks }, monitors: callbacks.monitors)

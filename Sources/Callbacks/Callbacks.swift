@@ -107,7 +107,7 @@ public final class Callbacks: Sendable {
         for t in traces {
             for w in t.settings.warnings { logger.warning("config: callback '\(t.name)': \(w)") }
             var settings = BatchingSender<TraceEntry>.Settings(name: t.name, url: t.settings.endpoint, headers: t.settings.headers)
-            settings.interval = interval.map { .milliseconds(Int($0 * 1000)) } ?? t.settings.interval
+            settings.interval = t.settings.interval
             settings.batchSize = t.settings.batchSize
             settings.capacity = t.settings.capacity
             let sender = BatchingSender<TraceEntry>(

@@ -5,6 +5,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
+import State
 import Synchronization
 
 #if canImport(Glibc)
@@ -71,6 +72,8 @@ public final class GatewayServer: Sendable {
                 for m in monitors { m.deploymentHealth(health) }
             }
         }
+        // A worker with no traffic yet must still see the cluster's cooldowns for its monitors.
+        if !monitors.isEmpty, let redis = gateway.store as? RedisStateStore { redis.startRefreshing(on: group.next()) }
         var hangingSweeps: [RepeatedTask] = []
         if let threshold = monitors.compactMap(\.hangingThresholdNanoseconds).min() {
             // A quarter of the threshold (at most 5 s): a hanging call is seen soon after it crossed it.

@@ -37,19 +37,6 @@ final class TraceCallbackTests: XCTestCase {
         """
     }
 
-    /// A harness whose callbacks are made as a worker makes them (its metrics slot included).
-    func gateway(_ yaml: String, env: [String: String]) async throws -> (GatewayHarness, Callbacks) {
-        let box = CallbacksBox()
-        let harness = try await GatewayHarness(yaml: yaml, environment: env, extras: { gateway in
-            let c = Callbacks(
-                config: gateway.config, environment: env, group: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "test"),
-                metrics: gateway.metricsSlot, sharedClaims: gateway.sharedClaims)
-            box.set(c)
-            return GatewayExtras(sinks: c.sinks, monitors: c.monitors)
-        })
-        return (harness, box.get()!)
-    }
-
     static let chat = #"{"model":"m","temperature":0.5,"messages":[{"role":"user","content":"hello"}]}"#
     static func chat(_ content: String, stream: Bool = false) -> String {
         #"{"model":"m","stream":\#(stream),"messages":[{"role":"user","content":"\#(content)"}]}"#
@@ -63,7 +50,7 @@ final class TraceCallbackTests: XCTestCase {
             "OTEL_SERVICE_NAME": "gateway-under-test", "OTEL_RESOURCE_ATTRIBUTES": "deployment.environment=test",
             "OTEL_BSP_SCHEDULE_DELAY": "50",
         ]
-        let (gateway, _) = try await gateway(yaml(upstream, callbacks: #"["otel"]"#), env: env)
+        let (gateway, _) = try await gatewayWithCallbacks(yaml(upstream, callbacks: #"["otel"]"#), env: env)
         let ok = try gateway.request("POST", "/v1/chat/completions", body: Self.chat("flaky"))
         XCTAssertEqual(ok.status, 200)
         XCTAssertEqual(try gateway.request("POST", "/v1/chat/completions", body: Self.chat("fail")).status, 500)
@@ -145,7 +132,7 @@ final class TraceCallbackTests: XCTestCase {
             "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": otel.baseURL + "/v1/traces", "OTEL_EXPORTER_OTLP_HEADERS": "authorization=Bearer%20otel",
             "DEFAULT_FLUSH_INTERVAL_SECONDS": "0.05",
         ]
-        let (gateway, _) = try await gateway(yaml(upstream, callbacks: #"["langfuse", "otel"]"#), env: env)
+        let (gateway, _) = try await gatewayWithCallbacks(yaml(upstream, callbacks: #"["langfuse", "otel"]"#), env: env)
         XCTAssertEqual(try gateway.request("POST", "/v1/chat/completions", body: Self.chat).status, 200)
         XCTAssertEqual(try gateway.request("POST", "/v1/chat/completions", body: Self.chat("streamed", stream: true)).status, 200)
         XCTAssertEqual(try gateway.request("POST", "/v1/chat/completions", body: Self.chat("fail")).status, 500)
@@ -224,9 +211,9 @@ final class TraceCallbackTests: XCTestCase {
         yaml += "\ngeneral_settings: {alerting: [slack]}\n"
         let env = [
             "OTEL_EXPORTER_OTLP_ENDPOINT": collector.baseURL, "OTEL_BSP_SCHEDULE_DELAY": "20", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "10",
-            "SLACK_WEBHOOK_URL": "http://127.0.0.1:\(slack.port)/slack",
+            "SLACK_WEBHOOK_URL": "http://127.0.0.1:\(slack.port)/slack", "DEFAULT_FLUSH_INTERVAL_SECONDS": "0.05",
         ]
-        let (gateway, callbacks) = try await gateway(yaml, env: env)
+        let (gateway, callbacks) = try await gatewayWithCallbacks(yaml, env: env)
         let client = try gateway.client()
         let started = ContinuousClock.now
         for _ in 0..<100 {
@@ -260,7 +247,7 @@ final class TraceCallbackTests: XCTestCase {
             "OTEL_EXPORTER_OTLP_ENDPOINT": collector.baseURL, "OTEL_BSP_SCHEDULE_DELAY": "20", "OTEL_BSP_MAX_QUEUE_SIZE": "50",
             "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "10", "OTEL_EXPORTER_OTLP_TIMEOUT": "60000",
         ]
-        let (gateway, callbacks) = try await gateway(yaml(upstream, callbacks: #"["otel"]"#), env: env)
+        let (gateway, callbacks) = try await gatewayWithCallbacks(yaml(upstream, callbacks: #"["otel"]"#), env: env)
         let client = try gateway.client()
         let started = ContinuousClock.now
         for _ in 0..<300 {
@@ -293,6 +280,22 @@ final class TraceCallbackTests: XCTestCase {
         XCTAssertEqual(callbacks.sinks.count, 1, "otel still runs")
         await callbacks.stop()
         await upstream.shutdown()
+    }
+
+}
+
+extension XCTestCase {
+    /// A harness whose callbacks are made as a worker makes them (its metrics slot included).
+    func gatewayWithCallbacks(_ yaml: String, env: [String: String]) async throws -> (GatewayHarness, Callbacks) {
+        let box = CallbacksBox()
+        let harness = try await GatewayHarness(yaml: yaml, environment: env, extras: { gateway in
+            let c = Callbacks(
+                config: gateway.config, environment: env, group: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "test"),
+                metrics: gateway.metricsSlot, sharedClaims: gateway.sharedClaims)
+            box.set(c)
+            return GatewayExtras(sinks: c.sinks, monitors: c.monitors)
+        })
+        return (harness, box.get()!)
     }
 
     func waitForAlerts(_ slack: FakeOpenAIServer, kind: String, count: Int, timeout: Double = 15) async -> [String] {

@@ -10,7 +10,7 @@ import Foundation
 /// `OTEL_HEADERS` too); `OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL` (only `http/json` is spoken:
 /// another value is a warning); `OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT` (ms, default 10000);
 /// `OTEL_SERVICE_NAME` (default `switchboard`) and `OTEL_RESOURCE_ATTRIBUTES`; the batch
-/// processor's `OTEL_BSP_SCHEDULE_DELAY` (ms, default 5000), `OTEL_BSP_MAX_QUEUE_SIZE` (2048)
+/// processor's `OTEL_BSP_SCHEDULE_DELAY` (ms; default `DEFAULT_FLUSH_INTERVAL_SECONDS`, else 5000), `OTEL_BSP_MAX_QUEUE_SIZE` (2048)
 /// and `OTEL_BSP_MAX_EXPORT_BATCH_SIZE` (512).
 ///
 /// `langfuse` posts to `{LANGFUSE_HOST}/api/public/otel/v1/traces` (host default
@@ -82,9 +82,11 @@ struct OTLPExporterSettings {
         func milliseconds(_ name: String, _ fallback: Int) -> Int {
             env[name].flatMap(Int.init).flatMap { $0 > 0 ? $0 : nil } ?? fallback
         }
+        // LiteLLM's DEFAULT_FLUSH_INTERVAL_SECONDS (every batch logger) when the OTel variable is not set.
+        let flush = env["DEFAULT_FLUSH_INTERVAL_SECONDS"].flatMap(Double.init).flatMap { $0 > 0 ? Int($0 * 1000) : nil } ?? 5000
         return OTLPExporterSettings(
             endpoint: defaultEndpoint, headers: [], resource: resource, timeout: .seconds(10),
-            interval: .milliseconds(milliseconds("OTEL_BSP_SCHEDULE_DELAY", 5000)),
+            interval: .milliseconds(max(1, milliseconds("OTEL_BSP_SCHEDULE_DELAY", flush))),
             batchSize: milliseconds("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", 512), capacity: milliseconds("OTEL_BSP_MAX_QUEUE_SIZE", 2048))
     }
 

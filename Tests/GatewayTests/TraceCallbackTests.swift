@@ -103,6 +103,8 @@ final class TraceCallbackTests: XCTestCase {
 
         // Exact timings: the span lasts the record's total; attempts sit at their offsets.
         let record = try XCTUnwrap(records.first { $0.callID == callID })
+        XCTAssertNil(record.requestBody, "otel alone keeps no request body past the call")
+        XCTAssertNil(record.responseBody)
         XCTAssertEqual(root.endUnixNanos - root.startUnixNanos, record.totalNanoseconds)
         for (span, attempt) in zip(children, record.attempts) {
             XCTAssertEqual(span.startUnixNanos - root.startUnixNanos, attempt.startNanoseconds)
@@ -137,6 +139,8 @@ final class TraceCallbackTests: XCTestCase {
         XCTAssertEqual(try gateway.request("POST", "/v1/chat/completions", body: Self.chat("streamed", stream: true)).status, 200)
         XCTAssertEqual(try gateway.request("POST", "/v1/chat/completions", body: Self.chat("fail")).status, 500)
         let spans = await langfuse.waitForSpans { s in s.filter { $0.parentSpanID == nil }.count >= 3 }
+        let records = await gateway.records.wait(for: 3)
+        XCTAssertTrue(records.allSatisfy { $0.requestBody != nil }, "langfuse logs the input: records keep it")
         _ = await otel.waitForSpans { s in s.filter { $0.parentSpanID == nil }.count >= 3 }
 
         for request in langfuse.requests {
@@ -186,6 +190,10 @@ final class TraceCallbackTests: XCTestCase {
         let firstToken = try XCTUnwrap(streamed["langfuse.observation.completion_start_time"])
         XCTAssertTrue(firstToken.hasSuffix("Z") && firstToken.contains("T"), firstToken)
         XCTAssertEqual(streamed["switchboard.stream"], "true")
+        let streamedOutput = try XCTUnwrap(streamed["langfuse.observation.output"].flatMap { try? JSONValue.parse($0) })
+        let streamedText = try XCTUnwrap(streamedOutput.arrayValue?.first?["message"]?["content"]?.stringValue)
+        XCTAssertEqual(streamedText, "Hello from fake upstream", "a stream's answer is assembled from its events")
+        XCTAssertEqual(streamedOutput.arrayValue?.first?["finish_reason"]?.stringValue, "stop")
 
         let failed = try XCTUnwrap(roots.first { $0["langfuse.observation.input"]?.contains("fail") == true })
         XCTAssertEqual(failed["langfuse.observation.level"], "ERROR")

@@ -121,7 +121,7 @@ struct CallSpans: Sendable {
             a.string("langfuse.observation.input", input)
             a.string("langfuse.trace.input", input)
         }
-        if r.route != .embeddings, let output = Self.output(r.responseBody) {
+        if r.route != .embeddings, let output = Self.output(r.responseBody) ?? Self.streamedOutput(r.streamedEvents) {
             a.string("langfuse.observation.output", output)
             a.string("langfuse.trace.output", output)
         }
@@ -194,6 +194,31 @@ struct CallSpans: Sendable {
     /// The answer's `choices` (chat and text completions), as raw JSON.
     static func output(_ body: ByteBuffer?) -> String? {
         GenericAPICallback.member(body, "choices")
+    }
+
+    /// A stream's answer assembled from its events, in the shape of a plain answer's `choices`:
+    /// `[{"index":0,"message":{"role":"assistant","content":"..."},"finish_reason":"stop"}]`.
+    static func streamedOutput(_ events: ByteBuffer?) -> String? {
+        guard let events else { return nil }
+        var text = ""
+        var finish: String?
+        var role = "assistant"
+        for line in String(buffer: events).split(separator: "\n") where line.hasPrefix("data:") {
+            let payload = line.dropFirst(5).trimmingCharacters(in: .whitespaces)
+            guard payload != "[DONE]", let chunk = try? JSONValue.parse(payload),
+                  let choice = chunk["choices"]?.arrayValue?.first else { continue }
+            if let piece = choice["delta"]?["content"]?.stringValue ?? choice["text"]?.stringValue { text += piece }
+            if let r = choice["delta"]?["role"]?.stringValue { role = r }
+            if let f = choice["finish_reason"]?.stringValue { finish = f }
+        }
+        var message = JSONObjectWriter()
+        message.string("role", role)
+        message.string("content", text)
+        var choice = JSONObjectWriter()
+        choice.int("index", 0)
+        choice.raw("message", message.finish())
+        choice.optionalString("finish_reason", finish)
+        return "[" + choice.finish() + "]"
     }
 
     /// The request's scalar members other than the model and the input (temperature,

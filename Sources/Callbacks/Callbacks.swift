@@ -54,15 +54,20 @@ public final class Callbacks: Sendable {
             if let url = [environment["SLACK_WEBHOOK_URL"], environment["ALERTING_WEBHOOK_URL"]].compactMap({ $0 }).first(where: { !$0.isEmpty }) {
                 var settings = BatchingSender<SlackAlert>.Settings(name: "slack", url: url, headers: [])
                 settings.interval = .milliseconds(Int((interval ?? 5) * 1000))
-                let window = Double(environment["SWITCHBOARD_ALERT_DEDUP_SECONDS"] ?? "").flatMap { $0 >= 0 ? $0 : nil } ?? 300
+                let args = config.generalSettings.alertingArgs
+                let window = args.alertDedupSeconds ?? 300
                 let gate = AlertGate(window: .milliseconds(Int(window * 1000)), shared: sharedClaims)
                 let sender = BatchingSender<SlackAlert>(
                     settings: settings, client: client, logger: logger, hooks: Self.hooks("slack", metrics, alerts: nil),
                     filter: { await gate.admit($0) }, encode: SlackAlerts.encode)
-                let threshold = Int(environment["SWITCHBOARD_OUTAGE_ALERT_FAILURES"] ?? "").flatMap { $0 > 0 ? $0 : nil } ?? 5
                 let alerts = SlackAlerts(
                     sender: sender, directory: directory, gate: gate, threshold: config.generalSettings.alertingThreshold ?? 300,
-                    outageThreshold: threshold)
+                    outageThreshold: args.minorOutageAlertThreshold ?? 5,
+                    outageWindow: .milliseconds(Int((args.outageAlertTTL ?? 60) * 1000)),
+                    kinds: config.generalSettings.alertTypes.map(Set.init))
+                for kind in config.generalSettings.alertTypes ?? [] where !SlackAlerts.kinds.contains(kind) {
+                    logger.warning("config: general_settings.alert_types: '\(kind)' is not an alert Switchboard sends; known: \(SlackAlerts.kinds.sorted().joined(separator: ", "))")
+                }
                 slack = alerts
                 sinks.append(alerts)
                 monitors.append(alerts)

@@ -13,12 +13,13 @@ import Synchronization
 /// | `llm_too_slow` | a successful call took longer than `alerting_threshold` seconds (default 300) |
 /// | `llm_requests_hanging` | a call is still open after `alerting_threshold` seconds |
 /// | `cooldown_deployment` | a deployment entered cooldown (the state store's view: with Redis, the cluster's) |
-/// | `outage_alerts` | a deployment failed `outageThreshold` attempts within `outageWindow` |
+/// | `outage_alerts` | a deployment failed `alerting_args.minor_outage_alert_threshold` (5) attempts within `outage_alert_ttl` (60) seconds |
 /// | `no_healthy_deployments` | every deployment of a model group is cooling down |
 /// | `callback_failures` | a callback (otel, langfuse, generic_api) could not deliver its events |
 ///
 /// Every alert is an incident (kind + deployment, group or callback) that goes through the
-/// ``AlertGate``: at most one alert per incident per window, once per cluster with Redis.
+/// ``AlertGate``: at most one alert per incident per window (`alerting_args.alert_dedup_seconds`,
+/// default 300), once per cluster with Redis. `alert_types` limits the kinds sent.
 /// Alerts are batched: one POST per flush.
 public final class SlackAlerts: CallRecordSink, GatewayMonitor, Sendable {
     let sender: BatchingSender<SlackAlert>
@@ -28,14 +29,17 @@ public final class SlackAlerts: CallRecordSink, GatewayMonitor, Sendable {
     let threshold: Double
     let outageThreshold: Int
     let outageWindow: Duration
+    /// `alert_types`: the kinds sent (`nil`: all).
+    let kinds: Set<String>?
     private let failures = Mutex<[String: (since: ContinuousClock.Instant, count: Int)]>([:])
     private let cooling = Mutex<Set<String>>([])
     private let unhealthyGroups = Mutex<Set<String>>([])
 
     init(
         sender: BatchingSender<SlackAlert>, directory: DeploymentDirectory, gate: AlertGate, threshold: Double,
-        outageThreshold: Int = 5, outageWindow: Duration = .seconds(60)
+        outageThreshold: Int = 5, outageWindow: Duration = .seconds(60), kinds: Set<String>? = nil
     ) {
+        self.kinds = kinds
         self.sender = sender
         self.directory = directory
         self.gate = gate
@@ -153,9 +157,16 @@ public final class SlackAlerts: CallRecordSink, GatewayMonitor, Sendable {
 
     /// Queues an alert unless its incident alerted within the window (the text is only made then).
     private func add(_ kind: String, subject: String, text: () -> String) {
-        guard !gate.recentlySent("\(kind):\(subject)") else { return }
+        guard kinds?.contains(kind) ?? true, !gate.recentlySent("\(kind):\(subject)") else { return }
         sender.add(SlackAlert(kind: kind, subject: subject, text: text()))
     }
+
+    /// Every kind this class sends (LiteLLM's `alert_types` names, and Switchboard's own
+    /// `no_healthy_deployments` and `callback_failures`).
+    public static let kinds: Set<String> = [
+        "llm_exceptions", "llm_too_slow", "llm_requests_hanging", "cooldown_deployment", "outage_alerts",
+        "no_healthy_deployments", "callback_failures",
+    ]
 
     static func isProviderFault(_ f: UpstreamFailure, status: Int) -> Bool {
         switch f {

@@ -41,6 +41,13 @@ enum SettingsParser {
         settings.databaseConnectionTimeout = try s.double("database_connection_timeout", minimum: 0) ?? 60
         settings.alerting = try s.stringList("alerting") ?? []
         settings.alertingThreshold = try s.double("alerting_threshold", minimum: 0)
+        settings.alertTypes = try s.stringList("alert_types")
+        if let args = try s.reader("alerting_args") {
+            warnings += args.unknownKeys(known: KnownKeys.alertingArgs, message: "unknown alerting_args key, not used")
+            settings.alertingArgs.outageAlertTTL = try args.double("outage_alert_ttl", minimum: 1)
+            settings.alertingArgs.minorOutageAlertThreshold = try args.int("minor_outage_alert_threshold", minimum: 1)
+            settings.alertingArgs.alertDedupSeconds = try args.double("alert_dedup_seconds", minimum: 0)
+        }
         settings.disableSpendLogs = try s.bool("disable_spend_logs") ?? false
         settings.storeModelInDB = try s.bool("store_model_in_db") ?? false
         settings.maxRequestBodyBytes = try s.int("max_request_body_bytes", minimum: 1) ?? (64 << 20)

@@ -65,9 +65,9 @@ final class SlackAlertTests: XCTestCase {
               - model_name: m
                 litellm_params: {model: openai/gpt-m, api_base: "\(upstream.baseURL)", api_key: k}
                 model_info: {id: dep-1}
-            general_settings: {alerting: [slack]}
+            general_settings: {alerting: [slack], alerting_args: {minor_outage_alert_threshold: 3, outage_alert_ttl: 60}}
             router_settings: {num_retries: 0}
-            """, slack: slack, env: ["SWITCHBOARD_OUTAGE_ALERT_FAILURES": "3"])
+            """, slack: slack)
         let client = try gateway.client()
         for _ in 0..<8 { XCTAssertEqual(try client.request("POST", "/v1/chat/completions", body: TraceCallbackTests.chat).status, 500) }
         let outage = await alerts(slack, "outage_alerts")
@@ -114,6 +114,26 @@ final class SlackAlertTests: XCTestCase {
         let seen6 = await alerts(slack, "no_healthy_deployments", count: 2, timeout: 0.1)
         XCTAssertEqual(seen6.count, 1)
         XCTAssertFalse(slack.requests.contains { $0.body.contains("dep-ok") })
+        await gateway.shutdown()
+        await slack.shutdown()
+    }
+}
+
+extension SlackAlertTests {
+    func testAlertTypesChooseTheKindsSent() async throws {
+        let slack = try await FakeOpenAIServer()
+        let (gateway, _) = try await gateway("""
+            model_list:
+              - {model_name: m, litellm_params: {model: openai/a, mock_response: "litellm.RateLimitError"}, model_info: {id: dep-a}}
+              - {model_name: m, litellm_params: {model: openai/b, mock_response: "litellm.RateLimitError"}, model_info: {id: dep-b}}
+            general_settings: {alerting: [slack], alert_types: [no_healthy_deployments]}
+            router_settings: {num_retries: 1, cooldown_time: 30}
+            """, slack: slack)
+        for _ in 0..<3 { _ = try gateway.request("POST", "/v1/chat/completions", body: TraceCallbackTests.chat) }
+        let down = await alerts(slack, "no_healthy_deployments")
+        XCTAssertEqual(down.count, 1)
+        try await Task.sleep(for: .milliseconds(300))
+        XCTAssertFalse(slack.requests.contains { $0.body.contains("cooldown_deployment") }, "not in alert_types")
         await gateway.shutdown()
         await slack.shutdown()
     }

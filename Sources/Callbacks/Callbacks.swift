@@ -81,13 +81,13 @@ public final class Callbacks: Sendable {
 
         if named.contains("generic_api") {
             if let url = environment["GENERIC_LOGGER_ENDPOINT"], !url.isEmpty {
-                var settings = BatchingSender<ByteBuffer>.Settings(
+                var settings = BatchingSender<QueuedCall>.Settings(
                     name: "generic_api", url: url, headers: GenericAPICallback.headers(environment["GENERIC_LOGGER_HEADERS"]))
                 settings.interval = .milliseconds(Int((interval ?? 5) * 1000))
                 if let n = Int(environment["DEFAULT_BATCH_SIZE"] ?? ""), n > 0 { settings.batchSize = n }
-                let sender = BatchingSender<ByteBuffer>(
+                let sender = BatchingSender<QueuedCall>(
                     settings: settings, client: client, logger: logger, hooks: Self.hooks("generic_api", metrics, alerts: slack),
-                    encode: BatchingSender<ByteBuffer>.jsonArray)
+                    encode: GenericAPICallback.encoder(directory: directory))
                 sinks.append(GenericAPICallback(
                     sender: sender, directory: directory, onSuccess: onSuccess.contains("generic_api"), onFailure: onFailure.contains("generic_api")))
                 stoppables.append { await sender.stop() }
@@ -111,11 +111,11 @@ public final class Callbacks: Sendable {
         }
         for t in traces {
             for w in t.settings.warnings { logger.warning("config: callback '\(t.name)': \(w)") }
-            var settings = BatchingSender<TraceEntry>.Settings(name: t.name, url: t.settings.endpoint, headers: t.settings.headers)
+            var settings = BatchingSender<QueuedCall>.Settings(name: t.name, url: t.settings.endpoint, headers: t.settings.headers)
             settings.interval = t.settings.interval
             settings.batchSize = t.settings.batchSize
             settings.capacity = t.settings.capacity
-            let sender = BatchingSender<TraceEntry>(
+            let sender = BatchingSender<QueuedCall>(
                 settings: settings, client: WebhookClient(group: group, timeout: .nanoseconds(Int64(t.settings.timeout.components.seconds) * 1_000_000_000 + t.settings.timeout.components.attoseconds / 1_000_000_000)),
                 logger: logger, hooks: Self.hooks(t.name, metrics, alerts: slack),
                 encode: TraceCallback.encoder(spans: CallSpans(directory: directory, flavor: t.flavor), resource: t.settings.resource))

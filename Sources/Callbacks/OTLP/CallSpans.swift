@@ -3,13 +3,6 @@ import Foundation
 import NIOCore
 import OpenAIWire
 
-/// A finished call waiting to be exported: its record and when it ended on the wall clock
-/// (taken when the record arrived; every other instant is derived from the record's own
-/// uptime offsets, so the spans' timings are the gateway's measurements to the nanosecond).
-public struct TraceEntry: Sendable {
-    public var record: CallRecord
-    public var endUnixNanos: UInt64
-}
 
 /// Turns call records into OTLP spans: one span per call (kind server, named
 /// `{operation} {model group}`) and one child span per attempt (kind client, named
@@ -25,7 +18,7 @@ struct CallSpans: Sendable {
     let directory: DeploymentDirectory
     let flavor: Flavor
 
-    func spans(_ entry: TraceEntry) -> [OTLPSpan] {
+    func spans(_ entry: QueuedCall) -> [OTLPSpan] {
         let r = entry.record
         let end = entry.endUnixNanos
         let start = end &- min(end, r.totalNanoseconds)

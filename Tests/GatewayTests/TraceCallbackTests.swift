@@ -208,6 +208,23 @@ final class TraceCallbackTests: XCTestCase {
         await otel.shutdown()
     }
 
+    func testLangfuseLogsAMockedStreamsAnswer() async throws {
+        let langfuse = try await FakeOTLPCollector()
+        let env = ["LANGFUSE_HOST": langfuse.baseURL + "/", "LANGFUSE_PUBLIC_KEY": "pk", "LANGFUSE_SECRET_KEY": "sk", "LANGFUSE_FLUSH_INTERVAL": "0.05"]
+        let (gateway, _) = try await gatewayWithCallbacks("""
+            model_list:
+              - {model_name: m, litellm_params: {model: openai/a, mock_response: "a mocked answer"}, model_info: {id: dep-mock}}
+            litellm_settings: {success_callback: [langfuse]}
+            """, env: env)
+        XCTAssertEqual(try gateway.request("POST", "/v1/chat/completions", body: Self.chat("hi", stream: true)).status, 200)
+        let spans = await langfuse.waitForSpans { !$0.isEmpty }
+        XCTAssertEqual(langfuse.requests.first?.uri, "/api/public/otel/v1/traces", "a trailing slash on LANGFUSE_HOST is dropped")
+        let output = try XCTUnwrap(spans.first?["langfuse.observation.output"].flatMap { try? JSONValue.parse($0) })
+        XCTAssertEqual(output.arrayValue?.first?["message"]?["content"]?.stringValue, "a mocked answer")
+        await gateway.shutdown()
+        await langfuse.shutdown()
+    }
+
     func testACollectorAnswering500DoesNotSlowCallsAndLosesNothing() async throws {
         let upstream = try await upstream()
         // The first three POSTs fail; the retries with backoff then deliver everything.

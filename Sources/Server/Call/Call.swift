@@ -185,7 +185,7 @@ final class Call: UpstreamResponseDelegate {
     }
 
     /// Keeps a stream's events for the record (up to 1 MiB).
-    private func keepStreamed(_ bytes: ByteBuffer) {
+    func keepStreamed(_ bytes: ByteBuffer) {
         guard (streamedEvents?.readableBytes ?? 0) < 1 << 20 else { return }
         if streamedEvents == nil { streamedEvents = ByteBuffer() }
         streamedEvents?.writeImmutableBuffer(bytes)

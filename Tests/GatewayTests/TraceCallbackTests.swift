@@ -58,6 +58,7 @@ final class TraceCallbackTests: XCTestCase {
         let spans = await collector.waitForSpans { s in s.filter { $0.parentSpanID == nil }.count >= 2 }
 
         let request = try XCTUnwrap(collector.requests.first)
+        XCTAssertTrue(request.body.contains(#""intValue":9"#), "integers as JSON numbers")
         XCTAssertEqual(request.method, "POST")
         XCTAssertEqual(request.uri, "/v1/traces")
         XCTAssertEqual(request.header("content-type"), "application/json")
@@ -187,8 +188,14 @@ final class TraceCallbackTests: XCTestCase {
         XCTAssertNil(plain["langfuse.observation.level"])
 
         let streamed = try XCTUnwrap(roots.first { $0["langfuse.observation.input"]?.contains("streamed") == true })
-        let firstToken = try XCTUnwrap(streamed["langfuse.observation.completion_start_time"])
-        XCTAssertTrue(firstToken.hasSuffix("Z") && firstToken.contains("T"), firstToken)
+        let firstTokenJSON = try XCTUnwrap(streamed["langfuse.observation.completion_start_time"])
+        let firstToken = try XCTUnwrap(try? JSONValue.parse(firstTokenJSON).stringValue, "a JSON string, as Langfuse parses it")
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let firstTokenAt = try XCTUnwrap(formatter.date(from: firstToken), firstToken)
+        let spanStart = Date(timeIntervalSince1970: Double(streamed.startUnixNanos) / 1e9)
+        let spanEnd = Date(timeIntervalSince1970: Double(streamed.endUnixNanos) / 1e9)
+        XCTAssertTrue(firstTokenAt >= spanStart.addingTimeInterval(-0.001) && firstTokenAt <= spanEnd.addingTimeInterval(0.001), "\(firstToken) within the span")
         XCTAssertEqual(streamed["switchboard.stream"], "true")
         let streamedOutput = try XCTUnwrap(streamed["langfuse.observation.output"].flatMap { try? JSONValue.parse($0) })
         let streamedText = try XCTUnwrap(streamedOutput.arrayValue?.first?["message"]?["content"]?.stringValue)

@@ -126,7 +126,8 @@ struct CallSpans: Sendable {
             a.string("langfuse.observation.cost_details", #"{"input":\#(inputCost),"output":\#(outputCost),"total":\#(inputCost + outputCost)}"#)
         }
         if r.timeToFirstByteNanoseconds > 0 {
-            a.string("langfuse.observation.completion_start_time", Self.iso8601(unixNanos: start &+ r.timeToFirstByteNanoseconds))
+            // A JSON string (quoted), as Langfuse's SDKs send it and its ingestion parses it.
+            a.string("langfuse.observation.completion_start_time", "\"" + Self.iso8601(unixNanos: start &+ r.timeToFirstByteNanoseconds) + "\"")
         }
         if let failure = r.failure {
             a.string("langfuse.observation.level", "ERROR")

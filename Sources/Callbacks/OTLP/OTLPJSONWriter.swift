@@ -2,7 +2,9 @@ import NIOCore
 import OpenAIWire
 
 /// Writes OTLP/HTTP JSON (the protobuf JSON mapping of `ExportTraceServiceRequest`): ids in
-/// lowercase hex, 64-bit integers as strings, enums as numbers.
+/// lowercase hex, enums as numbers, timestamps as decimal strings, attribute integers as JSON
+/// numbers (the JSON mapping accepts both forms; Langfuse's ingestion reads only numbers, and
+/// token counts are far below 2^53).
 struct OTLPAttributes {
     private(set) var out = ByteBuffer()
     private var first = true
@@ -27,7 +29,7 @@ struct OTLPAttributes {
 
     mutating func int(_ key: String, _ value: Int) {
         begin(key)
-        out.writeString("\"intValue\":\"\(value)\"}}")
+        out.writeString("\"intValue\":\(value)}}")
     }
 
     mutating func double(_ key: String, _ value: Double) {

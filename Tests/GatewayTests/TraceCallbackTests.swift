@@ -208,6 +208,8 @@ final class TraceCallbackTests: XCTestCase {
         XCTAssertEqual(failed.statusCode, 2)
         for child in spans where child.parentSpanID != nil {
             XCTAssertEqual(child["langfuse.observation.type"], "span")
+            XCTAssertNil(child["gen_ai.request.model"], "Langfuse would make an attempt naming a model a second generation")
+            XCTAssertEqual(child["switchboard.model"], "gpt-m")
         }
         await gateway.shutdown()
         await upstream.shutdown()

@@ -83,7 +83,9 @@ struct CallSpans: Sendable {
             c.string("gen_ai.operation.name", operation)
             c.optionalString("gen_ai.system", ad?.provider)
             c.optionalString("gen_ai.provider.name", ad?.provider)
-            c.optionalString("gen_ai.request.model", ad.map { Self.bareModel($0.model) })
+            // Langfuse makes every span naming a model a generation: its attempts name the model
+            // under our own key, so the call stays the one generation (with the usage and cost).
+            c.optionalString(flavor == .langfuse ? "switchboard.model" : "gen_ai.request.model", ad.map { Self.bareModel($0.model) })
             c.string("switchboard.deployment_id", attempt.deploymentID)
             c.optionalString("switchboard.api_base", ad?.apiBase)
             c.string("switchboard.attempt.reason", attempt.reason.rawValue)

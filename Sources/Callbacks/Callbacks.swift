@@ -18,144 +18,178 @@ public final class Callbacks: Sendable {
     public var sinks: [any CallRecordSink] { shared }
     /// Watchers of open calls and deployment health (Slack alerts).
     public let monitors: [any GatewayMonitor]
-    let stoppables: [@Sendable () async -> Void]
-    /// Per callback name: events dropped because its queue was full, and delivered.
-    let counters: [(name: String, dropped: @Sendable () -> Int, sent: @Sendable () -> Int)]
+    private let senders: [Sender]
 
     /// Callback names acted on; other LiteLLM names are accepted with a warning.
     public static let supported: Set<String> = ["generic_api", "otel", "langfuse", "langfuse_otel"]
 
     /// - Parameters:
-    ///   - metrics: where `litellm_callback_dropped_events_metric` is counted (absent: only logged).
+    ///   - environment: where the callbacks' variables are read (`OTEL_*`, `LANGFUSE_*`, ...).
+    ///   - metrics: where drops and failed deliveries are counted (absent: only logged).
     ///   - sharedClaims: the cluster-wide incident claims for alert deduplication (Redis).
     public init(
         config: GatewayConfig, environment: [String: String], group: any EventLoopGroup, logger: Logger,
         metrics: MetricsSlot? = nil, sharedClaims: (any SharedClaims)? = nil
     ) {
-        let l = config.litellmSettings
-        let both = Set(l.callbacks)
-        let onSuccess = both.union(l.successCallback)
-        let onFailure = both.union(l.failureCallback)
-        let named = onSuccess.union(onFailure)
-        let directory = DeploymentDirectory(config: config)
-        let client = WebhookClient(group: group)
-        let interval = Double(environment["DEFAULT_FLUSH_INTERVAL_SECONDS"] ?? "").flatMap { $0 > 0 ? $0 : nil }
-        var sinks: [any CallRecordSink & Sendable] = []
-        var stoppables: [@Sendable () async -> Void] = []
-        var counters: [(name: String, dropped: @Sendable () -> Int, sent: @Sendable () -> Int)] = []
-        var monitors: [any GatewayMonitor] = []
-        for name in named.sorted() where !Self.supported.contains(name) && name != "prometheus" {
+        var b = Builder(config: config, environment: environment, group: group, logger: logger, metrics: metrics)
+        for name in b.named.sorted() where !Self.supported.contains(name) && name != "prometheus" {
             logger.warning("config: callback '\(name)' is not supported by this Switchboard build; its events are not sent")
         }
-
         // Slack first: the other senders report their failures to it.
-        var slack: SlackAlerts?
-        if config.generalSettings.alerting.contains("slack") {
-            if let url = [environment["SLACK_WEBHOOK_URL"], environment["ALERTING_WEBHOOK_URL"]].compactMap({ $0 }).first(where: { !$0.isEmpty }) {
-                var settings = BatchingSender<SlackAlert>.Settings(name: "slack", url: url, headers: [])
-                settings.interval = .milliseconds(Int((interval ?? 5) * 1000))
-                let args = config.generalSettings.alertingArgs
-                let window = args.alertDedupSeconds ?? 300
-                let gate = AlertGate(window: .milliseconds(Int(window * 1000)), shared: sharedClaims)
-                let sender = BatchingSender<SlackAlert>(
-                    settings: settings, client: client, logger: logger, hooks: Self.hooks("slack", metrics, alerts: nil),
-                    filter: { await gate.admit($0) }, encode: SlackAlerts.encode)
-                let alerts = SlackAlerts(
-                    sender: sender, directory: directory, gate: gate, threshold: config.generalSettings.alertingThreshold ?? 300,
-                    outageThreshold: args.minorOutageAlertThreshold ?? 5,
-                    outageWindow: .milliseconds(Int((args.outageAlertTTL ?? 60) * 1000)),
-                    kinds: config.generalSettings.alertTypes.map(Set.init))
-                for kind in config.generalSettings.alertTypes ?? [] where !SlackAlerts.kinds.contains(kind) {
-                    logger.warning("config: general_settings.alert_types: '\(kind)' is not an alert Switchboard sends; known: \(SlackAlerts.kinds.sorted().joined(separator: ", "))")
-                }
-                slack = alerts
-                sinks.append(alerts)
-                monitors.append(alerts)
-                stoppables.append { await sender.stop() }
-                counters.append(("slack", { sender.dropped }, { sender.sent }))
-                sender.start()
-            } else {
-                logger.warning("config: alerting 'slack' needs SLACK_WEBHOOK_URL (or ALERTING_WEBHOOK_URL); no alerts are sent")
-            }
-        }
-
-        if named.contains("generic_api") {
-            if let url = environment["GENERIC_LOGGER_ENDPOINT"], !url.isEmpty {
-                var settings = BatchingSender<QueuedCall>.Settings(
-                    name: "generic_api", url: url, headers: GenericAPICallback.headers(environment["GENERIC_LOGGER_HEADERS"]))
-                settings.interval = .milliseconds(Int((interval ?? 5) * 1000))
-                if let n = Int(environment["DEFAULT_BATCH_SIZE"] ?? ""), n > 0 { settings.batchSize = n }
-                let sender = BatchingSender<QueuedCall>(
-                    settings: settings, client: client, logger: logger, hooks: Self.hooks("generic_api", metrics, alerts: slack),
-                    encode: GenericAPICallback.encoder(directory: directory))
-                sinks.append(GenericAPICallback(
-                    sender: sender, directory: directory, onSuccess: onSuccess.contains("generic_api"), onFailure: onFailure.contains("generic_api")))
-                stoppables.append { await sender.stop() }
-                counters.append(("generic_api", { sender.dropped }, { sender.sent }))
-                sender.start()
-            } else {
-                logger.warning("config: callback 'generic_api' needs GENERIC_LOGGER_ENDPOINT; its events are not sent")
-            }
-        }
-
-        var traces: [(name: String, settings: OTLPExporterSettings, flavor: CallSpans.Flavor, names: Set<String>)] = []
-        if named.contains("otel") {
-            traces.append(("otel", OTLPExporterSettings.otel(environment: environment), .otel, ["otel"]))
-        }
-        let langfuseNames: Set<String> = ["langfuse", "langfuse_otel"]
-        if !named.isDisjoint(with: langfuseNames) {
-            switch OTLPExporterSettings.langfuse(environment: environment) {
-            case .success(let s): traces.append(("langfuse", s, .langfuse, langfuseNames))
-            case .failure: logger.warning("config: callback 'langfuse' needs LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY; its events are not sent")
-            }
-        }
-        for t in traces {
-            for w in t.settings.warnings { logger.warning("config: callback '\(t.name)': \(w)") }
-            var settings = BatchingSender<QueuedCall>.Settings(name: t.name, url: t.settings.endpoint, headers: t.settings.headers)
-            settings.interval = t.settings.interval
-            settings.batchSize = t.settings.batchSize
-            settings.capacity = t.settings.capacity
-            let sender = BatchingSender<QueuedCall>(
-                settings: settings, client: WebhookClient(group: group, timeout: .nanoseconds(Int64(t.settings.timeout.components.seconds) * 1_000_000_000 + t.settings.timeout.components.attoseconds / 1_000_000_000)),
-                logger: logger, hooks: Self.hooks(t.name, metrics, alerts: slack),
-                encode: TraceCallback.encoder(spans: CallSpans(directory: directory, flavor: t.flavor), resource: t.settings.resource))
-            sinks.append(TraceCallback(
-                sender: sender, onSuccess: !onSuccess.isDisjoint(with: t.names), onFailure: !onFailure.isDisjoint(with: t.names)))
-            stoppables.append { await sender.stop() }
-            counters.append((t.name, { sender.dropped }, { sender.sent }))
-            sender.start()
-            logger.info("callback '\(t.name)': OTLP/HTTP JSON traces to \(SecretRedaction.redactURL(t.settings.endpoint))")
-        }
-        shared = sinks
-        self.monitors = monitors
-        self.stoppables = stoppables
-        self.counters = counters
-    }
-
-    /// Drops counted in the metric; delivery failures reported to Slack (never Slack's own).
-    static func hooks<E>(_ name: String, _ metrics: MetricsSlot?, alerts: SlackAlerts?) -> BatchingSender<E>.Hooks {
-        var hooks = BatchingSender<E>.Hooks()
-        if let series = metrics?.series(MetricFamily.named("litellm_callback_dropped_events_metric"), [name]) {
-            hooks.dropped = { n in series.add(UInt64(n)) }
-        }
-        if let failures = metrics?.series(MetricFamily.named("litellm_callback_failed_deliveries_metric"), [name]) {
-            hooks.deliveryFailed = { [alerts] reason in
-                failures.add(1)
-                alerts?.callbackFailed(name, reason: reason)
-            }
-        } else if let alerts {
-            hooks.deliveryFailed = { reason in alerts.callbackFailed(name, reason: reason) }
-        }
-        return hooks
+        b.addSlack(sharedClaims: sharedClaims)
+        b.addGenericAPI()
+        b.addTraces()
+        shared = b.sinks
+        monitors = b.slack.map { [$0] } ?? []
+        senders = b.senders
     }
 
     /// Events of callback `name` dropped because its queue was full.
-    public func dropped(_ name: String) -> Int { counters.first { $0.name == name }?.dropped() ?? 0 }
+    public func dropped(_ name: String) -> Int { senders.first { $0.name == name }?.dropped() ?? 0 }
     /// Events of callback `name` delivered.
-    public func sent(_ name: String) -> Int { counters.first { $0.name == name }?.sent() ?? 0 }
+    public func sent(_ name: String) -> Int { senders.first { $0.name == name }?.sent() ?? 0 }
 
     /// Delivers what is queued (at shutdown).
     public func stop() async {
-        for s in stoppables { await s() }
+        for s in senders { await s.stop() }
+    }
+
+    /// A started sender, seen without its entry type.
+    struct Sender: Sendable {
+        var name: String
+        var dropped: @Sendable () -> Int
+        var sent: @Sendable () -> Int
+        var stop: @Sendable () async -> Void
+
+        init<E>(_ name: String, _ sender: BatchingSender<E>) {
+            self.name = name
+            dropped = { sender.dropped }
+            sent = { sender.sent }
+            stop = { await sender.stop() }
+            sender.start()
+        }
+    }
+
+    /// Makes the sinks and senders of one config.
+    struct Builder {
+        let config: GatewayConfig
+        let environment: [String: String]
+        let group: any EventLoopGroup
+        let logger: Logger
+        let metrics: MetricsSlot?
+        let onSuccess: Set<String>
+        let onFailure: Set<String>
+        let directory: DeploymentDirectory
+        let client: WebhookClient
+        /// `DEFAULT_FLUSH_INTERVAL_SECONDS` (LiteLLM's, for every batch logger), default 5.
+        let interval: Duration
+        var sinks: [any CallRecordSink & Sendable] = []
+        var senders: [Sender] = []
+        var slack: SlackAlerts?
+
+        var named: Set<String> { onSuccess.union(onFailure) }
+
+        init(config: GatewayConfig, environment: [String: String], group: any EventLoopGroup, logger: Logger, metrics: MetricsSlot?) {
+            self.config = config
+            self.environment = environment
+            self.group = group
+            self.logger = logger
+            self.metrics = metrics
+            let l = config.litellmSettings
+            onSuccess = Set(l.callbacks).union(l.successCallback)
+            onFailure = Set(l.callbacks).union(l.failureCallback)
+            directory = DeploymentDirectory(config: config)
+            client = WebhookClient(group: group)
+            let seconds = Double(environment["DEFAULT_FLUSH_INTERVAL_SECONDS"] ?? "").flatMap { $0 > 0 ? $0 : nil } ?? 5
+            interval = .milliseconds(Int(seconds * 1000))
+        }
+
+        /// `general_settings.alerting: ["slack"]`.
+        mutating func addSlack(sharedClaims: (any SharedClaims)?) {
+            let general = config.generalSettings
+            guard general.alerting.contains("slack") else { return }
+            guard let url = [environment["SLACK_WEBHOOK_URL"], environment["ALERTING_WEBHOOK_URL"]].compactMap({ $0 }).first(where: { !$0.isEmpty }) else {
+                logger.warning("config: alerting 'slack' needs SLACK_WEBHOOK_URL (or ALERTING_WEBHOOK_URL); no alerts are sent")
+                return
+            }
+            for kind in general.alertTypes ?? [] where !SlackAlerts.kinds.contains(kind) {
+                logger.warning("config: general_settings.alert_types: '\(kind)' is not an alert Switchboard sends; known: \(SlackAlerts.kinds.sorted().joined(separator: ", "))")
+            }
+            var settings = BatchingSender<SlackAlert>.Settings(name: "slack", url: url, headers: [])
+            settings.interval = interval
+            let args = general.alertingArgs
+            let gate = AlertGate(window: .milliseconds(Int((args.alertDedupSeconds ?? 300) * 1000)), shared: sharedClaims)
+            let sender = BatchingSender<SlackAlert>(
+                settings: settings, client: client, logger: logger, hooks: hooks("slack"),
+                filter: { await gate.admit($0) }, encode: SlackAlerts.encode)
+            let alerts = SlackAlerts(
+                sender: sender, directory: directory, gate: gate, threshold: general.alertingThreshold ?? 300,
+                outageThreshold: args.minorOutageAlertThreshold ?? 5,
+                outageWindow: .milliseconds(Int((args.outageAlertTTL ?? 60) * 1000)),
+                kinds: general.alertTypes.map(Set.init))
+            slack = alerts
+            sinks.append(alerts)
+            senders.append(Sender("slack", sender))
+        }
+
+        /// `generic_api`: StandardLoggingPayload arrays.
+        mutating func addGenericAPI() {
+            guard named.contains("generic_api") else { return }
+            guard let url = environment["GENERIC_LOGGER_ENDPOINT"], !url.isEmpty else {
+                logger.warning("config: callback 'generic_api' needs GENERIC_LOGGER_ENDPOINT; its events are not sent")
+                return
+            }
+            var settings = BatchingSender<QueuedCall>.Settings(
+                name: "generic_api", url: url, headers: GenericAPICallback.headers(environment["GENERIC_LOGGER_HEADERS"]))
+            settings.interval = interval
+            if let n = Int(environment["DEFAULT_BATCH_SIZE"] ?? ""), n > 0 { settings.batchSize = n }
+            let sender = BatchingSender<QueuedCall>(
+                settings: settings, client: client, logger: logger, hooks: hooks("generic_api"),
+                encode: GenericAPICallback.encoder(directory: directory))
+            sinks.append(GenericAPICallback(
+                sender: sender, directory: directory, onSuccess: onSuccess.contains("generic_api"), onFailure: onFailure.contains("generic_api")))
+            senders.append(Sender("generic_api", sender))
+        }
+
+        /// `otel` and `langfuse`: OTLP/HTTP JSON traces, each with its own endpoint and settings.
+        mutating func addTraces() {
+            if named.contains("otel") {
+                addTrace("otel", OTLPExporterSettings.otel(environment: environment), .otel, names: ["otel"])
+            }
+            let langfuse: Set<String> = ["langfuse", "langfuse_otel"]
+            guard !named.isDisjoint(with: langfuse) else { return }
+            switch OTLPExporterSettings.langfuse(environment: environment) {
+            case .success(let s): addTrace("langfuse", s, .langfuse, names: langfuse)
+            case .failure: logger.warning("config: callback 'langfuse' needs LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY; its events are not sent")
+            }
+        }
+
+        private mutating func addTrace(_ name: String, _ exporter: OTLPExporterSettings, _ flavor: CallSpans.Flavor, names: Set<String>) {
+            for w in exporter.warnings { logger.warning("config: callback '\(name)': \(w)") }
+            var settings = BatchingSender<QueuedCall>.Settings(name: name, url: exporter.endpoint, headers: exporter.headers)
+            settings.interval = exporter.interval
+            settings.batchSize = exporter.batchSize
+            settings.capacity = exporter.capacity
+            let sender = BatchingSender<QueuedCall>(
+                settings: settings, client: WebhookClient(group: group, timeout: exporter.timeout), logger: logger, hooks: hooks(name),
+                encode: TraceCallback.encoder(spans: CallSpans(directory: directory, flavor: flavor), resource: exporter.resource))
+            sinks.append(TraceCallback(sender: sender, onSuccess: !onSuccess.isDisjoint(with: names), onFailure: !onFailure.isDisjoint(with: names)))
+            senders.append(Sender(name, sender))
+            logger.info("callback '\(name)': OTLP/HTTP JSON traces to \(SecretRedaction.redactURL(exporter.endpoint))")
+        }
+
+        /// Drops and failed deliveries counted in the metrics; failures reported to Slack (never Slack's own).
+        func hooks<E>(_ name: String) -> BatchingSender<E>.Hooks {
+            var hooks = BatchingSender<E>.Hooks()
+            let dropped = metrics?.series(MetricFamily.named("litellm_callback_dropped_events_metric"), [name])
+            let failed = metrics?.series(MetricFamily.named("litellm_callback_failed_deliveries_metric"), [name])
+            let alerts = name == "slack" ? nil : slack
+            hooks.dropped = { n in dropped?.add(UInt64(n)) }
+            hooks.deliveryFailed = { reason in
+                failed?.add(1)
+                alerts?.callbackFailed(name, reason: reason)
+            }
+            return hooks
+        }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 
 /// Where and how the `otel` and `langfuse` callbacks send their traces, read once from the
 /// environment at start.
@@ -20,7 +21,7 @@ struct OTLPExporterSettings {
     var endpoint: String
     var headers: [(String, String)]
     var resource: [(String, String)]
-    var timeout: Duration
+    var timeout: TimeAmount
     var interval: Duration
     var batchSize: Int
     var capacity: Int
@@ -48,7 +49,7 @@ struct OTLPExporterSettings {
             s.warnings.append("OTEL_EXPORTER_OTLP_PROTOCOL=\(p): Switchboard exports OTLP over HTTP as JSON (http/json), which OTLP/HTTP receivers accept")
         }
         if let t = value("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT").flatMap(Int.init), t > 0 {
-            s.timeout = .milliseconds(t)
+            s.timeout = .milliseconds(Int64(t))
         }
         return s
     }

@@ -97,7 +97,10 @@ public final class SlackAlerts: CallRecordSink, GatewayMonitor, Sendable {
 
     // MARK: Monitor (periodic sweeps)
 
-    public var hangingThresholdNanoseconds: UInt64? { UInt64(threshold * 1e9) }
+    /// `nil` (no sweep at all) when `alert_types` leaves hanging calls out.
+    public var hangingThresholdNanoseconds: UInt64? {
+        kinds?.contains("llm_requests_hanging") == false ? nil : UInt64(threshold * 1e9)
+    }
 
     public func callsStillOpen(_ calls: [OpenCallSnapshot]) {
         for call in calls {

@@ -20,8 +20,6 @@ public final class Callbacks: Sendable {
     public let monitors: [any GatewayMonitor]
     private let senders: [Sender]
 
-    /// Callback names acted on; other LiteLLM names are accepted with a warning.
-    public static let supported: Set<String> = ["generic_api", "otel", "langfuse", "langfuse_otel"]
 
     /// - Parameters:
     ///   - environment: where the callbacks' variables are read (`OTEL_*`, `LANGFUSE_*`, ...).
@@ -31,10 +29,8 @@ public final class Callbacks: Sendable {
         config: GatewayConfig, environment: [String: String], group: any EventLoopGroup, logger: Logger,
         metrics: MetricsSlot? = nil, sharedClaims: (any SharedClaims)? = nil
     ) {
+        // Unknown callback names are config warnings (KnownKeys.callbacks), logged once at load.
         var b = Builder(config: config, environment: environment, group: group, logger: logger, metrics: metrics)
-        for name in b.named.sorted() where !Self.supported.contains(name) && name != "prometheus" {
-            logger.warning("config: callback '\(name)' is not supported by this Switchboard build; its events are not sent")
-        }
         // Slack first: the other senders report their failures to it.
         b.addSlack(sharedClaims: sharedClaims)
         b.addGenericAPI()

@@ -91,6 +91,9 @@ enum KnownKeys {
         "disable_responses_id_security", "user_header_name", "mcp_servers", "control_plane_url",
     ])
 
+    /// Callback names acted on (`prometheus`: `/metrics` is always on).
+    static let callbacks: Set<String> = ["generic_api", "otel", "langfuse", "langfuse_otel", "prometheus"]
+
     /// `general_settings.alerting_args`: LiteLLM's (read or accepted) and Switchboard's own.
     static let alertingArgs: Set<String> = [
         "outage_alert_ttl", "minor_outage_alert_threshold", "alert_dedup_seconds",

@@ -19,6 +19,14 @@ enum SettingsParser {
         settings.successCallback = try s.stringList("success_callback") ?? []
         settings.failureCallback = try s.stringList("failure_callback") ?? []
         settings.callbacks = try s.stringList("callbacks") ?? []
+        for key in ["success_callback", "failure_callback", "callbacks"] {
+            let names = key == "callbacks" ? settings.callbacks : key == "success_callback" ? settings.successCallback : settings.failureCallback
+            for (i, name) in names.enumerated() where !KnownKeys.callbacks.contains(name) {
+                // A single string is a one-element list: its path has no index.
+                let path = s[key].flatMap(\.arrayValue) == nil ? s.path(key) : KeyPath.index(s.path(key), i)
+                warnings.append(ConfigWarning(path: path, message: "callback '\(name)' is not supported by this Switchboard build; its events are not sent"))
+            }
+        }
         settings.setVerbose = try s.bool("set_verbose") ?? false
         settings.all = s.members
         return settings

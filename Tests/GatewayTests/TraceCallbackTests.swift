@@ -317,7 +317,9 @@ final class TraceCallbackTests: XCTestCase {
         let callbacks = Callbacks(
             config: config, environment: ["OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"], group: MultiThreadedEventLoopGroup.singleton,
             logger: Logger(label: "test") { _ in logs })
-        XCTAssertTrue(logs.lines.contains { $0.contains("callback 'no_such_callback' is not supported") }, logs.lines.description)
+        XCTAssertEqual(
+            config.warnings.first { $0.path.hasPrefix("litellm_settings.callbacks") }?.description,
+            "litellm_settings.callbacks[0]: callback 'no_such_callback' is not supported by this Switchboard build; its events are not sent")
         XCTAssertTrue(logs.lines.contains { $0.contains("callback 'langfuse' needs LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY") }, logs.lines.description)
         XCTAssertTrue(logs.lines.contains { $0.contains("OTEL_EXPORTER_OTLP_PROTOCOL=grpc") }, logs.lines.description)
         XCTAssertEqual(callbacks.sinks.count, 1, "otel still runs")

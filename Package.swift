@@ -115,7 +115,7 @@ let package = Package(
         .target(
             name: "Callbacks",
             dependencies: [
-                "CallModel", "OpenAIWire", "SwitchboardConfig", "CloudAuth",
+                "CallModel", "OpenAIWire", "SwitchboardConfig", "CloudAuth", "Metrics",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

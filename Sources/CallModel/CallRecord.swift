@@ -48,6 +48,9 @@ public struct CallRecord: Sendable {
     public var requestBody: ByteBuffer?
     /// The JSON answer (plain calls), kept only when a sink needs it.
     public var responseBody: ByteBuffer?
+    /// The server-sent events sent to the client (streams; the first 1 MiB), kept only when a
+    /// sink needs the answer.
+    public var streamedEvents: ByteBuffer?
 
     public init(
         callID: String, route: Route, modelGroup: String?, deploymentID: String?, firstAttempt: AttemptRecord?,

@@ -2,139 +2,222 @@ import Logging
 import NIOCore
 import Synchronization
 
-/// A bounded queue of JSON entries for one endpoint, flushed off the request path: every
-/// `interval`, or sooner when `batchSize` entries wait. Adding is O(1) under a short lock and
-/// never waits; when the queue is full the entry is dropped and counted (and logged, at most
-/// once a minute). A failed POST (transport error or 5xx/429) is retried with backoff.
-public final class BatchingSender: Sendable {
+/// A bounded queue of entries for one endpoint, flushed off the request path: every
+/// `interval`, or as soon as `batchSize` entries wait. Adding is O(1) under a short lock and
+/// never waits; when the queue is full the entry is dropped and counted (``dropped``, the
+/// `onDrop` hook for the metric, and a log line at most once a minute).
+///
+/// Delivery: a batch is taken from the queue, passed through `filter` (once), encoded and
+/// POSTed. A transport error, a timeout, a 5xx or a 429 keeps the encoded batch and retries it
+/// with exponential backoff (200 ms doubling to `maxBackoff`) until it is delivered, while new
+/// entries keep queueing up to `capacity`: nothing is lost while the queue has room. Any other
+/// answer (a 4xx: the endpoint refuses the payload) drops the batch, counted in ``rejected``.
+public final class BatchingSender<Entry: Sendable>: Sendable {
     public struct Settings: Sendable {
+        /// For log lines and alerts (never the URL: a webhook URL can hold a secret).
+        public var name: String
         public var url: String
         public var headers: [(String, String)]
         public var interval: Duration = .seconds(5)
         public var batchSize = 512
         public var capacity = 10_000
-        public var retries = 2
-        public init(url: String, headers: [(String, String)]) {
+        public var maxBackoff: Duration = .seconds(30)
+        public init(name: String, url: String, headers: [(String, String)]) {
+            self.name = name
             self.url = url
             self.headers = headers
         }
     }
 
-    /// How one batch becomes a request body (a JSON array by default).
-    public typealias Encode = @Sendable ([ByteBuffer]) -> ByteBuffer
+    /// How one batch becomes a request body.
+    public typealias Encode = @Sendable ([Entry]) -> ByteBuffer
+    /// Runs once per batch before it is encoded (deduplication); may drop entries.
+    public typealias Filter = @Sendable ([Entry]) async -> [Entry]
+
+    /// Called off the request path.
+    public struct Hooks: Sendable {
+        /// `n` entries were dropped because the queue was full.
+        public var dropped: @Sendable (Int) -> Void = { _ in }
+        /// A delivery failed (it is retried when the failure is temporary).
+        public var deliveryFailed: @Sendable (_ reason: String) -> Void = { _ in }
+        public init() {}
+    }
 
     let settings: Settings
     let client: WebhookClient
     let logger: Logger
     let encode: Encode
-    private let queue = Mutex<[ByteBuffer]>([])
+    let filter: Filter?
+    let hooks: Hooks
+    private let queue = Mutex<[Entry]>([])
     private let droppedCount = Atomic<Int>(0)
     private let sentCount = Atomic<Int>(0)
+    private let rejectedCount = Atomic<Int>(0)
+    private let failureCount = Atomic<Int>(0)
     private let lastDropLog = Mutex<ContinuousClock.Instant?>(nil)
-    private let task = Mutex<Task<Void, Never>?>(nil)
+    private let lastFailureLog = Mutex<ContinuousClock.Instant?>(nil)
+    /// An encoded batch whose delivery failed for a temporary reason, retried first.
+    private let pending = Mutex<(body: ByteBuffer, count: Int)?>(nil)
+    /// One flush at a time (the loop and `stop`).
+    private let flushing = Mutex<Bool>(false)
+    private let wake: AsyncStream<Void>.Continuation
+    private let wakes: Mutex<AsyncStream<Void>?>
+    private let tasks = Mutex<[Task<Void, Never>]>([])
 
-    public init(settings: Settings, client: WebhookClient, logger: Logger, encode: @escaping Encode = BatchingSender.jsonArray) {
+    public init(
+        settings: Settings, client: WebhookClient, logger: Logger, hooks: Hooks = Hooks(), filter: Filter? = nil,
+        encode: @escaping Encode
+    ) {
         self.settings = settings
         self.client = client
         self.logger = logger
         self.encode = encode
+        self.filter = filter
+        self.hooks = hooks
+        let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        wake = continuation
+        wakes = Mutex(stream)
     }
 
     /// Entries dropped because the queue was full.
     public var dropped: Int { droppedCount.load(ordering: .relaxed) }
     /// Entries delivered (a 2xx answer).
     public var sent: Int { sentCount.load(ordering: .relaxed) }
+    /// Entries the endpoint refused (a 4xx other than 429).
+    public var rejected: Int { rejectedCount.load(ordering: .relaxed) }
+    /// Failed POSTs (each retry counts).
+    public var failures: Int { failureCount.load(ordering: .relaxed) }
+    /// Entries waiting (queued, or in a batch being retried).
+    public var waiting: Int { queue.withLock { $0.count } + (pending.withLock { $0?.count } ?? 0) }
 
     /// Queues one entry; never blocks.
-    public func add(_ entry: ByteBuffer) {
-        let accepted = queue.withLock { q -> Bool in
-            guard q.count < settings.capacity else { return false }
+    public func add(_ entry: Entry) {
+        let count = queue.withLock { q -> Int in
+            guard q.count < settings.capacity else { return -1 }
             q.append(entry)
-            return true
+            return q.count
         }
-        if !accepted {
-            droppedCount.add(1, ordering: .relaxed)
-            let now = ContinuousClock.now
-            let log = lastDropLog.withLock { last -> Bool in
-                if let l = last, now - l < .seconds(60) { return false }
-                last = now
-                return true
-            }
-            if log { logger.warning("callback queue for \(settings.url) is full (\(settings.capacity)); dropping events (\(dropped) so far)") }
+        if count == settings.batchSize { wake.yield() }
+        guard count < 0 else { return }
+        droppedCount.add(1, ordering: .relaxed)
+        hooks.dropped(1)
+        if Self.due(lastDropLog) {
+            logger.warning("callback '\(settings.name)': queue full (\(settings.capacity) events); dropping events (\(dropped) so far)")
         }
     }
 
     /// Starts the flush loop.
     public func start() {
-        task.withLock { task in
-            guard task == nil else { return }
-            task = Task.detached { [self] in await run() }
+        guard let stream = wakes.withLock({ s -> AsyncStream<Void>? in defer { s = nil }; return s }) else { return }
+        let interval = settings.interval
+        let wake = self.wake
+        let ticker = Task.detached {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                wake.yield()
+            }
         }
+        let loop = Task.detached { [self] in
+            var backoff: Duration?
+            for await _ in stream {
+                if Task.isCancelled { return }
+                if let b = backoff { try? await Task.sleep(for: b) }
+                if await flush() {
+                    backoff = nil
+                } else {
+                    backoff = min((backoff ?? .milliseconds(100)) * 2, settings.maxBackoff)
+                    wake.yield()
+                }
+            }
+        }
+        tasks.withLock { $0 = [ticker, loop] }
     }
 
     /// Stops the loop after one last flush.
     public func stop() async {
-        let t = task.withLock { t -> Task<Void, Never>? in defer { t = nil }; return t }
-        t?.cancel()
-        await t?.value
-        await flush()
+        let running = tasks.withLock { t -> [Task<Void, Never>] in defer { t = [] }; return t }
+        for t in running { t.cancel() }
+        wake.finish()
+        for t in running { await t.value }
+        _ = await flush()
     }
 
-    private func run() async {
-        while !Task.isCancelled {
-            try? await Task.sleep(for: settings.interval)
-            await flush()
+    /// Sends what waits, `batchSize` entries a request. `false` when a delivery failed for a
+    /// temporary reason (the batch is kept for the next try).
+    @discardableResult
+    public func flush() async -> Bool {
+        guard flushing.withLock({ busy -> Bool in defer { busy = true }; return !busy }) else { return true }
+        defer { flushing.withLock { $0 = false } }
+        if let retry = pending.withLock({ p -> (body: ByteBuffer, count: Int)? in defer { p = nil }; return p }) {
+            guard await deliver(retry.body, count: retry.count) else { return false }
         }
-    }
-
-    /// Sends everything queued, `batchSize` entries a request.
-    public func flush() async {
         while true {
-            let batch = queue.withLock { q -> [ByteBuffer] in
+            let taken = queue.withLock { q -> [Entry] in
                 let n = min(q.count, settings.batchSize)
                 defer { q.removeFirst(n) }
                 return Array(q.prefix(n))
             }
-            guard !batch.isEmpty else { return }
-            await send(batch)
+            guard !taken.isEmpty else { return true }
+            let batch = await filter?(taken) ?? taken
+            guard !batch.isEmpty else { continue }
+            guard await deliver(encode(batch), count: batch.count) else { return false }
         }
     }
 
-    private func send(_ batch: [ByteBuffer]) async {
-        let body = encode(batch)
-        var attempt = 0
-        while true {
-            do {
-                let status = try await client.post(settings.url, headers: settings.headers, body: body)
-                if (200..<300).contains(status) {
-                    sentCount.add(batch.count, ordering: .relaxed)
-                    return
-                }
-                guard status >= 500 || status == 429, attempt < settings.retries else {
-                    logger.warning("callback \(settings.url) answered \(status); \(batch.count) events not delivered")
-                    return
-                }
-            } catch {
-                guard attempt < settings.retries else {
-                    logger.warning("callback \(settings.url) failed: \(error); \(batch.count) events not delivered")
-                    return
-                }
+    /// One POST; a temporary failure keeps the batch in `pending`.
+    private func deliver(_ body: ByteBuffer, count: Int) async -> Bool {
+        let reason: String
+        do {
+            let status = try await client.post(settings.url, headers: settings.headers, body: body)
+            if (200..<300).contains(status) {
+                sentCount.add(count, ordering: .relaxed)
+                return true
             }
-            attempt += 1
-            try? await Task.sleep(for: .milliseconds(200 << attempt))
+            guard status >= 500 || status == 429 else {
+                rejectedCount.add(count, ordering: .relaxed)
+                failureCount.add(1, ordering: .relaxed)
+                let reason = "the endpoint answered \(status); \(count) events dropped"
+                logger.warning("callback '\(settings.name)': \(reason)")
+                hooks.deliveryFailed(reason)
+                return true
+            }
+            reason = "the endpoint answered \(status)"
+        } catch {
+            reason = "\(error)"
         }
+        failureCount.add(1, ordering: .relaxed)
+        pending.withLock { $0 = (body, count) }
+        if Self.due(lastFailureLog) {
+            logger.warning("callback '\(settings.name)': delivery failed (\(reason)); retrying with backoff, \(waiting) events waiting")
+        }
+        hooks.deliveryFailed(reason)
+        return false
     }
 
-    /// `[e1,e2,...]`
-    public static let jsonArray: Encode = { entries in
-        var out = ByteBuffer()
-        out.reserveCapacity(entries.reduce(2) { $0 + $1.readableBytes + 1 })
-        out.writeInteger(UInt8(ascii: "["))
-        for (i, var e) in entries.enumerated() {
-            if i > 0 { out.writeInteger(UInt8(ascii: ",")) }
-            out.writeBuffer(&e)
+    /// True at most once a minute per `last`.
+    private static func due(_ last: borrowing Mutex<ContinuousClock.Instant?>) -> Bool {
+        let now = ContinuousClock.now
+        return last.withLock { last -> Bool in
+            if let l = last, now - l < .seconds(60) { return false }
+            last = now
+            return true
         }
-        out.writeInteger(UInt8(ascii: "]"))
-        return out
+    }
+}
+
+extension BatchingSender where Entry == ByteBuffer {
+    /// `[e1,e2,...]`
+    public static var jsonArray: Encode {
+        { entries in
+            var out = ByteBuffer()
+            out.reserveCapacity(entries.reduce(2) { $0 + $1.readableBytes + 1 })
+            out.writeInteger(UInt8(ascii: "["))
+            for (i, var e) in entries.enumerated() {
+                if i > 0 { out.writeInteger(UInt8(ascii: ",")) }
+                out.writeBuffer(&e)
+            }
+            out.writeInteger(UInt8(ascii: "]"))
+            return out
+        }
     }
 }

@@ -5,16 +5,15 @@ import OpenAIWire
 
 /// LiteLLM's `generic_api` callback: each finished call as a StandardLoggingPayload object, sent
 /// in JSON arrays to `GENERIC_LOGGER_ENDPOINT` with `GENERIC_LOGGER_HEADERS` (`k=v,k2=v2`).
-/// The record is turned into JSON on the event loop (a few microseconds) and queued; the POST
-/// happens on the sender's task.
+/// The record is queued as it is; it is turned into JSON, and POSTed, on the sender's task.
 public final class GenericAPICallback: CallRecordSink, Sendable {
-    let sender: BatchingSender
+    let sender: BatchingSender<QueuedCall>
     let directory: DeploymentDirectory
     /// Log successes, failures, or both (`success_callback` / `failure_callback` / `callbacks`).
     let onSuccess: Bool
     let onFailure: Bool
 
-    public init(sender: BatchingSender, directory: DeploymentDirectory, onSuccess: Bool, onFailure: Bool) {
+    public init(sender: BatchingSender<QueuedCall>, directory: DeploymentDirectory, onSuccess: Bool, onFailure: Bool) {
         self.sender = sender
         self.directory = directory
         self.onSuccess = onSuccess
@@ -25,7 +24,14 @@ public final class GenericAPICallback: CallRecordSink, Sendable {
         if case .clientGone? = r.failure { return }
         let success = r.succeeded
         guard success ? onSuccess : onFailure else { return }
-        sender.add(Self.payload(r, directory: directory, now: Date().timeIntervalSince1970))
+        sender.add(QueuedCall(r))
+    }
+
+    /// A batch → a JSON array of StandardLoggingPayload objects.
+    static func encoder(directory: DeploymentDirectory) -> BatchingSender<QueuedCall>.Encode {
+        { calls in
+            BatchingSender<ByteBuffer>.jsonArray(calls.map { payload($0.record, directory: directory, now: Double($0.endUnixNanos) / 1e9) })
+        }
     }
 
     /// `k=v,k2=v2` → header pairs.

@@ -46,6 +46,8 @@ extension MetricFamily {
             family("litellm_deployment_state", .gauge(.max), gaugeLabels, "0 healthy, 2 cooling down (outage)"),
             family("litellm_workers", .gauge(.sum), [], "Worker processes serving this gateway (live slots)"),
             family("litellm_metrics_dropped_series_metric", .counter, [], "Series not recorded because a worker's slot was full"),
+            family("litellm_callback_dropped_events_metric", .counter, ["callback"], "Callback events dropped because the callback's queue was full"),
+            family("litellm_callback_failed_deliveries_metric", .counter, ["callback"], "Callback deliveries (POSTs) that failed; temporary failures are retried"),
         ]
         return list.enumerated().map { n, f in
             MetricFamily(id: n, name: f.name, help: f.help, kind: f.kind, labels: f.labels, scale: f.scale)

@@ -42,8 +42,11 @@ public final class GatewayContext: Sendable {
     /// Seconds.
     let streamTimeout: Double
     let dropParams: Bool
-    /// Whether call records carry the request and answer bodies (a callback logs them).
+    /// Whether call records carry the request and answer bodies: only when a callback that
+    /// logs them is configured, so other configs keep no body past its call.
     public let recordsBodies: Bool
+    /// Callbacks that log the request and the answer.
+    public static let callbacksLoggingBodies: Set<String> = ["generic_api", "langfuse", "langfuse_otel"]
     /// Metrics, docs and logs settings.
     public let observability: ObservabilitySettings
     /// This worker's slot of the shared metrics region.
@@ -109,7 +112,7 @@ public final class GatewayContext: Sendable {
         dropParams = config.litellmSettings.dropParams
         store = GatewayContext.makeStore(config: config, router: router, policy: policy, requestTimeout: requestTimeout, logger: logger)
         let l = config.litellmSettings
-        recordsBodies = !(l.successCallback + l.failureCallback + l.callbacks).isEmpty
+        recordsBodies = !Set(l.successCallback + l.failureCallback + l.callbacks).isDisjoint(with: Self.callbacksLoggingBodies)
         observability = ObservabilitySettings(config: config, environment: environment)
         let slot = metricsSlot ?? Self.privateMetricsSlot(logger: logger)
         self.metricsSlot = slot

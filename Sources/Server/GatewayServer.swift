@@ -5,6 +5,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
+import State
 import Synchronization
 
 #if canImport(Glibc)
@@ -28,11 +29,15 @@ public final class GatewayServer: Sendable {
     private let sweeps = Mutex<[RepeatedTask]>([])
     private let inherited = Mutex<InheritedListener?>(nil)
 
-    /// - Parameter sinks: makes the extra ``CallRecordSink``s of one event loop (called once
-    ///   per loop); the loop's deployment stats table is always the first sink.
+    /// - Parameters:
+    ///   - sinks: makes the extra ``CallRecordSink``s of one event loop (called once per loop);
+    ///     the loop's deployment stats table is always the first sink.
+    ///   - monitors: told about calls open too long (each loop's sweep) and deployments' health
+    ///     (every second).
     public init(
         gateway: GatewayContext, group: any EventLoopGroup,
-        sinks makeSinks: (any EventLoop) -> [any CallRecordSink] = { _ in [] }
+        sinks makeSinks: (any EventLoop) -> [any CallRecordSink] = { _ in [] },
+        monitors: [any GatewayMonitor] = []
     ) {
         self.gateway = gateway
         self.group = group
@@ -62,8 +67,26 @@ public final class GatewayServer: Sendable {
         let gauges = gateway.metricsGauges
         let publish = group.next().scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
             gauges.publish(inFlightCalls: gateway.inFlight)
+            if !monitors.isEmpty {
+                let health = gateway.deploymentHealth()
+                for m in monitors { m.deploymentHealth(health) }
+            }
         }
-        sweeps.withLock { $0 = tasks + [publish] }
+        // A worker with no traffic yet must still see the cluster's cooldowns for its monitors.
+        if !monitors.isEmpty, let redis = gateway.store as? RedisStateStore { redis.startRefreshing(on: group.next()) }
+        var hangingSweeps: [RepeatedTask] = []
+        if let threshold = monitors.compactMap(\.hangingThresholdNanoseconds).min() {
+            // A quarter of the threshold (at most 5 s): a hanging call is seen soon after it crossed it.
+            let every = TimeAmount.nanoseconds(Int64(max(20_000_000, min(threshold / 4, 5_000_000_000))))
+            hangingSweeps = loops.values.map { box in
+                box.eventLoop.scheduleRepeatedTask(initialDelay: every, delay: every) { _ in
+                    let open = box.value.callsOpen(longerThan: threshold)
+                    guard !open.isEmpty else { return }
+                    for m in monitors { m.callsStillOpen(open) }
+                }
+            }
+        }
+        sweeps.withLock { $0 = tasks + [publish] + hangingSweeps }
     }
 
     /// Binds and starts serving. Returns the bound port (useful with port 0).

@@ -1,3 +1,4 @@
+import CallModel
 import Logging
 import Metrics
 import NIOCore
@@ -59,6 +60,9 @@ final class HTTPGatewayHandler: ChannelInboundHandler {
         self.context = nil
         if loop.connections.removeValue(forKey: ObjectIdentifier(self)) != nil { gateway.connectionClosed() }
     }
+
+    /// The call being answered on this connection, for monitors.
+    func openCall(now: UInt64) -> OpenCallSnapshot? { call?.snapshot(now: now) }
 
     /// Closes the connection when it idled, or has been sending one request, for longer than
     /// the idle timeout (called by the loop's sweep).

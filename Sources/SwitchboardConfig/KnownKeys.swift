@@ -90,4 +90,14 @@ enum KnownKeys {
         "max_response_size_mb", "default_team_disabled", "supported_db_objects", "embedding_model",
         "disable_responses_id_security", "user_header_name", "mcp_servers", "control_plane_url",
     ])
+
+    /// Callback names acted on (`prometheus`: `/metrics` is always on).
+    static let callbacks: Set<String> = ["generic_api", "otel", "langfuse", "langfuse_otel", "prometheus"]
+
+    /// `general_settings.alerting_args`: LiteLLM's (read or accepted) and Switchboard's own.
+    static let alertingArgs: Set<String> = [
+        "outage_alert_ttl", "minor_outage_alert_threshold", "alert_dedup_seconds",
+        "daily_report_frequency", "report_check_interval", "budget_alert_ttl", "region_outage_alert_ttl",
+        "major_outage_alert_threshold", "max_outage_alert_list_size", "log_to_console",
+    ]
 }

@@ -284,12 +284,26 @@ public struct GeneralSettings: Sendable, Equatable {
     public var databaseConnectionTimeout: Double = 60
     public var alerting: [String] = []
     public var alertingThreshold: Double?
+    /// `alert_types`: the alert kinds sent (`nil`: all).
+    public var alertTypes: [String]?
+    public var alertingArgs = AlertingArgs()
     public var disableSpendLogs: Bool = false
     public var storeModelInDB: Bool = false
     /// Largest request body accepted, in bytes (`max_request_body_bytes`; default 64 MiB).
     public var maxRequestBodyBytes: Int = 64 << 20
     /// Every key as given, resolved.
     public var all: [JSONMember] = []
+    public init() {}
+}
+
+/// `general_settings.alerting_args`: LiteLLM's outage settings, and Switchboard's deduplication window.
+public struct AlertingArgs: Sendable, Equatable {
+    /// Seconds in which `minorOutageAlertThreshold` failures of one deployment raise `outage_alerts` (LiteLLM default 60).
+    public var outageAlertTTL: Double?
+    /// Failures that raise `outage_alerts` (LiteLLM default 5).
+    public var minorOutageAlertThreshold: Int?
+    /// Switchboard's own: one incident alerts at most once in this many seconds (default 300).
+    public var alertDedupSeconds: Double?
     public init() {}
 }
 

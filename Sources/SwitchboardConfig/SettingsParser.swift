@@ -19,6 +19,14 @@ enum SettingsParser {
         settings.successCallback = try s.stringList("success_callback") ?? []
         settings.failureCallback = try s.stringList("failure_callback") ?? []
         settings.callbacks = try s.stringList("callbacks") ?? []
+        for key in ["success_callback", "failure_callback", "callbacks"] {
+            let names = key == "callbacks" ? settings.callbacks : key == "success_callback" ? settings.successCallback : settings.failureCallback
+            for (i, name) in names.enumerated() where !KnownKeys.callbacks.contains(name) {
+                // A single string is a one-element list: its path has no index.
+                let path = s[key].flatMap(\.arrayValue) == nil ? s.path(key) : KeyPath.index(s.path(key), i)
+                warnings.append(ConfigWarning(path: path, message: "callback '\(name)' is not supported by this Switchboard build; its events are not sent"))
+            }
+        }
         settings.setVerbose = try s.bool("set_verbose") ?? false
         settings.all = s.members
         return settings
@@ -41,6 +49,13 @@ enum SettingsParser {
         settings.databaseConnectionTimeout = try s.double("database_connection_timeout", minimum: 0) ?? 60
         settings.alerting = try s.stringList("alerting") ?? []
         settings.alertingThreshold = try s.double("alerting_threshold", minimum: 0)
+        settings.alertTypes = try s.stringList("alert_types")
+        if let args = try s.reader("alerting_args") {
+            warnings += args.unknownKeys(known: KnownKeys.alertingArgs, message: "unknown alerting_args key, not used")
+            settings.alertingArgs.outageAlertTTL = try args.double("outage_alert_ttl", minimum: 1)
+            settings.alertingArgs.minorOutageAlertThreshold = try args.int("minor_outage_alert_threshold", minimum: 1)
+            settings.alertingArgs.alertDedupSeconds = try args.double("alert_dedup_seconds", minimum: 0)
+        }
         settings.disableSpendLogs = try s.bool("disable_spend_logs") ?? false
         settings.storeModelInDB = try s.bool("store_model_in_db") ?? false
         settings.maxRequestBodyBytes = try s.int("max_request_body_bytes", minimum: 1) ?? (64 << 20)

@@ -22,7 +22,8 @@ public final class GatewayHarness: Sendable {
     public init(
         yaml: String, environment: [String: String] = [:], detailedDebug: Bool = false, idleTimeout: Double = 120,
         maxUpstreamBodyBytes: Int = 64 << 20, maxConnections: Int? = nil,
-        sinks: @escaping @Sendable (GatewayConfig) -> [any CallRecordSink] = { _ in [] }
+        sinks: @escaping @Sendable (GatewayConfig) -> [any CallRecordSink] = { _ in [] },
+        extras: @Sendable (GatewayContext) -> GatewayExtras = { _ in GatewayExtras() }
     ) async throws {
         let config = try ConfigLoader(environment: environment, exportsEnvironmentVariables: false).load(yaml: yaml)
         var logger = Logger(label: "gateway-under-test")
@@ -31,8 +32,10 @@ public final class GatewayHarness: Sendable {
             config: config, environment: environment, logger: logger, detailedDebug: detailedDebug, idleTimeout: idleTimeout,
             maxUpstreamBodyBytes: maxUpstreamBodyBytes, maxConnections: maxConnections)
         let records = self.records
-        let extra = sinks(config)
-        server = GatewayServer(gateway: gateway, group: MultiThreadedEventLoopGroup.singleton) { _ in [records] + extra }
+        let more = extras(gateway)
+        let extra = sinks(config) + more.sinks
+        server = GatewayServer(
+            gateway: gateway, group: MultiThreadedEventLoopGroup.singleton, sinks: { _ in [records] + extra }, monitors: more.monitors)
         port = try await server.start(host: "127.0.0.1", port: 0)
     }
 
@@ -48,6 +51,17 @@ public final class GatewayHarness: Sendable {
 
     public func shutdown() async {
         try? await server.stop()
+    }
+}
+
+/// Sinks and monitors made from the gateway under test (its metrics slot, its shared claims),
+/// the way a worker makes its callbacks.
+public struct GatewayExtras {
+    public var sinks: [any CallRecordSink]
+    public var monitors: [any GatewayMonitor]
+    public init(sinks: [any CallRecordSink] = [], monitors: [any GatewayMonitor] = []) {
+        self.sinks = sinks
+        self.monitors = monitors
     }
 }
 

@@ -78,9 +78,12 @@ struct WorkerRunner {
             metricsSlot: metricsSlot)
         if gateway.observability.jsonLogs { LogFormat.isJSON = true }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: loops)
-        let callbacks = Callbacks(config: config, environment: environment, group: group, logger: logger)
+        // Read again: the config's `environment_variables` (SLACK_WEBHOOK_URL, LANGFUSE_*, ...) are exported now.
+        let callbacks = Callbacks(
+            config: config, environment: ProcessInfo.processInfo.environment, group: group, logger: logger, metrics: gateway.metricsSlot,
+            sharedClaims: gateway.sharedClaims)
         let sinks = callbacks.sinks
-        let server = GatewayServer(gateway: gateway, group: group) { _ in sinks }
+        let server = GatewayServer(gateway: gateway, group: group, sinks: { _ in sinks }, monitors: callbacks.monitors)
         do {
             if let supervision {
                 try await server.start(inheritedListener: supervision.listenDescriptor)

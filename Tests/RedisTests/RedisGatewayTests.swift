@@ -182,3 +182,64 @@ final class RedisGatewayTests: XCTestCase {
         XCTAssertTrue(gateways[0].output.contains("is not answering"), gateways[0].output)
     }
 }
+
+/// Slack alerts from two gateways sharing one Redis: one incident, one alert.
+final class ClusterAlertTests: XCTestCase {
+    var redis: RedisServer!
+    var gateways: [GatewayProcess] = []
+
+    override func setUp() async throws {
+        redis = try RedisServer()
+    }
+
+    override func tearDown() async throws {
+        for g in gateways {
+            g.signal(SIGKILL)
+            _ = g.waitForExit(timeout: 5)
+        }
+        gateways = []
+        redis.stop()
+    }
+
+    func testTwoGatewaysAlertACooldownAndAnUnhealthyGroupOnce() async throws {
+        let slack = try await FakeOpenAIServer()
+        let yaml = """
+            model_list:
+              - {model_name: m, litellm_params: {model: openai/a, mock_response: "litellm.RateLimitError"}, model_info: {id: dep-a}}
+              - {model_name: m, litellm_params: {model: openai/b, mock_response: "litellm.RateLimitError"}, model_info: {id: dep-b}}
+            general_settings: {alerting: [slack]}
+            router_settings: {redis_host: 127.0.0.1, redis_port: \(redis.port), redis_timeout_ms: 250, num_retries: 1, cooldown_time: 30}
+            """
+        let path = NSTemporaryDirectory() + "switchboard-alerts-\(UUID().uuidString).yaml"
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        var ports: [Int] = []
+        for _ in 0..<2 {
+            let port = freeLoopbackPort()
+            let g = try GatewayProcess(
+                arguments: ["--config", path, "--host", "127.0.0.1", "--port", String(port), "--num_workers", "1"],
+                environment: ["SLACK_WEBHOOK_URL": "http://127.0.0.1:\(slack.port)/slack", "DEFAULT_FLUSH_INTERVAL_SECONDS": "0.1"])
+            gateways.append(g)
+            XCTAssertTrue(g.waitForOutput("Switchboard serving"), g.output)
+            ports.append(port)
+        }
+        // Only the first gateway gets traffic; both see the cooldowns in Redis.
+        for _ in 0..<3 {
+            _ = try TestHTTPClient(port: ports[0]).request("POST", "/v1/chat/completions", body: RedisGatewayTests.chat("m"))
+        }
+        XCTAssertEqual(redis.cli("EXISTS", "sb:v1:{dep-a}:cool"), "1")
+        XCTAssertEqual(redis.cli("EXISTS", "sb:v1:{dep-b}:cool"), "1")
+        func count(_ kind: String) -> Int {
+            slack.requests.compactMap { $0.json?["text"]?.stringValue }.map { $0.components(separatedBy: "Alert type: `\(kind)`").count - 1 }.reduce(0, +)
+        }
+        let deadline = ContinuousClock.now + .seconds(15)
+        while ContinuousClock.now < deadline, count("cooldown_deployment") < 2 || count("no_healthy_deployments") < 1 {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        // Both gateways tick every second: give each a few chances to alert again.
+        try await Task.sleep(for: .seconds(3))
+        XCTAssertEqual(count("cooldown_deployment"), 2, "one alert per deployment, not one per gateway")
+        XCTAssertEqual(count("no_healthy_deployments"), 1, "one alert for the group, not one per gateway")
+        XCTAssertEqual(redis.cli("EXISTS", "sb:v1:alert:{no_healthy_deployments:m}"), "1")
+        await slack.shutdown()
+    }
+}

@@ -135,7 +135,9 @@ final class SettingsTests: XCTestCase {
         XCTAssertEqual(g.databaseConnectionPoolLimit, 100)
         XCTAssertEqual(g.databaseConnectionTimeout, 60)
         XCTAssertEqual(g.maxRequestBodyBytes, 1_048_576)
-        XCTAssertTrue(config.warnings.allSatisfy { $0.path == "model_list" }, "\(config.warnings)")
+        XCTAssertEqual(config.warnings.filter { $0.path != "model_list" }.map(\.description), [
+            "litellm_settings.failure_callback: callback 'sentry' is not supported by this Switchboard build; its events are not sent",
+        ])
 
         let defaults = try load("model_list: []\n").generalSettings
         XCTAssertEqual(defaults.maxRequestBodyBytes, 64 * 1024 * 1024)
@@ -147,5 +149,29 @@ final class SettingsTests: XCTestCase {
         let odd = try load("general_settings:\n  master_key: my-key\n")
         XCTAssertTrue(odd.warnings.contains { $0.path == "general_settings.master_key" }, "\(odd.warnings)")
         XCTAssertFalse(odd.warnings.contains { $0.message.contains("my-key") })
+    }
+}
+
+final class AlertingSettingsTests: XCTestCase {
+    func testAlertTypesAndAlertingArgs() throws {
+        let config = try load("""
+            general_settings:
+              alerting: ["slack"]
+              alert_types: ["llm_exceptions", "cooldown_deployment"]
+              alerting_args: {outage_alert_ttl: 120, minor_outage_alert_threshold: 3, alert_dedup_seconds: 0, budget_alert_ttl: 10, colour: red}
+            """)
+        let g = config.generalSettings
+        XCTAssertEqual(g.alertTypes, ["llm_exceptions", "cooldown_deployment"])
+        XCTAssertEqual(g.alertingArgs.outageAlertTTL, 120)
+        XCTAssertEqual(g.alertingArgs.minorOutageAlertThreshold, 3)
+        XCTAssertEqual(g.alertingArgs.alertDedupSeconds, 0)
+        XCTAssertTrue(config.warnings.contains { $0.path == "general_settings.alerting_args.colour" }, "\(config.warnings)")
+        XCTAssertFalse(config.warnings.contains { $0.path.hasSuffix("budget_alert_ttl") }, "LiteLLM's keys are accepted")
+        XCTAssertNil(try load("general_settings: {alerting: [slack]}\n").generalSettings.alertTypes)
+
+        let error = try XCTUnwrap(loadError("general_settings: {alerting_args: {minor_outage_alert_threshold: many}}\n"))
+        XCTAssertEqual(error.description, #"general_settings.alerting_args.minor_outage_alert_threshold: expected integer, got "many""#)
+        let zero = try XCTUnwrap(loadError("general_settings: {alerting_args: {outage_alert_ttl: 0}}\n"))
+        XCTAssertEqual(zero.path, "general_settings.alerting_args.outage_alert_ttl")
     }
 }

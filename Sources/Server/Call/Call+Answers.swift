@@ -46,7 +46,10 @@ extension Call {
             answeredStatus = 200
             firstByteAt = NIODeadline.now().uptimeNanoseconds
             handler.writeStreamHead(meta: metadata())
-            for e in events { handler.writeStreamChunk(e) }
+            for e in events {
+                if gateway.recordsBodies { keepStreamed(e) }
+                handler.writeStreamChunk(e)
+            }
             _ = machine.streamEnded()
             handler.writeStreamEnd()
         case .error(let error):

@@ -58,6 +58,8 @@ final class Call: UpstreamResponseDelegate {
     var answeredStatus = 0
     /// The JSON answered (kept for the record only when a sink needs bodies).
     var answerBody: ByteBuffer?
+    /// The events streamed (kept for the record only when a sink needs bodies, capped).
+    var streamedEvents: ByteBuffer?
 
     // Timing, in uptime nanoseconds.
     let receivedAt = NIODeadline.now().uptimeNanoseconds
@@ -181,7 +183,15 @@ final class Call: UpstreamResponseDelegate {
             guard case .writeStreamHead = machine.firstStreamBytes() else { return }
             handler.writeStreamHead(meta: metadata())
         }
+        if gateway.recordsBodies { keepStreamed(bytes) }
         handler.writeStreamChunk(bytes)
+    }
+
+    /// Keeps a stream's events for the record (up to 1 MiB).
+    func keepStreamed(_ bytes: ByteBuffer) {
+        guard (streamedEvents?.readableBytes ?? 0) < 1 << 20 else { return }
+        if streamedEvents == nil { streamedEvents = ByteBuffer() }
+        streamedEvents?.writeImmutableBuffer(bytes)
     }
 
     private func act(_ action: AttemptStateMachine.Action) {
@@ -352,6 +362,7 @@ final class Call: UpstreamResponseDelegate {
         if gateway.recordsBodies {
             record.requestBody = request?.body
             record.responseBody = answerBody
+            record.streamedEvents = streamedEvents
         }
         for sink in handler.loop.sinks { sink.record(record) }
     }

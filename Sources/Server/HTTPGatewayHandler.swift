@@ -221,10 +221,14 @@ final class HTTPGatewayHandler: ChannelInboundHandler {
         writeAnswer(status: status, contentType: "application/json", body, meta: meta, retryAfter: retryAfter)
     }
 
+    /// Room for a response head with every `x-litellm-*` and rate-limit header: a head that
+    /// outgrows its buffer costs two more allocations.
+    static let headCapacity = 1024
+
     /// Writes a complete answer of any content type.
     func writeAnswer(status: HTTPResponseStatus, contentType: String, _ body: ByteBuffer, meta: ResponseMetadata? = nil, retryAfter: Int? = nil) {
         guard let context, let out = wire.context else { return }
-        var head = context.channel.allocator.buffer(capacity: 320)
+        var head = context.channel.allocator.buffer(capacity: Self.headCapacity)
         writeHead(&head, status: status, contentType: contentType, contentLength: body.readableBytes, meta: meta, retryAfter: retryAfter)
         if gateway.detailedDebug { DebugLog.response(gateway.logger, status, head, body) }
         out.write(NIOAny(head), promise: nil)
@@ -248,7 +252,7 @@ final class HTTPGatewayHandler: ChannelInboundHandler {
         guard let context, let out = wire.context else { return }
         chunked = requestVersion.minor >= 1
         if !chunked { keepAlive = false }
-        var head = context.channel.allocator.buffer(capacity: 320)
+        var head = context.channel.allocator.buffer(capacity: Self.headCapacity)
         writeHead(&head, status: .ok, contentType: "text/event-stream", contentLength: nil, meta: meta, retryAfter: nil)
         out.writeAndFlush(NIOAny(head), promise: nil)
     }

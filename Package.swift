@@ -70,6 +70,7 @@ let package = Package(
             dependencies: [.product(name: "Atomics", package: "swift-atomics")],
             swiftSettings: hotPath
         ),
+        .target(name: "Tokenizers", swiftSettings: hotPath),
         .target(
             name: "Routing",
             dependencies: ["SwitchboardConfig", "CallModel", "State"],
@@ -143,6 +144,7 @@ let package = Package(
         ),
         .testTarget(name: "StateTests", dependencies: ["State"]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics"]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "RedisTests",
             dependencies: [

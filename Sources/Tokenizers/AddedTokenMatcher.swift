@@ -102,10 +102,10 @@ struct AddedTokenMatcher: Sendable {
         return n
     }
 
-    /// Rust's `char::is_alphanumeric` (letters and numbers), as `tokenizers` tests word edges.
+    /// A word character for `single_word`: a letter, a number or `_` (a `\w` of `tokenizers`).
     private static func isWord(_ s: Unicode.Scalar) -> Bool {
         let c = ScalarClass.of(s)
-        return c.isLetter || c.isNumber
+        return c.isLetter || c.isNumber || s == "_"
     }
 
     private static func isWordScalar(startingAt i: Int, _ bytes: UnsafeBufferPointer<UInt8>, end: Int) -> Bool {

@@ -6,8 +6,7 @@ struct BytePairModel: Sendable {
     enum ByteSymbol: Sendable {
         /// A token of its own.
         case token(Int32)
-        /// Not in the vocabulary: several tokens that do not merge further (byte fallback), or one
-        /// unknown token, or none.
+        /// Not in the vocabulary: its byte-fallback tokens (`<0xAB>`), or none.
         case fallback([Int32])
         /// Not in the vocabulary and no fallback: the unknown token (fused with a neighbouring
         /// unknown when `fuseUnknown`).
@@ -45,7 +44,7 @@ struct BytePairModel: Sendable {
                 if let u = pendingUnknown { scratch.ids.append(u); pendingUnknown = nil }
                 scratch.ids.append(t)
             case .fallback(let ts):
-                if let u = pendingUnknown { scratch.ids.append(u); pendingUnknown = nil }
+                // As `tokenizers` does: a pending unknown waits (and may fuse) across fallback bytes.
                 scratch.ids.append(contentsOf: ts)
             case .unknown(let u):
                 if pendingUnknown != nil && fuseUnknown { continue }

@@ -116,7 +116,7 @@ let package = Package(
         .executableTarget(
             name: "switchboard",
             dependencies: [
-                "Server", "SwitchboardConfig", "Supervisor", "Routing", "State", "Callbacks", "Metrics",
+                "Server", "SwitchboardConfig", "Supervisor", "Routing", "State", "Callbacks", "Metrics", "Tokenizers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -102,10 +102,16 @@ struct AddedTokenMatcher: Sendable {
         return n
     }
 
-    /// A word character for `single_word`: a letter, a number or `_` (a `\w` of `tokenizers`).
+    /// A word character for `single_word`: Unicode `\w` as the `regex` crate `tokenizers` uses
+    /// defines it (Alphabetic, marks, decimal digits, connector punctuation, joiners), so `²` is not
+    /// one.
     private static func isWord(_ s: Unicode.Scalar) -> Bool {
-        let c = ScalarClass.of(s)
-        return c.isLetter || c.isNumber || s == "_"
+        let p = s.properties
+        if p.isAlphabetic || p.isJoinControl { return true }
+        switch p.generalCategory {
+        case .nonspacingMark, .spacingMark, .enclosingMark, .decimalNumber, .connectorPunctuation: return true
+        default: return false
+        }
     }
 
     private static func isWordScalar(startingAt i: Int, _ bytes: UnsafeBufferPointer<UInt8>, end: Int) -> Bool {

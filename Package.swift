@@ -89,7 +89,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "OpenAIWire", "SwitchboardConfig", "Routing", "Providers", "CallModel", "State", "Metrics", "RedisClient",
+                "OpenAIWire", "SwitchboardConfig", "Routing", "Providers", "CallModel", "State", "Metrics", "RedisClient", "Tokenizers",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

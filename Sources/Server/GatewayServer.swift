@@ -69,7 +69,6 @@ public final class GatewayServer: Sendable {
     /// Binds and starts serving. Returns the bound port (useful with port 0).
     @discardableResult
     public func start(host: String, port: Int) async throws -> Int {
-        gateway.tokenizers.preload()
         let channel = try await bootstrap().bind(host: host, port: port).get()
         channelBox.withLock { $0 = channel }
         return channel.localAddress?.port ?? port
@@ -80,7 +79,6 @@ public final class GatewayServer: Sendable {
     /// this process's descriptor: connections waiting in the shared accept queue stay queued for
     /// the other workers instead of being reset.
     public func start(inheritedListener descriptor: Int32) async throws {
-        gateway.tokenizers.preload()
         let listener = try InheritedListener(descriptor: descriptor, closed: group.next().makePromise())
         inherited.withLock { $0 = listener }
         let group = self.group

@@ -5,10 +5,13 @@ import SwitchboardConfig
 import Tokenizers
 
 /// One worker's tokenizers: each deployment's `model_info.custom_tokenizer` and the OpenAI
-/// encodings. Each is loaded once — custom tokenizers in the background at start, encodings at
-/// first use — and shared by every event loop; concurrent first uses wait for the same load. A
-/// load that fails is reported to its caller and tried again at the next use.
+/// encodings. Each is loaded at its first use — a `/utils/token_counter` call, or the first call
+/// routed to the deployment (in the background: the router uses the fast estimate until it is
+/// loaded) — and then shared by every event loop; concurrent first uses wait for the same load.
+/// A load that fails is reported to its callers and not tried again for ``retryAfterFailure``.
 final class TokenizerRegistry: Sendable {
+    static let retryAfterFailure: Duration = .seconds(30)
+
     let loader: TokenizerLoader
     let logger: Logger
     /// Each slot's custom tokenizer, as configured.
@@ -19,6 +22,7 @@ final class TokenizerRegistry: Sendable {
     private struct State {
         var loadedBySlot: [(any TokenCounting)?]
         var loads: [String: Task<any TokenCounting, any Error>] = [:]
+        var failures: [String: (error: String, at: ContinuousClock.Instant)] = [:]
     }
     private let state: Mutex<State>
 
@@ -31,18 +35,17 @@ final class TokenizerRegistry: Sendable {
         state = Mutex(State(loadedBySlot: Array(repeating: nil, count: deployments.count)))
     }
 
-    /// The slot's custom tokenizer if it is loaded; never waits (the router's question).
+    /// The slot's custom tokenizer if it is loaded; never waits (the router's question). When the
+    /// slot has one that is not loaded, its load starts in the background.
     func loaded(slot: Int) -> (any TokenCounting)? {
-        state.withLock { slot < $0.loadedBySlot.count ? $0.loadedBySlot[slot] : nil }
-    }
-
-    /// Starts loading every custom tokenizer (off the request path).
-    func preload() {
-        var seen: Set<String> = []
-        for (slot, spec) in specs.enumerated() {
-            guard let spec, seen.insert(Self.key(spec)).inserted else { continue }
-            Task { _ = try? await self.custom(slot: slot) }
+        guard slot < specs.count, let spec = specs[slot] else { return nil }
+        let (tokenizer, start) = state.withLock { s -> ((any TokenCounting)?, Bool) in
+            if let t = s.loadedBySlot[slot] { return (t, false) }
+            let key = Self.key(spec)
+            return (nil, s.loads[key] == nil && !Self.failedRecently(s, key))
         }
+        if start { Task { _ = try? await self.custom(slot: slot) } }
+        return tokenizer
     }
 
     /// The slot's custom tokenizer, loading it if needed; `nil` when the deployment has none.
@@ -65,24 +68,32 @@ final class TokenizerRegistry: Sendable {
         }
     }
 
-    /// One load per key: the running or finished load, else a new one.
+    /// One load per key: the running or finished load, else a new one (unless one failed recently).
     private func shared(_ key: String, _ load: @escaping @Sendable () async throws(TokenizerError) -> any TokenCounting) async throws -> any TokenCounting {
-        let task = state.withLock { s in
+        let task = try state.withLock { s throws(TokenizerError) in
             if let running = s.loads[key] { return running }
+            if Self.failedRecently(s, key), let failure = s.failures[key] { throw TokenizerError(failure.error) }
             let task = Task<any TokenCounting, any Error> { try await load() }
             s.loads[key] = task
             return task
         }
         do {
-            let tokenizer = try await task.value
-            return tokenizer
+            return try await task.value
         } catch {
-            state.withLock { s in
-                if s.loads[key] == task { s.loads[key] = nil }
+            let first = state.withLock { s in
+                guard s.loads[key] == task else { return false }
+                s.loads[key] = nil
+                s.failures[key] = ("\(error)", .now)
+                return true
             }
-            logger.warning("tokenizer not loaded: \(error)")
+            if first { logger.warning("tokenizer not loaded: \(error)") }
             throw error
         }
+    }
+
+    private static func failedRecently(_ s: State, _ key: String) -> Bool {
+        guard let failure = s.failures[key] else { return false }
+        return ContinuousClock.now - failure.at < retryAfterFailure
     }
 
     private static func key(_ spec: CustomTokenizer) -> String {

@@ -1,8 +1,0 @@
-import XCTest
-@testable import Tokenizers
-
-final class PreTokenizerPatternTests: XCTestCase {
-    func testUnknownPatternIsNotRecognised() {
-        XCTAssertNil(PreTokenizerPattern.recognise(#"\w+|\s+"#))
-    }
-}

@@ -38,7 +38,7 @@ final class ReferenceCountTests: XCTestCase {
     }
 
     func testHuggingFaceTokenizersMatchTheReference() throws {
-        XCTAssertEqual(Self.expected.tokenizers.count, 6)
+        XCTAssertEqual(Self.expected.tokenizers.count, 7)
         for (file, ids) in Self.expected.tokenizers.sorted(by: { $0.key < $1.key }) {
             let tokenizer = try HuggingFaceTokenizer(json: Self.fixture(file), source: file)
             compare(tokenizer, ids, file)

@@ -43,7 +43,7 @@ public struct TiktokenEncoding: TokenCounting {
             bytes.append(.token(t))
         }
         // A pair merges when its concatenation is a token; the merge's rank is that token's rank.
-        var merges = PairMergeTable(capacity: table.count * 2)
+        var merges = PairMergeTable(capacity: table.count)
         table.forEach { token, rank in
             guard token.count > 1 else { return }
             for k in 1..<token.count {

@@ -30,7 +30,8 @@ public struct TokenizerLoader: Sendable {
             return try HuggingFaceTokenizer(json: data, source: path)
         }
         let cached = "\(settings.cacheDirectory)/huggingface/\(Self.safeName(identifier))/\(Self.safeName(revision))/tokenizer.json"
-        let url = "\(settings.hubEndpoint)/\(identifier)/resolve/\(revision)/tokenizer.json"
+        // The revision is one path segment (`refs/pr/1` → `refs%2Fpr%2F1`), as huggingface_hub sends it.
+        let url = "\(settings.hubEndpoint)/\(identifier)/resolve/\(revision.replacingOccurrences(of: "/", with: "%2F"))/tokenizer.json"
         let bytes = try await cachedOrFetched(cached, url: url, headers: authToken.map { [("Authorization", "Bearer \($0)")] } ?? [],
                                               what: "custom_tokenizer \(identifier)")
         return try HuggingFaceTokenizer(json: Data(bytes), source: "\(identifier)@\(revision) tokenizer.json")

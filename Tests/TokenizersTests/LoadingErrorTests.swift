@@ -93,6 +93,9 @@ final class LoadingErrorTests: XCTestCase {
         XCTAssertEqual(calls.withLock { $0[0].0 }, "https://hub.example/acme/tiny/resolve/v1/tokenizer.json")
         XCTAssertEqual(calls.withLock { $0[0].1.first?.1 }, "Bearer hf_x")
         XCTAssertTrue(FileManager.default.fileExists(atPath: cache + "/huggingface/acme--tiny/v1/tokenizer.json"))
+        _ = try await loader.huggingFace(identifier: "acme/tiny", revision: "refs/pr/1", authToken: nil, localPath: nil)
+        XCTAssertEqual(calls.withLock { $0.last?.0 }, "https://hub.example/acme/tiny/resolve/refs%2Fpr%2F1/tokenizer.json")
+        XCTAssertEqual(calls.withLock { $0.last?.1.count }, 0, "no token, no Authorization")
         do {
             _ = try await loader.huggingFace(identifier: "acme/gated", revision: "main", authToken: nil, localPath: nil)
             XCTFail("a 403 loads nothing")

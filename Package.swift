@@ -70,7 +70,11 @@ let package = Package(
             dependencies: [.product(name: "Atomics", package: "swift-atomics")],
             swiftSettings: hotPath
         ),
-        .target(name: "Tokenizers", swiftSettings: hotPath),
+        .target(
+            name: "Tokenizers",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: hotPath
+        ),
         .target(
             name: "Routing",
             dependencies: ["SwitchboardConfig", "CallModel", "State"],

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// Loads tokenizers from their files: a local path, the on-disk cache, or a download (fetched
@@ -38,7 +39,8 @@ public struct TokenizerLoader: Sendable {
     }
 
     /// A tiktoken encoding: `SWITCHBOARD_TIKTOKEN_DIR/{name}.tiktoken` when that directory is set,
-    /// else the cache, else fetched from `SWITCHBOARD_TIKTOKEN_BASE_URL/{name}.tiktoken`.
+    /// else tiktoken's own cache (`TIKTOKEN_CACHE_DIR`) when it has the file, else our cache, else
+    /// fetched from `SWITCHBOARD_TIKTOKEN_BASE_URL/{name}.tiktoken`.
     public func tiktoken(_ encoding: OpenAIEncodingName) async throws(TokenizerError) -> TiktokenEncoding {
         let bytes: [UInt8]
         if let directory = settings.tiktokenDirectory {
@@ -46,6 +48,9 @@ public struct TokenizerLoader: Sendable {
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw TokenizerError("\(encoding.rawValue): cannot read \(path) (SWITCHBOARD_TIKTOKEN_DIR)")
             }
+            bytes = [UInt8](data)
+        } else if let directory = settings.tiktokenCacheDirectory,
+                  let data = FileManager.default.contents(atPath: "\(directory)/\(Self.tiktokenCacheKey(encoding.url))") {
             bytes = [UInt8](data)
         } else {
             bytes = try await cachedOrFetched(
@@ -85,6 +90,11 @@ public struct TokenizerLoader: Sendable {
         } catch {
             try? FileManager.default.removeItem(atPath: temporary)
         }
+    }
+
+    /// tiktoken's cache file name: the hex SHA-1 of the URL.
+    static func tiktokenCacheKey(_ url: String) -> String {
+        Insecure.SHA1.hash(data: Array(url.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 
     /// A path component from a repo id or revision (`/` → `--`, as the hub's own cache does).

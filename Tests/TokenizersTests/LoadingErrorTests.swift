@@ -109,4 +109,19 @@ final class LoadingErrorTests: XCTestCase {
             XCTAssertEqual("\(error)", "custom_tokenizer ./nowhere: cannot read ./nowhere")
         }
     }
+
+    func testTiktokensOwnCacheIsRead() async throws {
+        let directory = NSTemporaryDirectory() + "tiktoken-cache-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // tiktoken names cl100k_base's file by the SHA-1 of its URL.
+        XCTAssertEqual(TokenizerLoader.tiktokenCacheKey(OpenAIEncodingName.cl100k.url), "9b5ad71b2ce5302211f9c61530b329a4922fc6a4")
+        try ReferenceCountTests.fixture("ranks.tiktoken").write(to: URL(fileURLWithPath: directory + "/9b5ad71b2ce5302211f9c61530b329a4922fc6a4"))
+        let loader = TokenizerLoader(settings: TokenizerSettings(environment: ["TIKTOKEN_CACHE_DIR": directory, "SWITCHBOARD_TOKENIZER_CACHE_DIR": directory + "/ours"])) { _, _ in
+            XCTFail("nothing is fetched")
+            return (500, [])
+        }
+        let encoding = try await loader.tiktoken(.cl100k)
+        XCTAssertEqual(encoding.vocabularySize, 697, "every line of the fixture")
+    }
 }

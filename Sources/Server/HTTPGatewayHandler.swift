@@ -161,7 +161,7 @@ final class HTTPGatewayHandler: ChannelInboundHandler {
     /// route, a method the route does not take, or a missing or wrong key.
     private func earlyAnswer(_ head: HTTPRequestHead, _ route: Route) -> OpenAIError? {
         if route == .notFound || ((route == .docs || route == .openAPI) && !gateway.observability.docs) {
-            return .notFound("Route \(head.method) \(head.uri) does not exist. Routes: /v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models, /v1/model/info, /health/liveliness, /health/readiness, /metrics.")
+            return .notFound("Route \(head.method) \(head.uri) does not exist. Routes: /v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models, /v1/model/info, /utils/token_counter, /health/liveliness, /health/readiness, /metrics.")
         }
         if head.method != route.method && !(head.method == .HEAD && route.method == .GET) {
             return OpenAIError(status: 405, message: "Method \(head.method) is not allowed on \(head.uri); use \(route.method).", type: "invalid_request_error")
@@ -204,6 +204,8 @@ final class HTTPGatewayHandler: ChannelInboundHandler {
             writeAnswer(status: .ok, contentType: "application/json", OpenAPIDocument.body)
         case .docs:
             writeAnswer(status: .ok, contentType: "text/html; charset=utf-8", DocsPage.body)
+        case .tokenCounter:
+            countTokens(body)
         case .modelCall(let endpoint, let pathModel):
             let call = Call(handler: self, endpoint: endpoint, pathModel: pathModel)
             self.call = call
@@ -211,6 +213,29 @@ final class HTTPGatewayHandler: ChannelInboundHandler {
             call.start(body: body)
         case .notFound:
             break
+        }
+    }
+
+    /// `/utils/token_counter`: parsed here, counted off the event loop (a tokenizer may have to
+    /// be loaded first, and a long prompt takes a while), answered back on it.
+    private func countTokens(_ body: ByteBuffer) {
+        let request: TokenCounterEndpoint.Request
+        do throws(OpenAIError) {
+            request = try TokenCounterEndpoint.parse(body)
+        } catch {
+            writeError(error, meta: nil)
+            return
+        }
+        let bound = NIOLoopBound(self, eventLoop: loop.pool.eventLoop)
+        let gateway = self.gateway
+        Task {
+            let answer = await TokenCounterEndpoint.answer(request, gateway: gateway)
+            bound.eventLoop.execute {
+                switch answer {
+                case .success(let out): bound.value.writeJSON(status: .ok, out, meta: nil)
+                case .failure(let error): bound.value.writeError(error, meta: nil)
+                }
+            }
         }
     }
 

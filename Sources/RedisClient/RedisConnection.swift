@@ -21,6 +21,8 @@ final class RedisConnection {
     let configuration: RedisConfiguration
     let tls: NIOSSLContext?
     let logger: Logger
+    /// Connection problems logged once per client until a call succeeds again.
+    let problems: RedisProblemLog
     /// The scripts to `SCRIPT LOAD` after connecting.
     let preload: () -> [RedisScript]
     private(set) var state = State.idle
@@ -30,8 +32,12 @@ final class RedisConnection {
     /// AUTH or SELECT was refused: reconnect only after the backoff.
     private var handshakeFailed = false
 
-    init(eventLoop: any EventLoop, configuration: RedisConfiguration, tls: NIOSSLContext?, logger: Logger, preload: @escaping () -> [RedisScript] = { [] }) {
+    init(
+        eventLoop: any EventLoop, configuration: RedisConfiguration, tls: NIOSSLContext?, logger: Logger,
+        problems: RedisProblemLog = RedisProblemLog(), preload: @escaping () -> [RedisScript] = { [] }
+    ) {
         self.preload = preload
+        self.problems = problems
         self.eventLoop = eventLoop
         self.configuration = configuration
         self.tls = tls
@@ -46,21 +52,28 @@ final class RedisConnection {
         return true
     }
 
-    /// Sends one command; `completion` runs on this loop, within the call deadline.
-    func send(_ args: [String], completion: @escaping (Result<RedisValue, RedisError>) -> Void) {
+    /// Sends one command; `completion` runs on this loop, by `deadline` (default: the
+    /// configured call timeout from now).
+    func send(_ args: [String], deadline: NIODeadline? = nil, completion: @escaping (Result<RedisValue, RedisError>) -> Void) {
         let now = NIODeadline.now()
         if now < breakerOpenUntil {
             completion(.failure(.unavailable("circuit breaker open")))
             return
         }
+        if let deadline, deadline <= now {
+            completion(.failure(.timeout))
+            return
+        }
         let call = RedisPendingCall { [self] result in
             switch result {
-            case .success: consecutiveFailures = 0
+            case .success:
+                if consecutiveFailures > 0 || problems.hasProblem { problems.solved(node: configuration.description) }
+                consecutiveFailures = 0
             case .failure: recordFailure()
             }
             completion(result)
         }
-        call.deadline = eventLoop.assumeIsolated().scheduleTask(in: configuration.callTimeout) {
+        call.deadline = eventLoop.assumeIsolated().scheduleTask(deadline: deadline ?? now + configuration.callTimeout) {
             call.finish(.failure(.timeout))
         }
         var buffer = ByteBuffer()
@@ -118,7 +131,7 @@ final class RedisConnection {
             .whenComplete { [self] result in
                 switch result {
                 case .success(let channel):
-                    let handler = RedisChannelHandler { [weak self] in self?.connectionClosed() }
+                    let handler = RedisChannelHandler { [weak self] error, answered in self?.connectionClosed(error: error, answered: answered) }
                     do {
                         try channel.pipeline.syncOperations.addHandler(handler)
                     } catch {
@@ -167,7 +180,7 @@ final class RedisConnection {
     }
 
     private func connectFailed(_ error: any Error) {
-        logger.debug("cannot connect to Redis at \(configuration): \(error)")
+        problems.report(node: configuration.description, "cannot connect to Redis at \(configuration): \(error)", logger: logger, level: .warning)
         let queue: [(ByteBuffer, RedisPendingCall)]
         if case .connecting(let q) = state { queue = q } else { queue = [] }
         state = .backoff(until: NIODeadline.now() + backoff)
@@ -175,9 +188,20 @@ final class RedisConnection {
         for (_, call) in queue { call.finish(.failure(.unavailable("cannot connect"))) }
     }
 
-    private func connectionClosed() {
+    /// The channel closed; `error` is what closed it (a TLS handshake failure, a reset), and
+    /// `answered` whether any reply came on it.
+    private func connectionClosed(error: (any Error)?, answered: Bool) {
         guard case .ready = state else { return }
         logger.debug("connection to Redis at \(configuration) closed")
+        if let error, !answered {
+            // Closed before any reply: TLS refused (wrong CA, no client certificate, not TLS).
+            // Not retried at once: that would fail the same way on every call.
+            handshakeFailed = true
+            let tls = configuration.tls
+                ? "TLS handshake failed (check redis_ssl_ca_certs, redis_ssl_certfile/redis_ssl_keyfile and that the server speaks TLS): "
+                : ""
+            problems.report(node: configuration.description, "cannot talk to Redis at \(configuration): \(tls)\(error)", logger: logger, level: .error)
+        }
         // The next call reconnects at once, unless the server refused our credentials.
         state = .backoff(until: handshakeFailed ? NIODeadline.now() + backoff : NIODeadline.now())
         if handshakeFailed { backoff = min(backoff * 2, .seconds(2)) }

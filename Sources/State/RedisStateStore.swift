@@ -39,6 +39,8 @@ public final class RedisStateStore: StateStore {
     public let options: Options
     let limits: [DeploymentLimits]
     let keys: [RedisKeys]
+    /// Each deployment's Redis Cluster slot (empty when Redis is one server).
+    let slots: [Int]
     let cooldown: CooldownPolicy
     /// Answers while Redis does not (fail open).
     let fallback: EmbeddedStateStore
@@ -55,6 +57,7 @@ public final class RedisStateStore: StateStore {
         self.options = options
         limits = deployments
         keys = deployments.map { RedisKeys(id: $0.id) }
+        slots = client.isCluster ? keys.map { RedisClusterSlot.of(key: $0.usage) } : []
         self.cooldown = cooldown
         fallback = EmbeddedStateStore(deployments: deployments, cooldown: cooldown)
         health = RedisHealth(logger: logger, server: client.configuration.description, failClosed: options.failClosed)
@@ -71,34 +74,62 @@ public final class RedisStateStore: StateStore {
     /// the connection is down or its breaker open.
     public func admitNow(_ admission: Admission) -> AdmissionResult? {
         startRefreshing()
-        guard !client.isAvailable else { return nil }
+        let available = slots.isEmpty
+            ? client.isAvailable
+            : client.isAvailable(slot: admission.candidates.first.flatMap { slots.indices.contains($0) ? slots[$0] : nil })
+        guard !available else { return nil }
         health.failed("reconnecting, or its circuit breaker is open")
         return withoutRedis(admission)
     }
 
     public func admit(_ admission: Admission, completion: @escaping @Sendable (AdmissionResult) -> Void) {
         startRefreshing()
-        var slots: [Int] = []
+        let candidates = admission.candidates.filter { limits.indices.contains($0) }
+        guard !candidates.isEmpty else {
+            completion(.refused(Refusal(reason: .coolingDown, retryAfter: 1)))
+            return
+        }
+        // One script call for all candidates; in a cluster one per run of candidates on one
+        // slot, in order, until one admits (a script never touches two slots).
+        var runs: [ArraySlice<Int>] = [candidates[...]]
+        if !slots.isEmpty {
+            runs = []
+            var start = 0
+            for i in 1...candidates.count where i == candidates.count || slots[candidates[i]] != slots[candidates[start]] {
+                runs.append(candidates[start..<i])
+                start = i
+            }
+        }
+        admit(runs[...], admission: admission, refused: nil, completion: completion)
+    }
+
+    /// Tries the first run; on a refusal the next, adding up the refusals.
+    private func admit(_ runs: ArraySlice<ArraySlice<Int>>, admission: Admission, refused: Refusal?, completion: @escaping @Sendable (AdmissionResult) -> Void) {
+        guard let run = runs.first else {
+            completion(.refused(refused ?? Refusal(reason: .coolingDown, retryAfter: 1)))
+            return
+        }
         var keyArgs: [String] = []
         var args = [String(admission.tokens), admission.enforceLimits ? "1" : "0", nonce, String(Int(options.leaseSeconds * 1000))]
-        for d in admission.candidates where limits.indices.contains(d) {
-            slots.append(d)
+        for d in run {
             let k = keys[d]
             keyArgs += [k.requests, k.usage, k.cooldown, k.leases]
             args += [String(limits[d].rpm ?? -1), String(limits[d].tpm ?? -1)]
         }
-        guard !slots.isEmpty else {
-            completion(.refused(Refusal(reason: .coolingDown, retryAfter: 1)))
-            return
-        }
         let tokens = admission.tokens
-        client.evaluate(RedisScripts.admit, keys: keyArgs, args: args) { [self, slots] result in
+        let candidates = Array(run)
+        let slot = slots.isEmpty ? nil : slots[run[run.startIndex]]
+        client.evaluate(RedisScripts.admit, keys: keyArgs, args: args, slot: slot) { [self] result in
             switch result {
             case .success(let value):
-                if let answer = Self.admission(value, slots: slots, tokens: tokens) {
+                switch Self.admission(value, slots: candidates, tokens: tokens) {
+                case .admitted(let reservation)?:
                     health.answered()
-                    completion(answer)
-                } else {
+                    completion(.admitted(reservation))
+                case .refused(let refusal)?:
+                    health.answered()
+                    admit(runs.dropFirst(), admission: admission, refused: refused.map { Self.combine($0, refusal) } ?? refusal, completion: completion)
+                case nil:
                     health.failed("unexpected reply to the admit script: \(Self.brief(value))")
                     completion(withoutRedis(admission))
                 }
@@ -107,6 +138,14 @@ public final class RedisStateStore: StateStore {
                 completion(withoutRedis(admission))
             }
         }
+    }
+
+    /// Two refusals of parts of one admission as one: the soonest retry, the counts added.
+    static func combine(_ a: Refusal, _ b: Refusal) -> Refusal {
+        let limited = a.atRequestLimit + a.atTokenLimit + b.atRequestLimit + b.atTokenLimit > 0
+        return Refusal(
+            reason: limited ? .rateLimited : .coolingDown, retryAfter: min(a.retryAfter, b.retryAfter),
+            atRequestLimit: a.atRequestLimit + b.atRequestLimit, atTokenLimit: a.atTokenLimit + b.atTokenLimit, cooling: a.cooling + b.cooling)
     }
 
     private func withoutRedis(_ admission: Admission) -> AdmissionResult {
@@ -160,7 +199,8 @@ public final class RedisStateStore: StateStore {
             outcome, coolNow, String(coolMs), String(cooldown.allowedFails),
             String(s.latencyMilliseconds), String(s.timeToFirstTokenMilliseconds),
         ]
-        client.evaluate(RedisScripts.settle, keys: [k.usage, k.cooldown, k.leases, k.failures, k.latency], args: args) { [health] result in
+        let slot = slots.isEmpty ? nil : slots[r.deployment]
+        client.evaluate(RedisScripts.settle, keys: [k.usage, k.cooldown, k.leases, k.failures, k.latency], args: args, slot: slot) { [health] result in
             // A lost settlement costs little: the lease expires, the estimate stays counted.
             switch result {
             case .success(.error(let message)): health.failed("settle script: \(message)")
@@ -205,23 +245,63 @@ public final class RedisStateStore: StateStore {
 
     private func refresh() {
         guard client.isAvailable, !refreshInFlight.exchange(true, ordering: .relaxed) else { return }
-        let keyArgs = keys.flatMap { [$0.usage, $0.cooldown, $0.leases, $0.latency] }
-        client.evaluate(RedisScripts.loads, keys: keyArgs, args: []) { [self] result in
-            refreshInFlight.store(false, ordering: .relaxed)
-            guard case .success(let value) = result, case .array(let rows) = value, rows.count == limits.count else { return }
-            let loads = rows.map { row -> DeploymentLoad in
-                let f = row.elements
-                var load = DeploymentLoad()
-                guard f.count == 6 else { return load }
-                load.inFlight = f[0].int ?? 0
-                load.requestsThisMinute = f[1].int ?? 0
-                load.tokensThisMinute = f[2].int ?? 0
-                load.latencyMilliseconds = f[3].double ?? 0
-                load.timeToFirstTokenMilliseconds = f[4].double ?? 0
-                load.coolingDown = (f[5].int ?? 0) > 0
-                return load
+        // One script call for all deployments; in a cluster one per slot, pipelined.
+        var groups: [[Int]] = [Array(limits.indices)]
+        if !slots.isEmpty {
+            var bySlot: [Int: [Int]] = [:]
+            for d in limits.indices { bySlot[slots[d], default: []].append(d) }
+            groups = Array(bySlot.values)
+        }
+        let gathered = RedisLoadsGathering(parts: groups.count, count: limits.count)
+        for group in groups {
+            let keyArgs = group.flatMap { [keys[$0].usage, keys[$0].cooldown, keys[$0].leases, keys[$0].latency] }
+            client.evaluate(RedisScripts.loads, keys: keyArgs, args: [], slot: slots.isEmpty ? nil : slots[group[0]]) { [self] result in
+                var loads: [DeploymentLoad]?
+                if case .success(let value) = result, case .array(let rows) = value, rows.count == group.count {
+                    loads = rows.map(Self.load)
+                }
+                guard let all = gathered.add(loads, for: group) else { return }
+                refreshInFlight.store(false, ordering: .relaxed)
+                if let all { cache.withLock { $0 = all } }
             }
-            cache.withLock { $0 = loads }
+        }
+    }
+
+    /// One deployment's row of the loads script.
+    static func load(_ row: RedisValue) -> DeploymentLoad {
+        let f = row.elements
+        var load = DeploymentLoad()
+        guard f.count == 6 else { return load }
+        load.inFlight = f[0].int ?? 0
+        load.requestsThisMinute = f[1].int ?? 0
+        load.tokensThisMinute = f[2].int ?? 0
+        load.latencyMilliseconds = f[3].double ?? 0
+        load.timeToFirstTokenMilliseconds = f[4].double ?? 0
+        load.coolingDown = (f[5].int ?? 0) > 0
+        return load
+    }
+}
+
+/// The loads of one refresh, gathered from its script calls (one per cluster slot).
+final class RedisLoadsGathering: Sendable {
+    private let state: Mutex<(left: Int, failed: Bool, loads: [DeploymentLoad])>
+
+    init(parts: Int, count: Int) {
+        state = Mutex((parts, false, Array(repeating: DeploymentLoad(), count: count)))
+    }
+
+    /// Adds one call's loads (`nil`: it failed); when it was the last, returns `.some` of all
+    /// the loads (`.some(nil)` when a call failed), else `nil`.
+    func add(_ loads: [DeploymentLoad]?, for deployments: [Int]) -> [DeploymentLoad]?? {
+        state.withLock { s in
+            if let loads {
+                for (i, d) in deployments.enumerated() { s.loads[d] = loads[i] }
+            } else {
+                s.failed = true
+            }
+            s.left -= 1
+            guard s.left == 0 else { return nil }
+            return .some(s.failed ? nil : s.loads)
         }
     }
 }

@@ -1,0 +1,88 @@
+import Foundation
+
+/// A real Redis Cluster for tests: three `redis-server` masters with `cluster-enabled yes` on
+/// free loopback ports (their cluster-bus ports too), joined by `redis-cli --cluster create`;
+/// stopped by pid. Also moves a slot from one node to another the way `redis-cli --cluster
+/// reshard` does (`SETSLOT IMPORTING/MIGRATING`, `MIGRATE`, `SETSLOT NODE`), in steps a test
+/// can interleave with its calls.
+///
+/// ```swift
+/// let cluster = try RedisCluster()
+/// defer { cluster.stop() }
+/// let yaml = "router_settings: {redis_startup_nodes: [{host: 127.0.0.1, port: \(cluster.nodes[0].port)}]}"
+/// ```
+public final class RedisCluster: @unchecked Sendable {
+    public let nodes: [RedisServer]
+    private let directory: String
+
+    public init(masters: Int = 3) throws {
+        directory = NSTemporaryDirectory() + "switchboard-redis-cluster-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var nodes: [RedisServer] = []
+        for _ in 0..<masters {
+            let port = freeLoopbackPort()
+            nodes.append(try RedisServer(port: port, extraArguments: [
+                "--cluster-enabled", "yes", "--cluster-config-file", "\(directory)/nodes-\(port).conf",
+                "--cluster-port", String(freeLoopbackPort()), "--cluster-node-timeout", "5000", "--dir", directory,
+            ]))
+        }
+        self.nodes = nodes
+        let out = nodes[0].cli(arguments: ["--cluster", "create"] + nodes.map { "127.0.0.1:\($0.port)" } + ["--cluster-yes"])
+        guard ProcessTable.wait(timeout: 20, until: { nodes.allSatisfy { $0.cli("CLUSTER", "INFO").contains("cluster_state:ok") } }) else {
+            stop()
+            throw RedisServerError(message: "the Redis cluster did not form: \(out)")
+        }
+    }
+
+    /// `host:port` of every node, for `redis_startup_nodes`.
+    public var addresses: [String] { nodes.map { "127.0.0.1:\($0.port)" } }
+
+    /// A node's cluster id.
+    public func id(of node: Int) -> String {
+        nodes[node].cli("CLUSTER", "MYID")
+    }
+
+    /// The node that serves `slot` now (as node 0 sees it).
+    public func owner(of slot: Int) -> Int? {
+        let line = nodes[0].cli("CLUSTER", "NODES").split(separator: "\n").first { line in
+            line.split(separator: " ").dropFirst(8).contains { range in
+                let ends = range.split(separator: "-").compactMap { Int($0) }
+                return ends.count == 2 ? (ends[0]...ends[1]).contains(slot) : ends.first == slot
+            }
+        }
+        guard let address = line?.split(separator: " ").dropFirst().first?.split(separator: "@").first else { return nil }
+        return addresses.firstIndex(of: String(address))
+    }
+
+    /// Starts moving `slot` from node `from` to node `to`: `to` imports it, `from` migrates it.
+    public func beginMigration(slot: Int, from: Int, to: Int) {
+        nodes[to].cli("CLUSTER", "SETSLOT", String(slot), "IMPORTING", id(of: from))
+        nodes[from].cli("CLUSTER", "SETSLOT", String(slot), "MIGRATING", id(of: to))
+    }
+
+    /// Moves every key of `slot` from node `from` to node `to` (one `MIGRATE ... KEYS`).
+    public func migrateKeys(slot: Int, from: Int, to: Int) {
+        let keys = nodes[from].cli("CLUSTER", "GETKEYSINSLOT", String(slot), "1000").split(separator: "\n").map(String.init).filter { !$0.isEmpty }
+        guard !keys.isEmpty else { return }
+        nodes[from].cli(arguments: ["MIGRATE", "127.0.0.1", String(nodes[to].port), "", "0", "5000", "KEYS"] + keys)
+    }
+
+    /// Ends the move: `slot` belongs to node `to` on every node.
+    public func finishMigration(slot: Int, to: Int) {
+        let target = id(of: to)
+        for n in nodes { n.cli("CLUSTER", "SETSLOT", String(slot), "NODE", target) }
+    }
+
+    /// The number of keys node `node` holds.
+    public func keyCount(on node: Int) -> Int {
+        Int(nodes[node].cli("DBSIZE")) ?? -1
+    }
+
+    /// Stops every node by pid and removes the nodes' files.
+    public func stop() {
+        for n in nodes { n.stop() }
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    deinit { stop() }
+}

@@ -81,9 +81,9 @@ final class RedisChannelHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        failAll(closingError.map { answered ? .connectionClosed : .unavailable("\($0)") } ?? .connectionClosed)
         self.context = nil
-        closed(closingError, answered)
+        closed(closingError, answered)  // first: the connection logs why before its callers hear
+        failAll(closingError.map { answered ? .connectionClosed : .unavailable("\($0)") } ?? .connectionClosed)
         context.fireChannelInactive()
     }
 

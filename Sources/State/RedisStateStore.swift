@@ -24,8 +24,14 @@ public final class RedisStateStore: StateStore {
         /// How often the shared loads are read for the strategies.
         public var refreshInterval: TimeAmount
 
-        public init(failClosed: Bool = false, leaseSeconds: Double = 630, refreshInterval: TimeAmount = .milliseconds(50)) {
+        /// How long a settlement made on an event loop waits for an admission (same Redis
+        /// Cluster slot) to carry it in its script call before it is sent on its own, together
+        /// with the others waiting. Failures are sent at once (cooldowns must not wait).
+        public var settleDelay: TimeAmount
+
+        public init(failClosed: Bool = false, leaseSeconds: Double = 630, refreshInterval: TimeAmount = .milliseconds(50), settleDelay: TimeAmount = .milliseconds(2)) {
             self.failClosed = failClosed
+            self.settleDelay = settleDelay
             self.leaseSeconds = leaseSeconds
             self.refreshInterval = refreshInterval
         }
@@ -45,6 +51,8 @@ public final class RedisStateStore: StateStore {
     /// Answers while Redis does not (fail open).
     let fallback: EmbeddedStateStore
     let health: RedisHealth
+    /// Settlements waiting for an admission to carry them.
+    let pendingSettlements = RedisSettlementQueue()
     /// Tells this worker's leases and window entries apart from other workers'.
     let nonce: String
     private let cache: Mutex<[DeploymentLoad]>
@@ -109,8 +117,10 @@ public final class RedisStateStore: StateStore {
             completion(.refused(refused ?? Refusal(reason: .coolingDown, retryAfter: 1)))
             return
         }
-        var keyArgs: [String] = []
-        var args = [String(admission.tokens), admission.enforceLimits ? "1" : "0", nonce, String(Int(options.leaseSeconds * 1000))]
+        let slot = slots.isEmpty ? nil : slots[run[run.startIndex]]
+        // The settlements waiting for this slot go first: the script applies them, then decides.
+        var (keyArgs, args) = RedisSettlementQueue.arguments(pendingSettlements.take(slot: slot ?? RedisSettlementQueue.anySlot))
+        args += [String(admission.tokens), admission.enforceLimits ? "1" : "0", nonce, String(Int(options.leaseSeconds * 1000))]
         for d in run {
             let k = keys[d]
             keyArgs += [k.requests, k.usage, k.cooldown, k.leases]
@@ -118,7 +128,6 @@ public final class RedisStateStore: StateStore {
         }
         let tokens = admission.tokens
         let candidates = Array(run)
-        let slot = slots.isEmpty ? nil : slots[run[run.startIndex]]
         client.evaluate(RedisScripts.admit, keys: keyArgs, args: args, slot: slot) { [self] result in
             switch result {
             case .success(let value):
@@ -199,8 +208,26 @@ public final class RedisStateStore: StateStore {
             outcome, coolNow, String(coolMs), String(cooldown.allowedFails),
             String(s.latencyMilliseconds), String(s.timeToFirstTokenMilliseconds),
         ]
-        let slot = slots.isEmpty ? nil : slots[r.deployment]
-        client.evaluate(RedisScripts.settle, keys: [k.usage, k.cooldown, k.leases, k.failures, k.latency], args: args, slot: slot) { [health] result in
+        let entry = RedisSettlementQueue.Entry(keys: [k.usage, k.cooldown, k.leases, k.failures, k.latency], args: args)
+        let slot = slots.isEmpty ? RedisSettlementQueue.anySlot : slots[r.deployment]
+        guard outcome != "f", let loop = MultiThreadedEventLoopGroup.currentEventLoop else {
+            send([entry], slot: slot)
+            return
+        }
+        if pendingSettlements.add(entry, slot: slot) {
+            loop.scheduleTask(in: options.settleDelay) { [weak self] in self?.flushSettlements() }
+        }
+    }
+
+    /// Sends the settlements no admission carried.
+    func flushSettlements() {
+        for (slot, entries) in pendingSettlements.takeAll() { send(entries, slot: slot) }
+    }
+
+    /// One settle script call for `entries` (all on `slot`), not awaited.
+    private func send(_ entries: [RedisSettlementQueue.Entry], slot: Int) {
+        let (keys, args) = RedisSettlementQueue.arguments(entries)
+        client.evaluate(RedisScripts.settle, keys: keys, args: args, slot: slot == RedisSettlementQueue.anySlot ? nil : slot) { [health] result in
             // A lost settlement costs little: the lease expires, the estimate stays counted.
             switch result {
             case .success(.error(let message)): health.failed("settle script: \(message)")

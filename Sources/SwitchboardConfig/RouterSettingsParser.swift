@@ -9,7 +9,8 @@ enum RouterSettingsParser {
         "latency-based-routing", "cost-based-routing",
     ]
 
-    /// `environment` supplies `REDIS_HOST`, `REDIS_PORT` and `REDIS_PASSWORD` for keys not set.
+    /// `environment` supplies `REDIS_HOST`, `REDIS_PORT`, `REDIS_PASSWORD`, `REDIS_CLUSTER_NODES`
+    /// and `REDIS_SSL*` for keys not set.
     static func parse(
         _ value: JSONValue, environment: [String: String], warnings: inout [ConfigWarning]
     ) throws(ConfigError) -> RouterSettings {

@@ -15,16 +15,29 @@ public final class RedisCluster: @unchecked Sendable {
     public let nodes: [RedisServer]
     private let directory: String
 
-    public init(masters: Int = 3) throws {
+    /// - Parameter tls: certificates for a cluster that speaks only TLS (clients and the
+    ///   cluster bus: `tls-cluster yes`); `nil`: plain TCP.
+    public init(masters: Int = 3, tls: TestCertificates? = nil) throws {
         directory = NSTemporaryDirectory() + "switchboard-redis-cluster-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var nodes: [RedisServer] = []
         for _ in 0..<masters {
             let port = freeLoopbackPort()
-            nodes.append(try RedisServer(port: port, extraArguments: [
+            let cluster = [
                 "--cluster-enabled", "yes", "--cluster-config-file", "\(directory)/nodes-\(port).conf",
                 "--cluster-port", String(freeLoopbackPort()), "--cluster-node-timeout", "5000", "--dir", directory,
-            ]))
+            ]
+            if let tls {
+                nodes.append(try RedisServer(
+                    port: 0,
+                    extraArguments: cluster + [
+                        "--tls-port", String(port), "--tls-cluster", "yes", "--tls-cert-file", tls.serverCertificate,
+                        "--tls-key-file", tls.serverKey, "--tls-ca-cert-file", tls.caCertificate, "--tls-auth-clients", "no",
+                    ],
+                    cliArguments: ["--tls", "--cacert", tls.caCertificate], listenPort: port))
+            } else {
+                nodes.append(try RedisServer(port: port, extraArguments: cluster))
+            }
         }
         self.nodes = nodes
         let out = nodes[0].cli(arguments: ["--cluster", "create"] + nodes.map { "127.0.0.1:\($0.port)" } + ["--cluster-yes"])

@@ -77,9 +77,10 @@ public final class RedisServer: @unchecked Sendable {
         cli(arguments: args)
     }
 
-    /// ``cli(_:)`` with the arguments in an array.
+    /// ``cli(_:)`` with the arguments in an array; a `redis-cli` still running after `timeout`
+    /// seconds is killed (by its pid) and what it wrote so far returned.
     @discardableResult
-    public func cli(arguments args: [String]) -> String {
+    public func cli(arguments args: [String], timeout: Double = 30) -> String {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Self.tool("redis-cli"))
         var all = ["-p", String(port)] + cliArguments
@@ -89,8 +90,12 @@ public final class RedisServer: @unchecked Sendable {
         p.standardOutput = out
         p.standardError = FileHandle.nullDevice
         guard (try? p.run()) != nil else { return "" }
+        let pid = p.processIdentifier
+        let watchdog = DispatchWorkItem { kill(pid, SIGKILL) }
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: watchdog)
         let data = out.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
+        watchdog.cancel()
         return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 

@@ -21,7 +21,7 @@ public struct TestCertificates: Sendable {
         for name in ["ca", "other-ca"] {
             try openssl(["req", "-x509"] + key + ["-keyout", "\(name).key", "-out", "\(name).crt", "-days", "2", "-subj", "/CN=Switchboard test \(name)"] + ca)
         }
-        for (name, usage, names) in [("server", "serverAuth", "IP:127.0.0.1,DNS:localhost"), ("client", "clientAuth", "DNS:switchboard-client")] {
+        for (name, usage, names) in [("server", "serverAuth,clientAuth", "IP:127.0.0.1,DNS:localhost"), ("client", "clientAuth", "DNS:switchboard-client")] {
             try openssl(["req"] + key + ["-keyout", "\(name).key", "-out", "\(name).csr", "-subj", "/CN=\(name)"])
             try "subjectAltName=\(names)\nextendedKeyUsage=\(usage)\n".write(toFile: "\(directory)/\(name).ext", atomically: true, encoding: .utf8)
             try openssl(["x509", "-req", "-in", "\(name).csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",

@@ -98,3 +98,24 @@ extension RedisClient {
         try wait { done in send(args, key: key, completion: done) }
     }
 }
+
+/// A Redis Cluster that speaks only TLS: the slot map and every node's connection over TLS,
+/// verified against the test CA.
+final class RedisClusterTLSTests: XCTestCase {
+    func testAClusterOverTLS() throws {
+        let certificates = try TestCertificates()
+        defer { certificates.remove() }
+        let cluster = try RedisCluster(tls: certificates)
+        defer { cluster.stop() }
+        var c = RedisConfiguration(tls: true, callTimeout: .seconds(2))
+        c.tlsCACertificates = certificates.caCertificate
+        c.clusterNodes = [RedisNodeAddress(host: "127.0.0.1", port: cluster.nodes[2].port)]
+        let redis = try RedisClient(configuration: c, logger: Logger(label: "redis-cluster-tls-test"))
+        for i in 0..<60 {
+            XCTAssertEqual(try redis.call(["SET", "t\(i)", "\(i)"], key: "t\(i)"), .status("OK"))
+        }
+        let counts = (0..<3).map { cluster.keyCount(on: $0) }
+        XCTAssertEqual(counts.reduce(0, +), 60)
+        XCTAssertTrue(counts.allSatisfy { $0 > 0 }, "every master over TLS: \(counts)")
+    }
+}

@@ -113,12 +113,16 @@ enum RedisScripts {
               redis.call('ZADD', rk, stamp, member)
               redis.call('PEXPIRE', rk, 61000)
             end
+            -- The second's first admission starts the window bookkeeping and sets the expiry
+            -- (61 s from this second covers every bucket written in it).
+            local first = redis.call('HINCRBY', uk, t[1] .. 'r', 1) == 1
             redis.call('HINCRBY', uk, t[1], tokens)
-            redis.call('HINCRBY', uk, t[1] .. 'r', 1)
             redis.call('HINCRBY', uk, 'T', tokens)
             redis.call('HINCRBY', uk, 'R', 1)
-            redis.call('HSETNX', uk, 'lo', t[1])
-            redis.call('PEXPIRE', uk, 61000)
+            if first then
+              redis.call('HSETNX', uk, 'lo', t[1])
+              redis.call('PEXPIRE', uk, 61000)
+            end
             redis.call('ZADD', lk, now + leasems, member)
             redis.call('PEXPIRE', lk, leasems + 1000)
             return {i, stamp}
@@ -147,15 +151,21 @@ enum RedisScripts {
             end
           end
           if ARGV[a+4] == 's' then
-            local names = {'lat', 'ttft'}
-            for j = 1, 2 do
-              local s = tonumber(ARGV[a + 7 + j])
-              if s > 0 then
-                local old = tonumber(redis.call('HGET', mk, names[j]) or '0')
-                local new = s
-                if old > 0 then new = old + 0.2 * (s - old) end
-                redis.call('HSET', mk, names[j], tostring(new))
+            local seen = {tonumber(ARGV[a+8]), tonumber(ARGV[a+9])}
+            if seen[1] > 0 or seen[2] > 0 then
+              local names = {'lat', 'ttft'}
+              local old = redis.call('HMGET', mk, 'lat', 'ttft')
+              local fields = {}
+              for j = 1, 2 do
+                if seen[j] > 0 then
+                  local o = tonumber(old[j] or '0')
+                  local new = seen[j]
+                  if o > 0 then new = o + 0.2 * (seen[j] - o) end
+                  fields[#fields + 1] = names[j]
+                  fields[#fields + 1] = tostring(new)
+                end
               end
+              redis.call('HSET', mk, unpack(fields))
             end
           elseif ARGV[a+4] == 'f' then
             local n = redis.call('INCR', fk)

@@ -236,9 +236,12 @@ final class RedisStateStoreTests: XCTestCase {
         guard case .admitted(let r) = second else { return XCTFail("the settlement was applied first: \(second)") }
         XCTAssertEqual(s.pendingSettlements.count, 0)
         // A settlement no admission follows is sent on its own after the settle delay.
-        loop.execute { s.settle(Settlement(reservation: r, actualTokens: nil, outcome: .success, latencyMilliseconds: 40)) }
+        XCTAssertEqual(Int(server.cli("PTTL", "sb:v1:{a}:use")) ?? 0, 61000, accuracy: 1100, "the window's expiry is set")
+        XCTAssertGreaterThan(Int(server.cli("PTTL", "sb:v1:{a}:lease")) ?? 0, 600_000, "the leases' expiry is set")
+        loop.execute { s.settle(Settlement(reservation: r, actualTokens: nil, outcome: .success, latencyMilliseconds: 40, timeToFirstTokenMilliseconds: 10)) }
         XCTAssertTrue(ProcessTable.wait(timeout: 2) { self.server.cli("ZCARD", "sb:v1:{a}:lease") == "0" }, "both leases released")
         XCTAssertEqual(Double(server.cli("HGET", "sb:v1:{a}:lat", "lat")) ?? 0, 72, accuracy: 0.01, "80, then 80 + 0.2 × (40 − 80)")
+        XCTAssertEqual(Double(server.cli("HGET", "sb:v1:{a}:lat", "ttft")) ?? 0, 10, accuracy: 0.01, "the first TTFT")
         let log = server.cli("SLOWLOG", "GET", "10000").split(separator: "\n").map(String.init)
         XCTAssertEqual(log.filter { $0 == RedisScripts.admit.sha1 }.count, 1, "one admission")
         XCTAssertEqual(log.filter { $0 == RedisScripts.settle.sha1 }.count, 1, "one settle call: the first settlement rode on the admission")

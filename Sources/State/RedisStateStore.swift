@@ -55,9 +55,9 @@ public final class RedisStateStore: StateStore {
     let pendingSettlements = RedisSettlementQueue()
     /// Tells this worker's leases and window entries apart from other workers'.
     let nonce: String
-    private let cache: Mutex<[DeploymentLoad]>
-    private let refreshing = Atomic<Bool>(false)
-    private let refreshInFlight = Atomic<Bool>(false)
+    let cache: Mutex<[DeploymentLoad]>
+    let refreshing = Atomic<Bool>(false)
+    let refreshInFlight = Atomic<Bool>(false)
 
     public init(deployments: [DeploymentLimits], cooldown: CooldownPolicy, client: RedisClient, options: Options = Options(), logger: Logger) {
         self.client = client
@@ -157,7 +157,7 @@ public final class RedisStateStore: StateStore {
             atRequestLimit: a.atRequestLimit + b.atRequestLimit, atTokenLimit: a.atTokenLimit + b.atTokenLimit, cooling: a.cooling + b.cooling)
     }
 
-    private func withoutRedis(_ admission: Admission) -> AdmissionResult {
+    func withoutRedis(_ admission: Admission) -> AdmissionResult {
         health.answeredWithoutRedis()
         if options.failClosed { return .refused(Refusal(reason: .unavailable, retryAfter: 1)) }
         return fallback.decide(admission)
@@ -180,155 +180,5 @@ public final class RedisStateStore: StateStore {
     static func brief(_ value: RedisValue) -> String {
         if case .error(let message) = value { return message }
         return String(String(describing: value).prefix(120))
-    }
-
-    // MARK: Settle
-
-    public func settle(_ s: Settlement) {
-        let r = s.reservation
-        guard r.at & Self.redisFlag != 0 else {
-            fallback.settle(s)
-            return
-        }
-        guard limits.indices.contains(r.deployment) else { return }
-        let stamp = (r.at & ~Self.redisFlag) / 1000
-        let k = keys[r.deployment]
-        var outcome = "n", coolNow = "0", coolMs = 0
-        switch s.outcome {
-        case .success: outcome = "s"
-        case .neutral: break
-        case .failure(let now, let retryAfter):
-            outcome = "f"
-            coolNow = now ? "1" : "0"
-            coolMs = Int(max(cooldown.cooldownSeconds, retryAfter ?? 0) * 1000)
-            if now || cooldown.allowedFails == 0 { markCooling(r.deployment) }
-        }
-        let args = [
-            "\(stamp):\(nonce)", String(stamp / 1_000_000), String(s.actualTokens.map { $0 - r.tokens } ?? 0),
-            outcome, coolNow, String(coolMs), String(cooldown.allowedFails),
-            String(s.latencyMilliseconds), String(s.timeToFirstTokenMilliseconds),
-        ]
-        let entry = RedisSettlementQueue.Entry(keys: [k.usage, k.cooldown, k.leases, k.failures, k.latency], args: args)
-        let slot = slots.isEmpty ? RedisSettlementQueue.anySlot : slots[r.deployment]
-        guard outcome != "f", let loop = MultiThreadedEventLoopGroup.currentEventLoop else {
-            send([entry], slot: slot)
-            return
-        }
-        if pendingSettlements.add(entry, slot: slot) {
-            loop.scheduleTask(in: options.settleDelay) { [weak self] in self?.flushSettlements() }
-        }
-    }
-
-    /// Sends the settlements no admission carried.
-    func flushSettlements() {
-        for (slot, entries) in pendingSettlements.takeAll() { send(entries, slot: slot) }
-    }
-
-    /// One settle script call for `entries` (all on `slot`), not awaited.
-    private func send(_ entries: [RedisSettlementQueue.Entry], slot: Int) {
-        let (keys, args) = RedisSettlementQueue.arguments(entries)
-        client.evaluate(RedisScripts.settle, keys: keys, args: args, slot: slot == RedisSettlementQueue.anySlot ? nil : slot) { [health] result in
-            // A lost settlement costs little: the lease expires, the estimate stays counted.
-            switch result {
-            case .success(.error(let message)): health.failed("settle script: \(message)")
-            case .success: health.answered()
-            case .failure(let error): health.failed(error.description)
-            }
-        }
-    }
-
-    /// This worker sees its own cooldown before the next refresh.
-    private func markCooling(_ d: Int) {
-        cache.withLock { if $0.indices.contains(d) { $0[d].coolingDown = true } }
-    }
-
-    // MARK: Loads
-
-    /// The shared loads as last read (at most `refreshInterval` old); this worker's own view
-    /// while Redis is not answering.
-    public func loads(_ deployments: [Int]) -> [DeploymentLoad] {
-        guard health.isAnswering else { return fallback.loads(deployments) }
-        return cache.withLock { cache in deployments.map { cache.indices.contains($0) ? cache[$0] : DeploymentLoad() } }
-    }
-
-    /// Starts the background refresh of the loads on the caller's event loop (once; a no-op
-    /// off an event loop).
-    func startRefreshing() {
-        guard !refreshing.load(ordering: .relaxed), let loop = MultiThreadedEventLoopGroup.currentEventLoop else { return }
-        startRefreshing(on: loop)
-    }
-
-    /// Starts the background refresh of the loads on `loop` (once).
-    public func startRefreshing(on loop: any EventLoop) {
-        guard !limits.isEmpty, !refreshing.exchange(true, ordering: .relaxed) else { return }
-        loop.scheduleRepeatedTask(initialDelay: .zero, delay: options.refreshInterval) { [weak self] task in
-            guard let self else {
-                task.cancel()
-                return
-            }
-            self.refresh()
-        }
-    }
-
-    private func refresh() {
-        guard client.isAvailable, !refreshInFlight.exchange(true, ordering: .relaxed) else { return }
-        // One script call for all deployments; in a cluster one per slot, pipelined.
-        var groups: [[Int]] = [Array(limits.indices)]
-        if !slots.isEmpty {
-            var bySlot: [Int: [Int]] = [:]
-            for d in limits.indices { bySlot[slots[d], default: []].append(d) }
-            groups = Array(bySlot.values)
-        }
-        let gathered = RedisLoadsGathering(parts: groups.count, count: limits.count)
-        for group in groups {
-            let keyArgs = group.flatMap { [keys[$0].usage, keys[$0].cooldown, keys[$0].leases, keys[$0].latency] }
-            client.evaluate(RedisScripts.loads, keys: keyArgs, args: [], slot: slots.isEmpty ? nil : slots[group[0]]) { [self] result in
-                var loads: [DeploymentLoad]?
-                if case .success(let value) = result, case .array(let rows) = value, rows.count == group.count {
-                    loads = rows.map(Self.load)
-                }
-                guard let all = gathered.add(loads, for: group) else { return }
-                refreshInFlight.store(false, ordering: .relaxed)
-                if let all { cache.withLock { $0 = all } }
-            }
-        }
-    }
-
-    /// One deployment's row of the loads script.
-    static func load(_ row: RedisValue) -> DeploymentLoad {
-        let f = row.elements
-        var load = DeploymentLoad()
-        guard f.count == 6 else { return load }
-        load.inFlight = f[0].int ?? 0
-        load.requestsThisMinute = f[1].int ?? 0
-        load.tokensThisMinute = f[2].int ?? 0
-        load.latencyMilliseconds = f[3].double ?? 0
-        load.timeToFirstTokenMilliseconds = f[4].double ?? 0
-        load.coolingDown = (f[5].int ?? 0) > 0
-        return load
-    }
-}
-
-/// The loads of one refresh, gathered from its script calls (one per cluster slot).
-final class RedisLoadsGathering: Sendable {
-    private let state: Mutex<(left: Int, failed: Bool, loads: [DeploymentLoad])>
-
-    init(parts: Int, count: Int) {
-        state = Mutex((parts, false, Array(repeating: DeploymentLoad(), count: count)))
-    }
-
-    /// Adds one call's loads (`nil`: it failed); when it was the last, returns `.some` of all
-    /// the loads (`.some(nil)` when a call failed), else `nil`.
-    func add(_ loads: [DeploymentLoad]?, for deployments: [Int]) -> [DeploymentLoad]?? {
-        state.withLock { s in
-            if let loads {
-                for (i, d) in deployments.enumerated() { s.loads[d] = loads[i] }
-            } else {
-                s.failed = true
-            }
-            s.left -= 1
-            guard s.left == 0 else { return nil }
-            return .some(s.failed ? nil : s.loads)
-        }
     }
 }

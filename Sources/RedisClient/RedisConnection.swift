@@ -180,7 +180,8 @@ final class RedisConnection {
     }
 
     private func connectFailed(_ error: any Error) {
-        problems.report(node: configuration.description, "cannot connect to Redis at \(configuration): \(error)", logger: logger, level: .warning)
+        // Debug only: the store logs one line when Redis stops answering (and why).
+        logger.debug("cannot connect to Redis at \(configuration): \(error)")
         let queue: [(ByteBuffer, RedisPendingCall)]
         if case .connecting(let q) = state { queue = q } else { queue = [] }
         state = .backoff(until: NIODeadline.now() + backoff)

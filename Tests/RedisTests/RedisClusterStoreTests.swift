@@ -22,7 +22,7 @@ final class RedisClusterStoreTests: XCTestCase {
     }
 
     func store(_ limits: [DeploymentLimits]) throws -> RedisStateStore {
-        var c = RedisConfiguration(callTimeout: .seconds(3))
+        var c = RedisConfiguration(callTimeout: .seconds(10))
         c.clusterNodes = [RedisNodeAddress(host: "127.0.0.1", port: cluster.nodes[1].port)]
         let client = try RedisClient(configuration: c, logger: Logger(label: "redis-cluster-store-test"))
         return RedisStateStore(

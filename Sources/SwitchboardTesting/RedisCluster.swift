@@ -12,7 +12,8 @@ import Foundation
 /// let yaml = "router_settings: {redis_startup_nodes: [{host: 127.0.0.1, port: \(cluster.nodes[0].port)}]}"
 /// ```
 public final class RedisCluster: @unchecked Sendable {
-    public let nodes: [RedisServer]
+    /// The masters, then the replicas added by ``addReplica(of:)``.
+    public private(set) var nodes: [RedisServer]
     private let directory: String
 
     /// - Parameter tls: certificates for a cluster that speaks only TLS (clients and the
@@ -25,7 +26,7 @@ public final class RedisCluster: @unchecked Sendable {
             let port = freeLoopbackPort()
             let cluster = [
                 "--cluster-enabled", "yes", "--cluster-config-file", "\(directory)/nodes-\(port).conf",
-                "--cluster-port", String(freeLoopbackPort()), "--cluster-node-timeout", "5000", "--dir", directory,
+                "--cluster-port", String(freeLoopbackPort()), "--cluster-node-timeout", "5000", "--dir", directory, "--repl-diskless-sync-delay", "0",
             ]
             if let tls {
                 nodes.append(try RedisServer(
@@ -84,6 +85,48 @@ public final class RedisCluster: @unchecked Sendable {
     public func finishMigration(slot: Int, to: Int) {
         let target = id(of: to)
         for n in nodes { n.cli("CLUSTER", "SETSLOT", String(slot), "NODE", target) }
+    }
+
+    /// Starts one more node and makes it a replica of node `master` (`CLUSTER MEET`, then
+    /// `CLUSTER REPLICATE`); returns its index once its replication link is up.
+    public func addReplica(of master: Int) throws -> Int {
+        let port = freeLoopbackPort()
+        let bus = freeLoopbackPort()
+        let replica = try RedisServer(port: port, extraArguments: [
+            "--cluster-enabled", "yes", "--cluster-config-file", "\(directory)/nodes-\(port).conf",
+            "--cluster-port", String(bus), "--cluster-node-timeout", "5000", "--dir", directory, "--repl-diskless-sync-delay", "0",
+        ])
+        nodes.append(replica)
+        let masterPort = nodes[master].port
+        let masterID = id(of: master)
+        // `ip:port@cport` in the master's own line: MEET needs the bus port (not port + 10000 here).
+        let busPort = nodes[master].cli("CLUSTER", "NODES").split(separator: "\n").first { $0.hasPrefix(masterID) }?
+            .split(separator: " ").dropFirst().first?.split(separator: "@").last.map { String($0.prefix { $0.isNumber }) } ?? ""
+        replica.cli("CLUSTER", "MEET", "127.0.0.1", String(masterPort), busPort)
+        guard ProcessTable.wait(timeout: 20, until: { replica.cli("CLUSTER", "NODES").contains(masterID) }) else {
+            throw RedisServerError(message: "the new node did not meet node \(master)")
+        }
+        let replicaID = replica.cli("CLUSTER", "MYID")
+        guard ProcessTable.wait(timeout: 20, until: { nodes.allSatisfy { $0.cli("CLUSTER", "NODES").contains(replicaID) } }) else {
+            throw RedisServerError(message: "the new node is not known to every node")
+        }
+        replica.cli("CLUSTER", "REPLICATE", masterID)
+        guard ProcessTable.wait(timeout: 20, until: { replica.cli("INFO", "replication").contains("master_link_status:up") }) else {
+            throw RedisServerError(message: "the replica of node \(master) did not sync")
+        }
+        return nodes.count - 1
+    }
+
+    /// Makes replica `node` take its master's slots (`CLUSTER FAILOVER TAKEOVER`: no vote, as
+    /// when the master is gone) and waits until every node but `except` sees it as a master.
+    public func takeOver(by node: Int, except: Int) -> Bool {
+        nodes[node].cli("CLUSTER", "FAILOVER", "TAKEOVER")
+        let id = id(of: node)
+        return ProcessTable.wait(timeout: 20) {
+            nodes.indices.filter { $0 != except }.allSatisfy { i in
+                nodes[i].cli("CLUSTER", "NODES").split(separator: "\n").contains { $0.hasPrefix(id) && $0.contains("master") }
+            }
+        }
     }
 
     /// The number of keys node `node` holds.

@@ -119,3 +119,34 @@ final class RedisClusterTLSTests: XCTestCase {
         XCTAssertTrue(counts.allSatisfy { $0 > 0 }, "every master over TLS: \(counts)")
     }
 }
+
+/// A master that fails after its replica took over: the client finds the new master.
+final class RedisClusterFailoverTests: XCTestCase {
+    func testAFailedMastersSlotsAreFoundOnItsPromotedReplica() throws {
+        let cluster = try RedisCluster()
+        defer { cluster.stop() }
+        var c = RedisConfiguration(callTimeout: .seconds(1))
+        c.clusterNodes = [RedisNodeAddress(host: "127.0.0.1", port: cluster.nodes[0].port)]
+        let redis = try RedisClient(configuration: c, logger: Logger(label: "redis-failover-test"))
+        let key = "{failover}:k"
+        let master = try XCTUnwrap(cluster.owner(of: RedisClusterSlot.of(key: key)))
+        XCTAssertEqual(try redis.call(["SET", key, "before"], key: key), .status("OK"))
+        let replica = try cluster.addReplica(of: master)
+        XCTAssertTrue(ProcessTable.wait(timeout: 10) { cluster.nodes[replica].cli("DBSIZE") == "1" }, "the replica has the key")
+        XCTAssertTrue(cluster.takeOver(by: replica, except: master), "the replica took over, and the other masters know")
+        cluster.nodes[master].stop()
+        var failures = 0
+        let found = ProcessTable.wait(timeout: 10) {
+            do {
+                return try redis.call(["SET", key, "after"], key: key) == .status("OK")
+            } catch {
+                failures += 1
+                return false
+            }
+        }
+        XCTAssertTrue(found, "the slot map was read again and the call went to the new master")
+        print("failover: \(failures) calls failed before the new master was used")
+        XCTAssertLessThanOrEqual(failures, 10, "a failed call makes the client read the map again (not a timer)")
+        XCTAssertEqual(cluster.nodes[replica].cli("GET", key), "after")
+    }
+}

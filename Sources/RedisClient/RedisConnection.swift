@@ -31,6 +31,9 @@ final class RedisConnection {
     private var breakerOpenUntil = NIODeadline.uptimeNanoseconds(0)
     /// AUTH or SELECT was refused: reconnect only after the backoff.
     private var handshakeFailed = false
+    /// A connection was refused (AUTH, TLS) and no call has succeeded since: a new connection
+    /// does not reset the backoff, so it keeps growing (to 2 s) while the refusals go on.
+    private var refusedSinceLastReply = false
 
     init(
         eventLoop: any EventLoop, configuration: RedisConfiguration, tls: NIOSSLContext?, logger: Logger,
@@ -67,7 +70,10 @@ final class RedisConnection {
         let call = RedisPendingCall { [self] result in
             switch result {
             case .success:
-                if consecutiveFailures > 0 || problems.hasProblem { problems.solved(node: configuration.description) }
+                if consecutiveFailures > 0 || refusedSinceLastReply || problems.hasProblem {
+                    problems.solved(node: configuration.description)
+                    refusedSinceLastReply = false
+                }
                 consecutiveFailures = 0
             case .failure: recordFailure()
             }
@@ -151,7 +157,7 @@ final class RedisConnection {
             handler.close()
             return
         }
-        backoff = .milliseconds(50)
+        if !refusedSinceLastReply { backoff = .milliseconds(50) }
         state = .ready(handler)
         logger.debug("connected to Redis at \(configuration)")
         // Pipelined ahead of the queued calls: the server answers them first.
@@ -205,7 +211,10 @@ final class RedisConnection {
         }
         // The next call reconnects at once, unless the server refused our credentials.
         state = .backoff(until: handshakeFailed ? NIODeadline.now() + backoff : NIODeadline.now())
-        if handshakeFailed { backoff = min(backoff * 2, .seconds(2)) }
+        if handshakeFailed {
+            backoff = min(backoff * 2, .seconds(2))
+            refusedSinceLastReply = true
+        }
         handshakeFailed = false
     }
 

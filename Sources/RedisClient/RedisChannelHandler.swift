@@ -32,10 +32,13 @@ final class RedisChannelHandler: ChannelInboundHandler {
     private var pending = CircularBuffer<RedisPendingCall>()
     private var context: ChannelHandlerContext?
     private var flushScheduled = false
-    /// Told once when the channel closes.
-    private let closed: () -> Void
+    /// Told once when the channel closes: the error that closed it (if any), and whether any
+    /// reply came before.
+    private let closed: ((any Error)?, Bool) -> Void
+    private var closingError: (any Error)?
+    private var answered = false
 
-    init(closed: @escaping () -> Void) {
+    init(closed: @escaping ((any Error)?, Bool) -> Void) {
         self.closed = closed
     }
 
@@ -68,6 +71,7 @@ final class RedisChannelHandler: ChannelInboundHandler {
                 guard let call = pending.popFirst() else {
                     throw .protocolError("a reply without a command")
                 }
+                answered = true
                 call.finish(.success(value))
             }
         } catch {
@@ -77,13 +81,14 @@ final class RedisChannelHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        failAll(.connectionClosed)
         self.context = nil
-        closed()
+        closed(closingError, answered)  // first: the connection logs why before its callers hear
+        failAll(closingError.map { answered ? .connectionClosed : .unavailable("\($0)") } ?? .connectionClosed)
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if closingError == nil { closingError = error }
         context.close(promise: nil)
     }
 

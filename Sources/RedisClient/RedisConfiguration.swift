@@ -1,4 +1,5 @@
 import NIOCore
+import NIOSSL
 
 /// Where Redis is and how calls to it behave. Its `description` never shows the password.
 public struct RedisConfiguration: Sendable, Equatable, CustomStringConvertible {
@@ -11,6 +12,19 @@ public struct RedisConfiguration: Sendable, Equatable, CustomStringConvertible {
     public var database: Int
     /// TLS through NIOSSL on the channel (`rediss://`).
     public var tls: Bool
+    /// PEM file of the CA certificates that sign the server's certificate (`redis_ssl_ca_certs`;
+    /// `nil`: the system's trust store).
+    public var tlsCACertificates: String?
+    /// PEM files of a client certificate (chain) and its key, for servers that ask for one
+    /// (`redis_ssl_certfile`, `redis_ssl_keyfile`).
+    public var tlsCertificate: String?
+    public var tlsKey: String?
+    /// Verify the server's certificate and name (`redis_ssl_cert_reqs: none` turns it off).
+    public var tlsVerify: Bool = true
+    /// Startup nodes of a Redis Cluster (`redis_startup_nodes`); empty: one server at
+    /// `host`:`port`. With nodes, the client reads the slot map from them and sends each
+    /// command to its slot's master.
+    public var clusterNodes: [RedisNodeAddress] = []
     /// Each call's deadline: no answer by then and it fails with ``RedisError/timeout``.
     public var callTimeout: TimeAmount
     public var connectTimeout: TimeAmount
@@ -103,8 +117,34 @@ public struct RedisConfiguration: Sendable, Equatable, CustomStringConvertible {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// `redis://host:port/db` (or `rediss://`), without credentials.
+    /// `redis://host:port/db` (or `rediss://`), without credentials; a cluster lists its
+    /// startup nodes (`redis://a:7000,b:7001`).
     public var description: String {
-        "\(tls ? "rediss" : "redis")://\(host.contains(":") ? "[\(host)]" : host):\(port)\(database == 0 ? "" : "/\(database)")"
+        let hosts = clusterNodes.isEmpty ? RedisNodeAddress(host: host, port: port).description : clusterNodes.map(\.description).joined(separator: ",")
+        return "\(tls ? "rediss" : "redis")://\(hosts)\(database == 0 ? "" : "/\(database)")"
+    }
+
+    /// The same settings for one node of a cluster.
+    func node(_ address: RedisNodeAddress) -> RedisConfiguration {
+        var c = self
+        c.host = address.host
+        c.port = address.port
+        c.clusterNodes = []
+        c.database = 0  // a cluster has only database 0 (it refuses SELECT)
+        return c
+    }
+
+    /// The NIOSSL client context these settings ask for (`nil` without TLS); throws when a
+    /// certificate or key file cannot be read.
+    public func makeTLSContext() throws -> NIOSSLContext? {
+        guard tls else { return nil }
+        var c = TLSConfiguration.makeClientConfiguration()
+        if let tlsCACertificates { c.trustRoots = .file(tlsCACertificates) }
+        if !tlsVerify { c.certificateVerification = .none }
+        if let tlsCertificate {
+            c.certificateChain = try NIOSSLCertificate.fromPEMFile(tlsCertificate).map { .certificate($0) }
+            c.privateKey = .privateKey(try NIOSSLPrivateKey(file: tlsKey ?? tlsCertificate, format: .pem))
+        }
+        return try NIOSSLContext(configuration: c)
     }
 }

@@ -21,6 +21,8 @@ final class RedisConnection {
     let configuration: RedisConfiguration
     let tls: NIOSSLContext?
     let logger: Logger
+    /// Connection problems logged once per client until a call succeeds again.
+    let problems: RedisProblemLog
     /// The scripts to `SCRIPT LOAD` after connecting.
     let preload: () -> [RedisScript]
     private(set) var state = State.idle
@@ -29,9 +31,16 @@ final class RedisConnection {
     private var breakerOpenUntil = NIODeadline.uptimeNanoseconds(0)
     /// AUTH or SELECT was refused: reconnect only after the backoff.
     private var handshakeFailed = false
+    /// A connection was refused (AUTH, TLS) and no call has succeeded since: a new connection
+    /// does not reset the backoff, so it keeps growing (to 2 s) while the refusals go on.
+    private var refusedSinceLastReply = false
 
-    init(eventLoop: any EventLoop, configuration: RedisConfiguration, tls: NIOSSLContext?, logger: Logger, preload: @escaping () -> [RedisScript] = { [] }) {
+    init(
+        eventLoop: any EventLoop, configuration: RedisConfiguration, tls: NIOSSLContext?, logger: Logger,
+        problems: RedisProblemLog = RedisProblemLog(), preload: @escaping () -> [RedisScript] = { [] }
+    ) {
         self.preload = preload
+        self.problems = problems
         self.eventLoop = eventLoop
         self.configuration = configuration
         self.tls = tls
@@ -46,21 +55,31 @@ final class RedisConnection {
         return true
     }
 
-    /// Sends one command; `completion` runs on this loop, within the call deadline.
-    func send(_ args: [String], completion: @escaping (Result<RedisValue, RedisError>) -> Void) {
+    /// Sends one command; `completion` runs on this loop, by `deadline` (default: the
+    /// configured call timeout from now).
+    func send(_ args: [String], deadline: NIODeadline? = nil, completion: @escaping (Result<RedisValue, RedisError>) -> Void) {
         let now = NIODeadline.now()
         if now < breakerOpenUntil {
             completion(.failure(.unavailable("circuit breaker open")))
             return
         }
+        if let deadline, deadline <= now {
+            completion(.failure(.timeout))
+            return
+        }
         let call = RedisPendingCall { [self] result in
             switch result {
-            case .success: consecutiveFailures = 0
+            case .success:
+                if consecutiveFailures > 0 || refusedSinceLastReply || problems.hasProblem {
+                    problems.solved(node: configuration.description)
+                    refusedSinceLastReply = false
+                }
+                consecutiveFailures = 0
             case .failure: recordFailure()
             }
             completion(result)
         }
-        call.deadline = eventLoop.assumeIsolated().scheduleTask(in: configuration.callTimeout) {
+        call.deadline = eventLoop.assumeIsolated().scheduleTask(deadline: deadline ?? now + configuration.callTimeout) {
             call.finish(.failure(.timeout))
         }
         var buffer = ByteBuffer()
@@ -118,7 +137,7 @@ final class RedisConnection {
             .whenComplete { [self] result in
                 switch result {
                 case .success(let channel):
-                    let handler = RedisChannelHandler { [weak self] in self?.connectionClosed() }
+                    let handler = RedisChannelHandler { [weak self] error, answered in self?.connectionClosed(error: error, answered: answered) }
                     do {
                         try channel.pipeline.syncOperations.addHandler(handler)
                     } catch {
@@ -138,7 +157,7 @@ final class RedisConnection {
             handler.close()
             return
         }
-        backoff = .milliseconds(50)
+        if !refusedSinceLastReply { backoff = .milliseconds(50) }
         state = .ready(handler)
         logger.debug("connected to Redis at \(configuration)")
         // Pipelined ahead of the queued calls: the server answers them first.
@@ -167,6 +186,7 @@ final class RedisConnection {
     }
 
     private func connectFailed(_ error: any Error) {
+        // Debug only: the store logs one line when Redis stops answering (and why).
         logger.debug("cannot connect to Redis at \(configuration): \(error)")
         let queue: [(ByteBuffer, RedisPendingCall)]
         if case .connecting(let q) = state { queue = q } else { queue = [] }
@@ -175,12 +195,26 @@ final class RedisConnection {
         for (_, call) in queue { call.finish(.failure(.unavailable("cannot connect"))) }
     }
 
-    private func connectionClosed() {
+    /// The channel closed; `error` is what closed it (a TLS handshake failure, a reset), and
+    /// `answered` whether any reply came on it.
+    private func connectionClosed(error: (any Error)?, answered: Bool) {
         guard case .ready = state else { return }
         logger.debug("connection to Redis at \(configuration) closed")
+        if let error, !answered {
+            // Closed before any reply: TLS refused (wrong CA, no client certificate, not TLS).
+            // Not retried at once: that would fail the same way on every call.
+            handshakeFailed = true
+            let tls = configuration.tls
+                ? "TLS handshake failed (check redis_ssl_ca_certs, redis_ssl_certfile/redis_ssl_keyfile and that the server speaks TLS): "
+                : ""
+            problems.report(node: configuration.description, "cannot talk to Redis at \(configuration): \(tls)\(error)", logger: logger, level: .error)
+        }
         // The next call reconnects at once, unless the server refused our credentials.
         state = .backoff(until: handshakeFailed ? NIODeadline.now() + backoff : NIODeadline.now())
-        if handshakeFailed { backoff = min(backoff * 2, .seconds(2)) }
+        if handshakeFailed {
+            backoff = min(backoff * 2, .seconds(2))
+            refusedSinceLastReply = true
+        }
         handshakeFailed = false
     }
 

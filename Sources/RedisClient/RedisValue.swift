@@ -54,6 +54,9 @@ public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
     case connectionClosed
     /// The bytes from the server could not be read as RESP.
     case protocolError(String)
+    /// A call's keys hash to several Redis Cluster slots (not sent: the cluster would refuse
+    /// it with `CROSSSLOT`).
+    case crossSlot([String])
 
     public var description: String {
         switch self {
@@ -61,6 +64,7 @@ public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
         case .unavailable(let why): return "unavailable (\(why))"
         case .connectionClosed: return "connection closed"
         case .protocolError(let m): return "protocol error: \(m)"
+        case .crossSlot(let keys): return "keys in several cluster slots: \(keys.joined(separator: " "))"
         }
     }
 }

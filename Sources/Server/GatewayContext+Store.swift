@@ -6,8 +6,9 @@ import State
 import SwitchboardConfig
 
 extension GatewayContext {
-    /// The router's state store: Redis when `router_settings` names one (`redis_url`, or
-    /// `redis_host` / `REDIS_HOST`), else this worker's embedded store.
+    /// The router's state store: Redis when `router_settings` names one (`redis_url`,
+    /// `redis_host` / `REDIS_HOST`, or a cluster's `redis_startup_nodes` /
+    /// `REDIS_CLUSTER_NODES`), else this worker's embedded store.
     static func makeStore(config: GatewayConfig, router: ModelRouter, policy: RouterPolicy, requestTimeout: Double, logger: Logger) -> any StateStore {
         let limits = router.deploymentsBySlot.map { DeploymentLimits(id: $0.id, rpm: $0.params.rpm, tpm: $0.params.tpm) }
         let settings = config.routerSettings
@@ -25,6 +26,16 @@ extension GatewayContext {
             redis.username = redis.username ?? settings.redisUsername
             redis.password = redis.password ?? settings.redisPassword
             if redis.database == 0 { redis.database = settings.redisDB }
+        }
+        redis.tls = redis.tls || settings.redisSSL
+        redis.tlsCACertificates = settings.redisSSLCACerts
+        redis.tlsCertificate = settings.redisSSLCertFile
+        redis.tlsKey = settings.redisSSLKeyFile
+        redis.tlsVerify = settings.redisSSLVerify
+        redis.clusterNodes = settings.redisClusterNodes.map { RedisNodeAddress(host: $0.host, port: $0.port) }
+        if !redis.clusterNodes.isEmpty, redis.database != 0 {
+            logger.warning("redis_db \(redis.database) is not used: a Redis Cluster has only database 0")
+            redis.database = 0
         }
         redis.callTimeout = .nanoseconds(Int64(settings.redisTimeoutMilliseconds * 1e6))
         do {

@@ -45,14 +45,19 @@ enum RedisScripts {
 
         """#
 
-    /// Admit: KEYS = 4 per candidate (requests, usage, cooldown, leases), in preference order.
-    /// ARGV = tokens, enforce (1/0), worker nonce, lease ms, then rpm and tpm per candidate (-1:
-    /// none). Returns `{index, stamp}` (0-based candidate, Redis microseconds as text) or
+    /// Admit, after applying the settlements it carries: KEYS = 5 per settlement (see
+    /// ``settleFunction``), then 4 per candidate (requests, usage, cooldown, leases), in
+    /// preference order. ARGV = the number of settlements, 9 per settlement, then tokens,
+    /// enforce (1/0), worker nonce, lease ms, then rpm and tpm per candidate (-1: none).
+    /// Returns `{index, stamp}` (0-based candidate, Redis microseconds as text) or
     /// `{-1, retry-after ms, at rpm, at tpm, cooling}`.
-    static let admit = RedisScript(clock + advance + #"""
-        local tokens = tonumber(ARGV[1])
-        local enforce = ARGV[2] == '1'
-        local leasems = tonumber(ARGV[4])
+    static let admit = RedisScript(clock + advance + settleFunction + #"""
+        local settled = tonumber(ARGV[1])
+        for j = 0, settled - 1 do settle(j * 5, 1 + j * 9) end
+        local K, A = settled * 5, 1 + settled * 9
+        local tokens = tonumber(ARGV[A + 1])
+        local enforce = ARGV[A + 2] == '1'
+        local leasems = tonumber(ARGV[A + 4])
         local soonest, atR, atT, cooling = -1, 0, 0, 0
         -- Milliseconds until the oldest buckets free enough of field suffix `sfx` (total `total`).
         local function bucketwait(uk, sfx, total, needed, limit)
@@ -65,9 +70,9 @@ enum RedisScripts {
           end
           return 60000
         end
-        for i = 0, #KEYS / 4 - 1 do
-          local rk, uk, ck, lk = KEYS[i*4+1], KEYS[i*4+2], KEYS[i*4+3], KEYS[i*4+4]
-          local rpm, tpm = tonumber(ARGV[5 + i*2]), tonumber(ARGV[6 + i*2])
+        for i = 0, (#KEYS - K) / 4 - 1 do
+          local rk, uk, ck, lk = KEYS[K+i*4+1], KEYS[K+i*4+2], KEYS[K+i*4+3], KEYS[K+i*4+4]
+          local rpm, tpm = tonumber(ARGV[A + 5 + i*2]), tonumber(ARGV[A + 6 + i*2])
           local wait = 0
           local cd = redis.call('PTTL', ck)
           advance(uk)
@@ -103,17 +108,21 @@ enum RedisScripts {
             end
           end
           if wait <= 0 then
-            local member = stamp .. ':' .. ARGV[3]
+            local member = stamp .. ':' .. ARGV[A + 3]
             if rpm >= 0 and rpm <= exact then
               redis.call('ZADD', rk, stamp, member)
               redis.call('PEXPIRE', rk, 61000)
             end
+            -- The second's first admission starts the window bookkeeping and sets the expiry
+            -- (61 s from this second covers every bucket written in it).
+            local first = redis.call('HINCRBY', uk, t[1] .. 'r', 1) == 1
             redis.call('HINCRBY', uk, t[1], tokens)
-            redis.call('HINCRBY', uk, t[1] .. 'r', 1)
             redis.call('HINCRBY', uk, 'T', tokens)
             redis.call('HINCRBY', uk, 'R', 1)
-            redis.call('HSETNX', uk, 'lo', t[1])
-            redis.call('PEXPIRE', uk, 61000)
+            if first then
+              redis.call('HSETNX', uk, 'lo', t[1])
+              redis.call('PEXPIRE', uk, 61000)
+            end
             redis.call('ZADD', lk, now + leasems, member)
             redis.call('PEXPIRE', lk, leasems + 1000)
             return {i, stamp}
@@ -123,41 +132,61 @@ enum RedisScripts {
         return {-1, soonest, atR, atT, cooling}
         """#)
 
-    /// Settle: KEYS = usage, cooldown, leases, failures, latency. ARGV = lease member, second
-    /// of the admission, token correction, outcome (`s`, `f`, `n`), cool now (1/0), cooldown
-    /// ms, allowed fails, latency ms, TTFT ms.
-    static let settle = RedisScript(#"""
-        redis.call('ZREM', KEYS[3], ARGV[1])
-        local delta = tonumber(ARGV[3])
-        if delta ~= 0 then
-          local old = redis.call('HGET', KEYS[1], ARGV[2])
-          if old then
-            local new = math.max(0, tonumber(old) + delta)
-            redis.call('HSET', KEYS[1], ARGV[2], new)
-            redis.call('HINCRBY', KEYS[1], 'T', new - tonumber(old))
-          end
-        end
-        if ARGV[4] == 's' then
-          local names = {'lat', 'ttft'}
-          for j = 1, 2 do
-            local s = tonumber(ARGV[7 + j])
-            if s > 0 then
-              local old = tonumber(redis.call('HGET', KEYS[5], names[j]) or '0')
-              local new = s
-              if old > 0 then new = old + 0.2 * (s - old) end
-              redis.call('HSET', KEYS[5], names[j], tostring(new))
+    /// `settle(k, a)`: one settlement, its KEYS from `k + 1` (usage, cooldown, leases, failures,
+    /// latency) and ARGV from `a + 1` (lease member, second of the admission, token
+    /// correction, outcome (`s`, `f`, `n`), cool now (1/0), cooldown ms, allowed fails,
+    /// latency ms, TTFT ms): drops the lease, corrects the tokens, updates the latency averages
+    /// or counts the failure and sets the cooldown.
+    static let settleFunction = #"""
+        local function settle(k, a)
+          local uk, ck, lk, fk, mk = KEYS[k+1], KEYS[k+2], KEYS[k+3], KEYS[k+4], KEYS[k+5]
+          redis.call('ZREM', lk, ARGV[a+1])
+          local delta = tonumber(ARGV[a+3])
+          if delta ~= 0 then
+            local old = redis.call('HGET', uk, ARGV[a+2])
+            if old then
+              local new = math.max(0, tonumber(old) + delta)
+              redis.call('HSET', uk, ARGV[a+2], new)
+              redis.call('HINCRBY', uk, 'T', new - tonumber(old))
             end
           end
-        elseif ARGV[4] == 'f' then
-          local n = redis.call('INCR', KEYS[4])
-          if n == 1 then redis.call('PEXPIRE', KEYS[4], 60000) end
-          if ARGV[5] == '1' or n > tonumber(ARGV[7]) then
-            local ms = tonumber(ARGV[6])
-            if ms > redis.call('PTTL', KEYS[2]) then redis.call('SET', KEYS[2], '1', 'PX', ms) end
-            redis.call('DEL', KEYS[4])
+          if ARGV[a+4] == 's' then
+            local seen = {tonumber(ARGV[a+8]), tonumber(ARGV[a+9])}
+            if seen[1] > 0 or seen[2] > 0 then
+              local names = {'lat', 'ttft'}
+              local old = redis.call('HMGET', mk, 'lat', 'ttft')
+              local fields = {}
+              for j = 1, 2 do
+                if seen[j] > 0 then
+                  local o = tonumber(old[j] or '0')
+                  local new = seen[j]
+                  if o > 0 then new = o + 0.2 * (seen[j] - o) end
+                  fields[#fields + 1] = names[j]
+                  fields[#fields + 1] = tostring(new)
+                end
+              end
+              redis.call('HSET', mk, unpack(fields))
+            end
+          elseif ARGV[a+4] == 'f' then
+            local n = redis.call('INCR', fk)
+            if n == 1 then redis.call('PEXPIRE', fk, 60000) end
+            if ARGV[a+5] == '1' or n > tonumber(ARGV[a+7]) then
+              local ms = tonumber(ARGV[a+6])
+              if ms > redis.call('PTTL', ck) then redis.call('SET', ck, '1', 'PX', ms) end
+              redis.call('DEL', fk)
+            end
           end
         end
-        return 1
+
+        """#
+
+    /// Settle: KEYS = 5 per settlement, ARGV = their number, then 9 per settlement (see
+    /// ``settleFunction``). Sent for failures at once, and for the settlements no admission
+    /// carried within ``RedisStateStore/Options/settleDelay``.
+    static let settle = RedisScript(settleFunction + #"""
+        local settled = tonumber(ARGV[1])
+        for j = 0, settled - 1 do settle(j * 5, 1 + j * 9) end
+        return settled
         """#)
 
     /// Loads: KEYS = 4 per deployment (usage, cooldown, leases, latency). Drops expired leases

@@ -37,8 +37,8 @@ public struct ConfigLoader: Sendable {
 
     /// - Parameters:
     ///   - environment: the variables `os.environ/NAME` reads (defaults to the process environment).
-    ///     Also the source of `LITELLM_ENVIRONMENT`, `REDIS_HOST`, `REDIS_PORT`, `REDIS_PASSWORD`
-    ///     and `DATABASE_URL`.
+    ///     Also the source of `LITELLM_ENVIRONMENT`, `REDIS_HOST`, `REDIS_PORT`, `REDIS_PASSWORD`,
+    ///     `REDIS_CLUSTER_NODES`, `REDIS_SSL*` and `DATABASE_URL`.
     ///   - exportsEnvironmentVariables: when true, `environment_variables` are also `setenv()`'d into
     ///     the process (not thread-safe: load before starting threads that read the environment).
     ///   - strictEnvironment: when true, any unset `os.environ/NAME` variable fails the load.

@@ -69,7 +69,8 @@ enum KnownKeys {
         "enable_tag_filtering", "tag_filtering_match_any", "disable_cooldowns", "assistants_config",
         "alerting_config", "router_general_settings", "model_group_affinity", "deployment_affinity_ttl",
         "default_priority", "max_fallbacks", "enable_health_check_routing", "ignore_invalid_deployments",
-        "enforce_model_rate_limits", "redis_username", "redis_ssl", "redis_timeout_ms", "redis_fail_closed",
+        "enforce_model_rate_limits", "redis_username", "redis_ssl", "redis_ssl_ca_certs", "redis_ssl_certfile", "redis_ssl_keyfile",
+        "redis_ssl_cert_reqs", "redis_startup_nodes", "redis_cluster_nodes", "redis_timeout_ms", "redis_fail_closed",
     ])
 
     static let generalSettings: Set<String> = commonSettings.union([

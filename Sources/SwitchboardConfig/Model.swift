@@ -293,8 +293,18 @@ public struct RouterSettings: Sendable, Equatable {
     public var redisTimeoutMilliseconds: Double = 5
     /// `redis_fail_closed`: refuse calls (429) while Redis is down instead of per-worker limits.
     public var redisFailClosed: Bool = false
-    /// Whether a Redis server is configured (host or URL).
-    public var usesRedis: Bool { redisHost != nil || redisURL != nil }
+    /// `redis_ssl_ca_certs`: PEM file of the CAs that sign the server's certificate.
+    public var redisSSLCACerts: String?
+    /// `redis_ssl_certfile` / `redis_ssl_keyfile`: a client certificate and its key.
+    public var redisSSLCertFile: String?
+    public var redisSSLKeyFile: String?
+    /// `redis_ssl_cert_reqs`: `required` (default) verifies the server's certificate, `none` does not.
+    public var redisSSLVerify: Bool = true
+    /// `redis_startup_nodes` (or `redis_cluster_nodes`, `REDIS_CLUSTER_NODES`): seed nodes of a
+    /// Redis Cluster, as (host, port).
+    public var redisClusterNodes: [(host: String, port: Int)] = []
+    /// Whether a Redis server or cluster is configured (host, URL or startup nodes).
+    public var usesRedis: Bool { redisHost != nil || redisURL != nil || !redisClusterNodes.isEmpty }
     /// Every key as given, resolved.
     public var all: [JSONMember] = []
     public init() {}

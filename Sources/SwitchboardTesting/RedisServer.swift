@@ -11,14 +11,27 @@ import Foundation
 public final class RedisServer: @unchecked Sendable {
     public let port: Int
     public let password: String?
+    /// More `redis-server` arguments (`--cluster-enabled yes`, `--tls-port ...`).
+    public let extraArguments: [String]
+    /// Arguments `redis-cli` needs besides the port (`--tls --cacert ...`).
+    public let cliArguments: [String]
     private let lock = NSLock()
     private var process: Process?
 
-    public init(port: Int = freeLoopbackPort(), password: String? = nil) throws {
-        self.port = port
+    /// - Parameters:
+    ///   - port: the plain TCP port (0 with `--tls-port` in `extraArguments`: TLS only; then
+    ///     `listenPort` is the TLS port, waited for and used by ``cli(_:)``).
+    public init(port: Int = freeLoopbackPort(), password: String? = nil, extraArguments: [String] = [], cliArguments: [String] = [], listenPort: Int? = nil) throws {
+        self.port = listenPort ?? port
+        self.plainPort = port
         self.password = password
+        self.extraArguments = extraArguments
+        self.cliArguments = cliArguments
         try start()
     }
+
+    /// The `--port` given to the server (0: no plain TCP port).
+    private let plainPort: Int
 
     /// The running server's pid (0 when stopped).
     public var pid: Int32 {
@@ -34,10 +47,10 @@ public final class RedisServer: @unchecked Sendable {
         guard process == nil else { return }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Self.tool("redis-server"))
-        var args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+        var args = ["--port", String(plainPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                     "--protected-mode", "no", "--loglevel", "warning"]
         if let password { args += ["--requirepass", password] }
-        p.arguments = args
+        p.arguments = args + extraArguments
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         try p.run()
@@ -61,17 +74,28 @@ public final class RedisServer: @unchecked Sendable {
     /// Runs one command with `redis-cli` and returns its output (trimmed).
     @discardableResult
     public func cli(_ args: String...) -> String {
+        cli(arguments: args)
+    }
+
+    /// ``cli(_:)`` with the arguments in an array; a `redis-cli` still running after `timeout`
+    /// seconds is killed (by its pid) and what it wrote so far returned.
+    @discardableResult
+    public func cli(arguments args: [String], timeout: Double = 30) -> String {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Self.tool("redis-cli"))
-        var all = ["-p", String(port)]
+        var all = ["-p", String(port)] + cliArguments
         if let password { all += ["--no-auth-warning", "-a", password] }
         p.arguments = all + args
         let out = Pipe()
         p.standardOutput = out
         p.standardError = FileHandle.nullDevice
         guard (try? p.run()) != nil else { return "" }
+        let pid = p.processIdentifier
+        let watchdog = DispatchWorkItem { kill(pid, SIGKILL) }
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: watchdog)
         let data = out.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
+        watchdog.cancel()
         return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 

@@ -153,7 +153,7 @@ extension RedisClient {
         try wait { done in evaluate(script, keys: keys, args: args, completion: done) }
     }
 
-    private func wait(_ start: (@escaping @Sendable (Result<RedisValue, RedisError>) -> Void) -> Void) throws -> RedisValue {
+    func wait(_ start: (@escaping @Sendable (Result<RedisValue, RedisError>) -> Void) -> Void) throws -> RedisValue {
         let result = Mutex<Result<RedisValue, RedisError>?>(nil)
         let done = DispatchSemaphore(value: 0)
         start { r in

@@ -42,7 +42,7 @@ final class RedisGatewayTests: XCTestCase {
     }
 
     /// Sends `count` requests spread over `ports` from `threads` threads; the statuses and bodies.
-    func load(_ ports: [Int], model: String, count: Int, threads: Int = 4, body: String? = nil) -> [(status: Int, body: String)] {
+    static func load(_ ports: [Int], model: String, count: Int, threads: Int = 4, body: String? = nil) -> [(status: Int, body: String)] {
         let out = Mutex<[(status: Int, body: String)]>([])
         DispatchQueue.concurrentPerform(iterations: threads) { t in
             var mine: [(status: Int, body: String)] = []
@@ -69,7 +69,7 @@ final class RedisGatewayTests: XCTestCase {
             """
         let ports = [try gateway(yaml), try gateway(yaml)]
         let started = Date()
-        let answers = load(ports, model: "m", count: 120)
+        let answers = Self.load(ports, model: "m", count: 120)
         let admitted = answers.filter { $0.status == 200 }.count
         print("rpm 60 offered 120 across 2 gateways: \(admitted) admitted, \(answers.filter { $0.status == 429 }.count) refused with 429, in \(Date().timeIntervalSince(started)) s")
         XCTAssertTrue((59...60).contains(admitted), "within [0.99 R, R]: \(admitted)")
@@ -90,7 +90,7 @@ final class RedisGatewayTests: XCTestCase {
             router_settings: {\(redisSettings)}
             """
         let ports = [try gateway(yaml), try gateway(yaml)]
-        let answers = load(ports, model: "t", count: 60, body: body)
+        let answers = Self.load(ports, model: "t", count: 60, body: body)
         let admitted = answers.filter { $0.status == 200 }.count
         print("tpm \(30 * tokens) (\(tokens) tokens a request) offered 60 requests across 2 gateways: \(admitted) admitted")
         XCTAssertTrue((30...30).contains(admitted), "tpm / tokens = 30: \(admitted)")

@@ -213,6 +213,46 @@ final class RedisStateStoreTests: XCTestCase {
         XCTAssertTrue(back, "back on Redis once it answers")
     }
 
+    func testSettlementsRideOnTheNextAdmissionOrAreSentAfterTheDelay() throws {
+        let s = try store([DeploymentLimits(id: "a", rpm: nil, tpm: 1000)])
+        let loop = MultiThreadedEventLoopGroup.singleton.next()
+        server.cli("CONFIG", "SET", "slowlog-log-slower-than", "0")
+        server.cli("CONFIG", "SET", "slowlog-max-len", "10000")
+        func admitOnLoop(_ tokens: Int, settlingFirst: Settlement? = nil) throws -> AdmissionResult {
+            let p = loop.makePromise(of: AdmissionResult.self)
+            loop.execute {
+                if let settlingFirst { s.settle(settlingFirst) }
+                let admission = Admission(candidates: [0], tokens: tokens, enforceLimits: true)
+                if let now = s.admitNow(admission) { return p.succeed(now) }
+                s.admit(admission) { p.succeed($0) }
+            }
+            return try p.futureResult.wait()
+        }
+        guard case .admitted(let first) = try admitOnLoop(600) else { return XCTFail() }
+        server.cli("SLOWLOG", "RESET")
+        // Settled to 100 tokens, then an admission of 600 on the same loop: it carries the
+        // settlement, which its script applies before deciding (100 + 600 fits; 600 + 600 not).
+        let second = try admitOnLoop(600, settlingFirst: Settlement(reservation: first, actualTokens: 100, outcome: .success, latencyMilliseconds: 80))
+        guard case .admitted(let r) = second else { return XCTFail("the settlement was applied first: \(second)") }
+        XCTAssertEqual(s.pendingSettlements.count, 0)
+        // A settlement no admission follows is sent on its own after the settle delay.
+        XCTAssertEqual(Int(server.cli("PTTL", "sb:v1:{a}:use")) ?? 0, 61000, accuracy: 1100, "the window's expiry is set")
+        XCTAssertGreaterThan(Int(server.cli("PTTL", "sb:v1:{a}:lease")) ?? 0, 600_000, "the leases' expiry is set")
+        loop.execute { s.settle(Settlement(reservation: r, actualTokens: nil, outcome: .success, latencyMilliseconds: 40, timeToFirstTokenMilliseconds: 10)) }
+        XCTAssertTrue(ProcessTable.wait(timeout: 2) { self.server.cli("ZCARD", "sb:v1:{a}:lease") == "0" }, "both leases released")
+        XCTAssertEqual(Double(server.cli("HGET", "sb:v1:{a}:lat", "lat")) ?? 0, 72, accuracy: 0.01, "80, then 80 + 0.2 × (40 − 80)")
+        XCTAssertEqual(Double(server.cli("HGET", "sb:v1:{a}:lat", "ttft")) ?? 0, 10, accuracy: 0.01, "the first TTFT")
+        let log = server.cli("SLOWLOG", "GET", "10000").split(separator: "\n").map(String.init)
+        XCTAssertEqual(log.filter { $0 == RedisScripts.admit.sha1 }.count, 1, "one admission")
+        XCTAssertEqual(log.filter { $0 == RedisScripts.settle.sha1 }.count, 1, "one settle call: the first settlement rode on the admission")
+        // Failures are not held back: cooldowns must be seen at once.
+        let failing = try admitOnLoop(1)
+        guard case .admitted(let f) = failing else { return XCTFail() }
+        loop.execute { s.settle(Settlement(reservation: f, actualTokens: nil, outcome: .failure(cooldownNow: true, retryAfter: nil))) }
+        XCTAssertTrue(ProcessTable.wait(timeout: 1) { self.server.cli("EXISTS", "sb:v1:{a}:cool") == "1" })
+        XCTAssertEqual(s.pendingSettlements.count, 0)
+    }
+
     func testRedisDownFailsClosedWhenAsked() async throws {
         let s = try store([DeploymentLimits(id: "a", rpm: nil, tpm: nil)], options: .init(failClosed: true))
         server.stop()

@@ -144,6 +144,47 @@ final class EnvironmentTests: XCTestCase {
         XCTAssertEqual(bad.path, "router_settings.redis_url")
     }
 
+    func testRedisClusterNodesAndTLSFilesAreReadWithLiteLLMsNames() throws {
+        let pem = NSTemporaryDirectory() + "switchboard-config-ca-\(UUID().uuidString).pem"
+        try "-----BEGIN CERTIFICATE-----\n".write(toFile: pem, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: pem) }
+        let config = try load("""
+            router_settings:
+              redis_startup_nodes: [{host: 10.0.0.1, port: "7001"}, "10.0.0.2:7002"]
+              redis_ssl: true
+              redis_ssl_ca_certs: \(pem)
+              redis_ssl_certfile: \(pem)
+              redis_ssl_keyfile: \(pem)
+              redis_ssl_cert_reqs: required
+            """)
+        let r = config.routerSettings
+        XCTAssertEqual(r.redisClusterNodes.map { "\($0.host):\($0.port)" }, ["10.0.0.1:7001", "10.0.0.2:7002"])
+        XCTAssertTrue(r.usesRedis, "startup nodes alone name a Redis")
+        XCTAssertEqual(r.redisSSLCACerts, pem)
+        XCTAssertEqual(r.redisSSLCertFile, pem)
+        XCTAssertEqual(r.redisSSLKeyFile, pem)
+        XCTAssertTrue(r.redisSSLVerify)
+        XCTAssertFalse(config.warnings.contains { $0.path.hasPrefix("router_settings") }, "known keys: \(config.warnings)")
+
+        let env = [
+            "REDIS_CLUSTER_NODES": #"[{"host": "127.0.0.1", "port": "7001"}, {"host": "127.0.0.1", "port": 7003}]"#,
+            "REDIS_SSL": "True", "REDIS_SSL_CA_CERTS": pem, "REDIS_SSL_CERT_REQS": "none",
+        ]
+        let fromEnv = try load("model_list: []\n", environment: env).routerSettings
+        XCTAssertEqual(fromEnv.redisClusterNodes.map(\.port), [7001, 7003])
+        XCTAssertTrue(fromEnv.redisSSL)
+        XCTAssertEqual(fromEnv.redisSSLCACerts, pem)
+        XCTAssertFalse(fromEnv.redisSSLVerify)
+        let alias = try load("router_settings: {redis_cluster_nodes: [\"h:1\"]}\n").routerSettings
+        XCTAssertEqual(alias.redisClusterNodes.map(\.host), ["h"])
+
+        XCTAssertEqual(loadError("router_settings: {redis_ssl_ca_certs: /no/such/ca.pem}\n")?.path, "router_settings.redis_ssl_ca_certs")
+        XCTAssertEqual(loadError("router_settings: {redis_startup_nodes: [{host: h}]}\n")?.path, "router_settings.redis_startup_nodes[0].port")
+        XCTAssertEqual(loadError("router_settings: {redis_startup_nodes: [\"nohost\"]}\n")?.path, "router_settings.redis_startup_nodes[0]")
+        XCTAssertEqual(loadError("router_settings: {redis_ssl_cert_reqs: maybe}\n")?.path, "router_settings.redis_ssl_cert_reqs")
+        XCTAssertNotNil(loadError("model_list: []\n", environment: ["REDIS_CLUSTER_NODES": "[{"]))
+    }
+
     private let environmentsYAML = """
         model_list:
           - model_name: everywhere

@@ -183,7 +183,7 @@ let package = Package(
         .testTarget(
             name: "RedisTests",
             dependencies: [
-                "RedisClient", "State", "SwitchboardTesting", "OpenAIWire",
+                "RedisClient", "CHiredis", "State", "SwitchboardTesting", "OpenAIWire",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]

@@ -4,7 +4,8 @@ import NIOCore
 /// the connection's end, whichever comes first.
 final class RedisPendingCall {
     private var completion: ((Result<RedisValue, RedisError>) -> Void)?
-    var deadline: Scheduled<Void>?
+    /// When it fails with a timeout (kept by the connection's ``RedisCallDeadlines``).
+    var deadline = NIODeadline.distantFuture
 
     init(_ completion: @escaping (Result<RedisValue, RedisError>) -> Void) {
         self.completion = completion
@@ -16,8 +17,6 @@ final class RedisPendingCall {
     func finish(_ result: Result<RedisValue, RedisError>) {
         guard let c = completion else { return }
         completion = nil
-        deadline?.cancel()
-        deadline = nil
         c(result)
     }
 }

@@ -85,10 +85,19 @@ public final class RedisClient: Sendable {
             target = s
         }
         let slot = target
-        let tail = [String(keys.count)] + keys + args
-        send(["EVALSHA", script.sha1] + tail, slot: slot) { [self] result in
+        var command: [String] = []
+        command.reserveCapacity(3 + keys.count + args.count)
+        command.append("EVALSHA")
+        command.append(script.sha1)
+        command.append(String(keys.count))
+        command += keys
+        command += args
+        send(command, slot: slot) { [self, command] result in
             if case .success(.error(let message)) = result, message.hasPrefix("NOSCRIPT") {
-                send(["EVAL", script.source] + tail, slot: slot, completion: completion)
+                var eval = command
+                eval[0] = "EVAL"
+                eval[1] = script.source
+                send(eval, slot: slot, completion: completion)
                 return
             }
             completion(result)

@@ -26,6 +26,8 @@ final class RedisConnection {
     /// The scripts to `SCRIPT LOAD` after connecting.
     let preload: () -> [RedisScript]
     private(set) var state = State.idle
+    /// The deadlines of this connection's calls.
+    private let deadlines: RedisCallDeadlines
     private var backoff = TimeAmount.milliseconds(50)
     private var consecutiveFailures = 0
     private var breakerOpenUntil = NIODeadline.uptimeNanoseconds(0)
@@ -42,6 +44,7 @@ final class RedisConnection {
         self.preload = preload
         self.problems = problems
         self.eventLoop = eventLoop
+        deadlines = RedisCallDeadlines(eventLoop: eventLoop)
         self.configuration = configuration
         self.tls = tls
         self.logger = logger
@@ -79,9 +82,7 @@ final class RedisConnection {
             }
             completion(result)
         }
-        call.deadline = eventLoop.assumeIsolated().scheduleTask(deadline: deadline ?? now + configuration.callTimeout) {
-            call.finish(.failure(.timeout))
-        }
+        deadlines.arm(call, at: deadline ?? now + configuration.callTimeout)
         var buffer = ByteBuffer()
         RESPCommand.write(args, to: &buffer)
         enqueue(buffer, call, now: now)

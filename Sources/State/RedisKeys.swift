@@ -17,6 +17,11 @@ struct RedisKeys: Sendable {
     let failures: String
     /// Hash: `lat`, `ttft` moving averages in milliseconds.
     let latency: String
+    /// The admit script's keys for this deployment, in its order (built once: a request appends
+    /// them without building an array).
+    let admitKeys: [String]
+    /// The settle script's keys for this deployment, in its order.
+    let settleKeys: [String]
 
     init(id: String) {
         let base = "\(Self.prefix){\(id)}:"
@@ -26,5 +31,7 @@ struct RedisKeys: Sendable {
         leases = base + "lease"
         failures = base + "fail"
         latency = base + "lat"
+        admitKeys = [requests, usage, cooldown, leases]
+        settleKeys = [usage, cooldown, leases, failures, latency]
     }
 }

@@ -47,11 +47,12 @@ final class RedisSettlementQueue: Sendable {
     var count: Int { state.withLock { $0.bySlot.values.reduce(0) { $0 + $1.count } } }
 
     /// Script arguments for `entries`: their keys, and their number followed by their arguments.
-    static func arguments(_ entries: [Entry]) -> (keys: [String], args: [String]) {
+    static func arguments(_ entries: [Entry], extraKeys: Int = 0, extraArgs: Int = 0) -> (keys: [String], args: [String]) {
         var keys: [String] = []
-        var args = [String(entries.count)]
-        keys.reserveCapacity(entries.count * 5)
-        args.reserveCapacity(1 + entries.count * 9)
+        var args: [String] = []
+        keys.reserveCapacity(entries.count * 5 + extraKeys)
+        args.reserveCapacity(1 + entries.count * 9 + extraArgs)
+        args.append(String(entries.count))
         for e in entries {
             keys += e.keys
             args += e.args

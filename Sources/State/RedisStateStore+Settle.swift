@@ -28,7 +28,7 @@ extension RedisStateStore {
             outcome, coolNow, String(coolMs), String(cooldown.allowedFails),
             String(s.latencyMilliseconds), String(s.timeToFirstTokenMilliseconds),
         ]
-        let entry = RedisSettlementQueue.Entry(keys: [k.usage, k.cooldown, k.leases, k.failures, k.latency], args: args)
+        let entry = RedisSettlementQueue.Entry(keys: k.settleKeys, args: args)
         let slot = slots.isEmpty ? RedisSettlementQueue.anySlot : slots[r.deployment]
         guard outcome != "f", let loop = MultiThreadedEventLoopGroup.currentEventLoop else {
             send([entry], slot: slot)

@@ -55,6 +55,10 @@ public final class RedisStateStore: StateStore {
     let pendingSettlements = RedisSettlementQueue()
     /// Tells this worker's leases and window entries apart from other workers'.
     let nonce: String
+    /// Each deployment's rpm and tpm as the admit script's arguments (`-1`: none), built once.
+    let limitArgs: [(rpm: String, tpm: String)]
+    /// The lease length in milliseconds, as the admit script's argument.
+    let leaseMilliseconds: String
     let cache: Mutex<[DeploymentLoad]>
     let refreshing = Atomic<Bool>(false)
     let refreshInFlight = Atomic<Bool>(false)
@@ -70,6 +74,8 @@ public final class RedisStateStore: StateStore {
         fallback = EmbeddedStateStore(deployments: deployments, cooldown: cooldown)
         health = RedisHealth(logger: logger, server: client.configuration.description, failClosed: options.failClosed)
         nonce = String(UInt64.random(in: 0...UInt64.max), radix: 36)
+        limitArgs = deployments.map { (String($0.rpm ?? -1), String($0.tpm ?? -1)) }
+        leaseMilliseconds = String(Int(options.leaseSeconds * 1000))
         cache = Mutex(Array(repeating: DeploymentLoad(), count: deployments.count))
     }
 
@@ -92,7 +98,8 @@ public final class RedisStateStore: StateStore {
 
     public func admit(_ admission: Admission, completion: @escaping @Sendable (AdmissionResult) -> Void) {
         startRefreshing()
-        let candidates = admission.candidates.filter { limits.indices.contains($0) }
+        let candidates = admission.candidates.allSatisfy({ limits.indices.contains($0) })
+            ? admission.candidates : admission.candidates.filter { limits.indices.contains($0) }
         guard !candidates.isEmpty else {
             completion(.refused(Refusal(reason: .coolingDown, retryAfter: 1)))
             return
@@ -119,12 +126,16 @@ public final class RedisStateStore: StateStore {
         }
         let slot = slots.isEmpty ? nil : slots[run[run.startIndex]]
         // The settlements waiting for this slot go first: the script applies them, then decides.
-        var (keyArgs, args) = RedisSettlementQueue.arguments(pendingSettlements.take(slot: slot ?? RedisSettlementQueue.anySlot))
-        args += [String(admission.tokens), admission.enforceLimits ? "1" : "0", nonce, String(Int(options.leaseSeconds * 1000))]
+        var (keyArgs, args) = RedisSettlementQueue.arguments(
+            pendingSettlements.take(slot: slot ?? RedisSettlementQueue.anySlot), extraKeys: 4 * run.count, extraArgs: 4 + 2 * run.count)
+        args.append(String(admission.tokens))
+        args.append(admission.enforceLimits ? "1" : "0")
+        args.append(nonce)
+        args.append(leaseMilliseconds)
         for d in run {
-            let k = keys[d]
-            keyArgs += [k.requests, k.usage, k.cooldown, k.leases]
-            args += [String(limits[d].rpm ?? -1), String(limits[d].tpm ?? -1)]
+            keyArgs += keys[d].admitKeys
+            args.append(limitArgs[d].rpm)
+            args.append(limitArgs[d].tpm)
         }
         let tokens = admission.tokens
         let candidates = Array(run)

@@ -15,7 +15,7 @@ import zlib
 import schemathesis
 
 # The model groups of the config that schemathesis_check.py writes.
-CHAT = ["gpt-4o", "gpt-4o", "gpt-4o-mock"]
+CHAT = ["gpt-4o", "gpt-4o", "claude", "gpt-4o-mock"]
 EMBED = ["text-embedding-3-small", "text-embedding-3-small", "embedding-mock"]
 
 

@@ -71,6 +71,11 @@ let package = Package(
             swiftSettings: hotPath
         ),
         .target(
+            name: "Tokenizers",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: hotPath
+        ),
+        .target(
             name: "Routing",
             dependencies: ["SwitchboardConfig", "CallModel", "State"],
             swiftSettings: hotPath
@@ -103,7 +108,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "OpenAIWire", "SwitchboardConfig", "Routing", "Providers", "CallModel", "State", "Metrics", "RedisClient",
+                "OpenAIWire", "SwitchboardConfig", "Routing", "Providers", "CallModel", "State", "Metrics", "RedisClient", "Tokenizers", "CloudAuth",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -121,7 +126,8 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            swiftSettings: hotPath
         ),
         .target(
             name: "SecretManagers",
@@ -139,7 +145,7 @@ let package = Package(
             name: "switchboard",
             dependencies: [
                 "Server", "SwitchboardConfig", "Supervisor", "Routing", "State", "Callbacks", "Metrics", "ConfigSources",
-                "SecretManagers",
+                "SecretManagers", "Tokenizers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -173,6 +179,7 @@ let package = Package(
         ),
         .testTarget(name: "StateTests", dependencies: ["State"]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics"]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "RedisTests",
             dependencies: [
@@ -199,7 +206,7 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "SwitchboardTesting", "Server", "SwitchboardConfig", "OpenAIWire", "CallModel", "Providers", "Routing", "Callbacks", "Metrics",
+                "SwitchboardTesting", "Server", "SwitchboardConfig", "OpenAIWire", "CallModel", "Providers", "Routing", "Callbacks", "Metrics", "Tokenizers",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -4,37 +4,67 @@ extension ByteBuffer {
     /// Appends `text` as a JSON string literal (quoted and escaped).
     @inlinable
     public mutating func writeJSONString(_ text: String) {
-        writeInteger(UInt8(ascii: "\""))
         var text = text
-        text.withUTF8 { utf8 in
-            var runStart = 0
-            for i in 0..<utf8.count {
-                let c = utf8[i]
-                let escape: StaticString?
-                switch c {
-                case UInt8(ascii: "\""): escape = "\\\""
-                case UInt8(ascii: "\\"): escape = "\\\\"
-                case 0x0A: escape = "\\n"
-                case 0x0D: escape = "\\r"
-                case 0x09: escape = "\\t"
-                case 0..<0x20: escape = nil
-                default: continue
-                }
-                if runStart < i { writeBytes(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: utf8[runStart..<i]))) }
-                if let escape {
-                    writeStaticString(escape)
-                } else {
-                    writeStaticString("\\u00")
-                    let hex: [UInt8] = Array("0123456789abcdef".utf8)
-                    writeInteger(hex[Int(c >> 4)])
-                    writeInteger(hex[Int(c & 0xF)])
-                }
-                runStart = i + 1
+        text.withUTF8 { writeJSONString(bytes: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Appends UTF-8 `bytes` as a JSON string literal (quoted and escaped). Runs that need no
+    /// escape are found eight bytes at a time and copied whole.
+    public mutating func writeJSONString(bytes: UnsafeRawBufferPointer) {
+        reserveCapacity(minimumWritableBytes: bytes.count + 2)
+        writeInteger(UInt8(ascii: "\""))
+        let n = bytes.count
+        var runStart = 0
+        var i = 0
+        while i < n {
+            if i + 8 <= n, !Self.mayNeedEscape(bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)) {
+                i += 8
+                continue
             }
-            if runStart < utf8.count { writeBytes(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: utf8[runStart..<utf8.count]))) }
+            let c = bytes[i]
+            let escape: StaticString?
+            switch c {
+            case UInt8(ascii: "\""): escape = "\\\""
+            case UInt8(ascii: "\\"): escape = "\\\\"
+            case 0x0A: escape = "\\n"
+            case 0x0D: escape = "\\r"
+            case 0x09: escape = "\\t"
+            case 0..<0x20: escape = nil
+            default:
+                i += 1
+                continue
+            }
+            if runStart < i { writeBytes(UnsafeRawBufferPointer(rebasing: bytes[runStart..<i])) }
+            if let escape {
+                writeStaticString(escape)
+            } else {
+                writeStaticString("\\u00")
+                writeInteger(Self.hexDigit(c >> 4))
+                writeInteger(Self.hexDigit(c & 0xF))
+            }
+            i += 1
+            runStart = i
         }
+        if runStart < n { writeBytes(UnsafeRawBufferPointer(rebasing: bytes[runStart..<n])) }
         writeInteger(UInt8(ascii: "\""))
     }
+
+    /// Whether any of the eight bytes in `v` is `"`, `\\` or a control character (may answer
+    /// yes for a word that needs nothing; never no for one that does).
+    @inline(__always)
+    static func mayNeedEscape(_ v: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let high: UInt64 = 0x8080_8080_8080_8080
+        let quote = v ^ (ones &* 0x22)
+        let backslash = v ^ (ones &* 0x5C)
+        let hasQuote = (quote &- ones) & ~quote & high
+        let hasBackslash = (backslash &- ones) & ~backslash & high
+        let hasControl = (v &- ones &* 0x20) & ~v & high
+        return (hasQuote | hasBackslash | hasControl) != 0
+    }
+
+    @inline(__always)
+    static func hexDigit(_ v: UInt8) -> UInt8 { v < 10 ? 48 + v : 87 + v }
 
     /// Appends `value` serialized as compact JSON.
     public mutating func writeJSON(_ value: JSONValue) {

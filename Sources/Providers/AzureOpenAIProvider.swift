@@ -93,7 +93,7 @@ public struct AzureOpenAIProvider: Provider {
 
     public func makeRequest(_ call: ProviderCall, plan: DeploymentPlan) throws(OpenAIError) -> UpstreamRequest {
         let askUsage = apiVersion(plan.deployment) >= Self.firstVersionWithStreamOptions
-        var body = ByteBuffer()
+        var body = ByteBufferAllocator().buffer(capacity: call.body.readableBytes + 64)  // one allocation, sized for the rewrite
         RequestBodyRewriter.rewrite(
             call, model: plan.upstreamModel, defaults: plan.deployment.params.requestDefaults,
             keep: call.dropParams ? RequestBodyRewriter.openAIParams(for: call.endpoint) : nil,

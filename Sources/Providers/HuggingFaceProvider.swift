@@ -80,7 +80,7 @@ public struct HuggingFaceProvider: Provider {
     public func makeRequest(_ call: ProviderCall, plan: DeploymentPlan) throws(OpenAIError) -> UpstreamRequest {
         let p = plan.deployment.params
         let hosted = p.apiBase == nil
-        var body = ByteBuffer()
+        var body = ByteBufferAllocator().buffer(capacity: call.body.readableBytes + 64)  // one allocation, sized for the rewrite
         var path: String
         switch Self.route(call, plan: plan) {
         case .messages:

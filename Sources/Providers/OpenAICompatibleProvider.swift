@@ -102,14 +102,12 @@ public struct OpenAICompatibleProvider: Provider {
     }
 
     public func makeRequest(_ call: ProviderCall, plan: DeploymentPlan) throws(OpenAIError) -> UpstreamRequest {
-        var body = ByteBuffer()
+        var body = ByteBufferAllocator().buffer(capacity: call.body.readableBytes + 64)  // one allocation, sized for the rewrite
         RequestBodyRewriter.rewrite(
             call, model: plan.upstreamModel, defaults: plan.deployment.params.requestDefaults,
             keep: call.dropParams ? RequestBodyRewriter.openAIParams(for: call.endpoint) : nil,
             askUsage: call.stream && !call.clientWantsUsage, into: &body)
-        var uri = plan.basePath + call.endpoint.pathSuffix
-        if !plan.baseQuery.isEmpty { uri += "?" + plan.baseQuery }
-        return UpstreamRequest(target: plan.target, uri: uri, headers: plan.headers, body: body)
+        return UpstreamRequest(target: plan.target, uri: plan.openAIURI(call.endpoint), headers: plan.headers, body: body)
     }
 
     public func makeTranslator(_ call: ProviderCall, plan: DeploymentPlan) -> any ResponseTranslator {

@@ -45,6 +45,17 @@ public final class DeploymentPlan: Sendable {
     public let apiBase: String
     /// Problems found while preparing (e.g. an unusable extra header), to log once.
     public let warnings: [String]
+    /// `basePath` + each endpoint's OpenAI path + `baseQuery`, built once (not per request).
+    private let openAIURIs: (chat: String, completions: String, embeddings: String)
+
+    /// The request URI of `endpoint` on an OpenAI-compatible `api_base`.
+    public func openAIURI(_ endpoint: Endpoint) -> String {
+        switch endpoint {
+        case .chatCompletions: return openAIURIs.chat
+        case .completions: return openAIURIs.completions
+        case .embeddings: return openAIURIs.embeddings
+        }
+    }
 
     public init(provider: any Provider, deployment: Deployment, upstreamModel: String, url: UpstreamURL, headers: HTTPHeaders, apiBase: String, warnings: [String] = []) {
         self.provider = provider
@@ -56,6 +67,10 @@ public final class DeploymentPlan: Sendable {
         self.headers = headers
         self.apiBase = apiBase
         self.warnings = warnings
+        let query = url.query.isEmpty ? "" : "?" + url.query
+        openAIURIs = (url.path + Endpoint.chatCompletions.pathSuffix + query,
+                      url.path + Endpoint.completions.pathSuffix + query,
+                      url.path + Endpoint.embeddings.pathSuffix + query)
     }
 }
 

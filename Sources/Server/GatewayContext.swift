@@ -7,6 +7,7 @@ import Routing
 import Synchronization
 import State
 import SwitchboardConfig
+import Tokenizers
 
 #if canImport(Glibc)
 import Glibc
@@ -54,6 +55,8 @@ public final class GatewayContext: Sendable {
     /// Label values of each deployment, by slot.
     let metricLabels: [DeploymentMetricLabels]
     let metricsGauges: MetricsGauges
+    /// Custom tokenizers and OpenAI encodings (`/utils/token_counter`, tpm reservations).
+    let tokenizers: TokenizerRegistry
     private let readiness = Atomic<Bool>(true)
     private let inFlightCalls = Atomic<Int>(0)
     /// The cap on open client connections of this worker.
@@ -118,6 +121,8 @@ public final class GatewayContext: Sendable {
         self.metricsSlot = slot
         let labels = router.deploymentsBySlot.map(DeploymentMetricLabels.init)
         metricLabels = labels
+        tokenizers = TokenizerRegistry(
+            deployments: router.deploymentsBySlot, settings: TokenizerSettings(environment: environment), logger: logger)
         metricsGauges = MetricsGauges(
             slot: slot, labels: labels, limits: router.deploymentsBySlot.map { ($0.params.rpm, $0.params.tpm) }, store: store)
     }

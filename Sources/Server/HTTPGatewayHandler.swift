@@ -161,7 +161,7 @@ final class HTTPGatewayHandler: ChannelInboundHandler {
     /// route, a method the route does not take, or a missing or wrong key.
     private func earlyAnswer(_ head: HTTPRequestHead, _ route: Route) -> OpenAIError? {
         if route == .notFound || ((route == .docs || route == .openAPI) && !gateway.observability.docs) {
-            return .notFound("Route \(head.method) \(head.uri) does not exist. Routes: /v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models, /v1/model/info, /health/liveliness, /health/readiness, /metrics.")
+            return .notFound("Route \(head.method) \(head.uri) does not exist. Routes: /v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models, /v1/model/info, /utils/token_counter, /health/liveliness, /health/readiness, /metrics.")
         }
         if head.method != route.method && !(head.method == .HEAD && route.method == .GET) {
             return .methodNotAllowed("Method \(head.method) is not allowed on \(head.uri); use \(route.method).",
@@ -205,6 +205,8 @@ final class HTTPGatewayHandler: ChannelInboundHandler {
             writeAnswer(status: .ok, contentType: "application/json", OpenAPIDocument.body)
         case .docs:
             writeAnswer(status: .ok, contentType: "text/html; charset=utf-8", DocsPage.body)
+        case .tokenCounter:
+            countTokens(body)
         case .modelCall(let endpoint, let pathModel):
             let call = Call(handler: self, endpoint: endpoint, pathModel: pathModel)
             self.call = call
@@ -215,6 +217,29 @@ final class HTTPGatewayHandler: ChannelInboundHandler {
         }
     }
 
+    /// `/utils/token_counter`: parsed here, counted off the event loop (a tokenizer may have to
+    /// be loaded first, and a long prompt takes a while), answered back on it.
+    private func countTokens(_ body: ByteBuffer) {
+        let request: TokenCounterEndpoint.Request
+        do throws(OpenAIError) {
+            request = try TokenCounterEndpoint.parse(body)
+        } catch {
+            writeError(error, meta: nil)
+            return
+        }
+        let bound = NIOLoopBound(self, eventLoop: loop.pool.eventLoop)
+        let gateway = self.gateway
+        Task {
+            let answer = await TokenCounterEndpoint.answer(request, gateway: gateway)
+            bound.eventLoop.execute {
+                switch answer {
+                case .success(let out): bound.value.writeJSON(status: .ok, out, meta: nil)
+                case .failure(let error): bound.value.writeError(error, meta: nil)
+                }
+            }
+        }
+    }
+
     // MARK: Answers (used by RelayCall too)
 
     /// Writes a complete JSON answer.
@@ -222,11 +247,20 @@ final class HTTPGatewayHandler: ChannelInboundHandler {
         writeAnswer(status: status, contentType: "application/json", body, meta: meta, retryAfter: retryAfter)
     }
 
+    /// Room for a response head with every `x-litellm-*` and rate-limit header: a head that
+    /// outgrows its buffer costs two more allocations.
+    static let headCapacity = 1024
+
     /// Writes a complete answer of any content type.
     func writeAnswer(status: HTTPResponseStatus, contentType: String, _ body: ByteBuffer, meta: ResponseMetadata? = nil, retryAfter: Int? = nil, allow: String? = nil) {
         guard let context, let out = wire.context else { return }
+<<<<<<< HEAD
         var head = context.channel.allocator.buffer(capacity: 320)
         writeHead(&head, status: status, contentType: contentType, contentLength: body.readableBytes, meta: meta, retryAfter: retryAfter, allow: allow)
+=======
+        var head = context.channel.allocator.buffer(capacity: Self.headCapacity)
+        writeHead(&head, status: status, contentType: contentType, contentLength: body.readableBytes, meta: meta, retryAfter: retryAfter)
+>>>>>>> main
         if gateway.detailedDebug { DebugLog.response(gateway.logger, status, head, body) }
         out.write(NIOAny(head), promise: nil)
         if requestMethod != .HEAD { out.write(NIOAny(body), promise: nil) }
@@ -250,7 +284,7 @@ final class HTTPGatewayHandler: ChannelInboundHandler {
         guard let context, let out = wire.context else { return }
         chunked = requestVersion.minor >= 1
         if !chunked { keepAlive = false }
-        var head = context.channel.allocator.buffer(capacity: 320)
+        var head = context.channel.allocator.buffer(capacity: Self.headCapacity)
         writeHead(&head, status: .ok, contentType: "text/event-stream", contentLength: nil, meta: meta, retryAfter: nil)
         out.writeAndFlush(NIOAny(head), promise: nil)
     }

@@ -28,6 +28,7 @@ enum OpenAPIDocument {
         }
         add(["/v1/models", "/models"], get("List the model groups", "listModels", json: "ModelList"))
         add(["/v1/model/info", "/model/info"], get("Every deployment with its litellm_params (secrets removed) and model_info", "modelInfo", json: "ModelInfoList"))
+        add(["/utils/token_counter"], tokenCounter)
         add(["/health/liveliness", "/health/liveness"], get("Liveness", "liveliness", json: "Liveliness", open: true))
         add(["/health/readiness"], get("Readiness (503 while draining)", "readiness", json: "Readiness", open: true, unavailable: true))
         add(["/metrics", "/metrics/"], get("Prometheus metrics of the whole gateway (all workers)", "metrics", text: "text/plain"))
@@ -80,6 +81,8 @@ enum OpenAPIDocument {
         return ##"{"get":{"summary":"\##(summary)","operationId":"\##(id)"\##(security),"responses":{\##(responses)}}}"##
     }
 
+    static let tokenCounter = ##"{"post":{"summary":"Count the tokens of chat messages or a prompt with the model's tokenizer (its custom_tokenizer, else its tiktoken encoding)","operationId":"tokenCounter","requestBody":{"required":true,"content":{"application/json":{"schema":{"$ref":"#/components/schemas/TokenCountRequest"}}}},"responses":{"200":{"description":"The count","content":{"application/json":{"schema":{"$ref":"#/components/schemas/TokenCountResponse"}}}},"400":{"$ref":"#/components/responses/Error"},"401":{"$ref":"#/components/responses/Error"},"503":{"$ref":"#/components/responses/Error"}}}}"##
+
     static let responses = ##"{"Error":{"description":"An error in OpenAI's shape","content":{"application/json":{"schema":{"$ref":"#/components/schemas/Error"}}}}}"##
 
     static let schemas = ##"""
@@ -100,6 +103,8 @@ enum OpenAPIDocument {
     "ModelInfoList":{"type":"object","required":["data"],"properties":{"data":{"type":"array","items":{"type":"object","properties":{"model_name":{"type":"string"},"litellm_params":{"type":"object"},"model_info":{"type":"object"}}}}}},
     "Liveliness":{"type":"string"},
     "Readiness":{"type":"object","required":["status"],"properties":{"status":{"type":"string"},"db":{"type":"string"},"cache":{"type":["string","null"]}}},
+    "TokenCountRequest":{"type":"object","required":["model"],"properties":{"model":{"type":"string","description":"A model group of config.yaml, or any model name"},"messages":{"type":"array","items":{"$ref":"#/components/schemas/Message"}},"prompt":{"oneOf":[{"type":"string"},{"type":"array","items":{"type":"string"}}]}},"additionalProperties":true},
+    "TokenCountResponse":{"type":"object","required":["total_tokens","request_model","model_used","tokenizer_type"],"properties":{"total_tokens":{"type":"integer"},"request_model":{"type":"string"},"model_used":{"type":"string"},"tokenizer_type":{"type":"string","enum":["openai_tokenizer","huggingface_tokenizer"]}}},
     "OpenAPIDocument":{"type":"object"}}
     """##
 }

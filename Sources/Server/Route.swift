@@ -14,6 +14,8 @@ enum Route: Equatable {
     case openAPI
     /// `GET /`: the Swagger UI page.
     case docs
+    /// `POST /utils/token_counter`.
+    case tokenCounter
     case notFound
 
     /// Matches a request path (query string already removed).
@@ -28,6 +30,7 @@ enum Route: Equatable {
         case "/health/readiness": return .readiness
         case "/metrics", "/metrics/": return .metrics
         case "/openapi.json": return .openAPI
+        case "/utils/token_counter": return .tokenCounter
         case "/": return .docs
         default: break
         }
@@ -51,7 +54,7 @@ enum Route: Equatable {
     /// The method the route takes.
     var method: HTTPMethod {
         switch self {
-        case .modelCall: return .POST
+        case .modelCall, .tokenCounter: return .POST
         default: return .GET
         }
     }

@@ -157,6 +157,9 @@ public struct ModelInfo: Sendable, Equatable {
     public var maxOutputTokens: Int?
     public var inputCostPerToken: Double?
     public var outputCostPerToken: Double?
+    /// `custom_tokenizer`: the Hugging Face tokenizer `/utils/token_counter` and the router's tpm
+    /// reservation count this deployment's tokens with.
+    public var customTokenizer: CustomTokenizer?
     /// Every key of `model_info` (free keys included), resolved, with `id` set. Shown by
     /// `/model/info` after redaction.
     public var all: [JSONMember]
@@ -165,6 +168,30 @@ public struct ModelInfo: Sendable, Equatable {
         self.id = id
         self.accessGroups = []
         self.all = [JSONMember("id", .string(id))]
+    }
+}
+
+/// `model_info.custom_tokenizer`: a `tokenizer.json` on the Hugging Face hub (`identifier` a repo
+/// id such as `meta-llama/Meta-Llama-3-8B`, at `revision`, fetched with `auth_token` as a Bearer
+/// token when given), or a local file or directory (`identifier` starting with `/`, `./`, `../` or
+/// `file://`).
+public struct CustomTokenizer: Sendable, Equatable {
+    public var identifier: String
+    public var revision: String
+    /// A secret: never shown or logged.
+    public var authToken: String?
+
+    public init(identifier: String, revision: String = "main", authToken: String? = nil) {
+        self.identifier = identifier
+        self.revision = revision
+        self.authToken = authToken
+    }
+
+    /// The file path when `identifier` names a local file or directory, else `nil` (a hub repo).
+    public var localPath: String? {
+        if identifier.hasPrefix("file://") { return String(identifier.dropFirst("file://".count)) }
+        if identifier.hasPrefix("/") || identifier.hasPrefix("./") || identifier.hasPrefix("../") { return identifier }
+        return nil
     }
 }
 

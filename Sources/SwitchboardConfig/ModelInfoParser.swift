@@ -17,6 +17,30 @@ enum ModelInfoParser {
         return values
     }
 
+    /// `custom_tokenizer: {identifier, revision, auth_token}`; `identifier` is required and a hub id
+    /// must be `owner/name` (or a single name).
+    static func customTokenizer(_ info: MappingReader) throws(ConfigError) -> CustomTokenizer? {
+        guard let reader = try info.reader("custom_tokenizer") else { return nil }
+        let identifier = try reader.requiredString("identifier")
+        var tokenizer = CustomTokenizer(identifier: identifier, revision: try reader.string("revision") ?? "main", authToken: try reader.string("auth_token"))
+        if tokenizer.localPath == nil {
+            let parts = identifier.split(separator: "/", omittingEmptySubsequences: false)
+            let valid = (1...2).contains(parts.count) && parts.allSatisfy { part in
+                !part.isEmpty && part != "." && part != ".." && part.allSatisfy { $0.isLetter || $0.isNumber || "-_.".contains($0) }
+            }
+            guard valid else {
+                throw ConfigError(
+                    path: reader.path("identifier"),
+                    message: "\(ValueConversion.describe(.string(identifier))) is neither a Hugging Face repo id (owner/name) nor a local path (/, ./, ../ or file://)")
+            }
+        }
+        if tokenizer.revision.isEmpty || tokenizer.revision.contains("..") {
+            throw ConfigError(path: reader.path("revision"), message: "must be a branch, tag or commit")
+        }
+        if tokenizer.authToken?.isEmpty == true { tokenizer.authToken = nil }
+        return tokenizer
+    }
+
     /// The `ModelInfo` with `id` set: it replaces a given `id` in place, or comes first in `all`.
     static func parse(_ info: MappingReader, id: String) throws(ConfigError) -> ModelInfo {
         var model = ModelInfo(id: id)
@@ -28,6 +52,7 @@ enum ModelInfoParser {
         model.maxOutputTokens = try info.int("max_output_tokens", minimum: 0)
         model.inputCostPerToken = try info.double("input_cost_per_token", minimum: 0)
         model.outputCostPerToken = try info.double("output_cost_per_token", minimum: 0)
+        model.customTokenizer = try customTokenizer(info)
         var all = info.members
         if let i = all.firstIndex(where: { $0.key == "id" }) {
             all[i].value = .string(id)

@@ -19,12 +19,16 @@ public final class GatewayHarness: Sendable {
     public let records = RecordCollector()
 
     /// - Parameter environment: what `os.environ/` and provider defaults read (nothing else leaks in).
+    ///   Without `HF_ENDPOINT` it points at a closed port, so a config's `custom_tokenizer` never
+    ///   reaches the real Hugging Face hub from a test.
     public init(
         yaml: String, environment: [String: String] = [:], detailedDebug: Bool = false, idleTimeout: Double = 120,
         maxUpstreamBodyBytes: Int = 64 << 20, maxConnections: Int? = nil,
         sinks: @escaping @Sendable (GatewayConfig) -> [any CallRecordSink] = { _ in [] },
         extras: @Sendable (GatewayContext) -> GatewayExtras = { _ in GatewayExtras() }
     ) async throws {
+        var environment = environment
+        if environment["HF_ENDPOINT"] == nil { environment["HF_ENDPOINT"] = "http://127.0.0.1:9" }
         let config = try ConfigLoader(environment: environment, exportsEnvironmentVariables: false).load(yaml: yaml)
         var logger = Logger(label: "gateway-under-test")
         logger.logLevel = detailedDebug ? .debug : .error

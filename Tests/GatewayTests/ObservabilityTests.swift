@@ -125,7 +125,7 @@ final class ObservabilityTests: XCTestCase {
         let spec = try TestHTTPClient(port: port).request("GET", "/openapi.json")
         XCTAssertEqual(spec.status, 200, "docs need no key, as in LiteLLM")
         let paths = try JSONValue.parse(spec.body)["paths"]?.objectValue?.map(\.key) ?? []
-        for path in ["/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/models", "/v1/model/info", "/health/readiness", "/metrics", "/openapi.json", "/", "/openai/deployments/{model}/chat/completions"] {
+        for path in ["/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/models", "/v1/model/info", "/utils/token_counter", "/health/readiness", "/metrics", "/openapi.json", "/", "/openai/deployments/{model}/chat/completions"] {
             XCTAssertTrue(paths.contains(path), path)
         }
         let file = NSTemporaryDirectory() + "switchboard-openapi-\(UUID().uuidString).json"

@@ -15,7 +15,7 @@ final class EnvironmentTests: XCTestCase {
                   metadata: {nested: {deeper: [plain, os.environ/DEEP]}}
                 model_info:
                   tags_list: [first, os.environ/INFO_ITEM]
-                  custom_tokenizer: {auth_token: os.environ/HF}
+                  custom_tokenizer: {identifier: acme/tok, auth_token: os.environ/HF}
             router_settings:
               redis_host: os.environ/RHOST
               model_group_alias: {gpt-4: os.environ/ALIAS_TARGET}
@@ -34,6 +34,7 @@ final class EnvironmentTests: XCTestCase {
                        .array([.string("plain"), .string("deep-value")]))
         XCTAssertEqual(d.modelInfo.all["tags_list"], .array([.string("first"), .string("second")]))
         XCTAssertEqual(d.modelInfo.all["custom_tokenizer"]?["auth_token"], .string("hf-token"))
+        XCTAssertEqual(d.modelInfo.customTokenizer?.authToken, "hf-token")
         XCTAssertEqual(config.routerSettings.redisHost, "redis.internal")
         XCTAssertEqual(config.routerSettings.modelGroupAlias.first?.target.model, "gpt-4o")
         XCTAssertEqual(config.generalSettings.masterKey, "sk-master")

@@ -24,7 +24,7 @@ final class MissingVariableTests: XCTestCase {
             litellm_params: {model: openai/z, api_key: os.environ/DERIVED_KEY}
           - model_name: info-only
             litellm_params: {model: openai/w}
-            model_info: {custom_tokenizer: {auth_token: os.environ/HUGGINGFACE_API_KEY}}
+            model_info: {custom_tokenizer: {identifier: acme/tok, auth_token: os.environ/HUGGINGFACE_API_KEY}}
           - model_name: again
             litellm_params: {model: openai/v, api_key: os.environ/OPENAI_API_KEY}
         """

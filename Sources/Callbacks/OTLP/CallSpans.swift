@@ -23,7 +23,8 @@ struct CallSpans: Sendable {
         let end = entry.endUnixNanos
         let start = end &- min(end, r.totalNanoseconds)
         let traceID = Self.traceID(callID: r.callID)
-        let rootID = Self.randomHex(bytes: 8)
+        let spanSeed = Self.seed(traceID: traceID)
+        let rootID = Self.spanID(spanSeed, 0)
         let d = directory[r.deploymentID]
         let operation = Self.operation(r.route)
         let prompt = r.usage?.promptTokens ?? 0
@@ -72,11 +73,11 @@ struct CallSpans: Sendable {
         root.attributes = a
 
         var spans = [root]
-        for attempt in r.attempts {
+        for (n, attempt) in r.attempts.enumerated() {
             let ad = directory[attempt.deploymentID]
             let attemptStart = start &+ attempt.startNanoseconds
             var span = OTLPSpan(
-                traceID: traceID, spanID: Self.randomHex(bytes: 8), parentSpanID: rootID,
+                traceID: traceID, spanID: Self.spanID(spanSeed, UInt64(n) + 1), parentSpanID: rootID,
                 name: "\(operation) \(ad.map { Self.bareModel($0.model) } ?? attempt.deploymentID)", kind: .client,
                 startUnixNanos: attemptStart, endUnixNanos: min(end, attemptStart &+ attempt.durationNanoseconds))
             var c = OTLPAttributes()
@@ -176,15 +177,40 @@ struct CallSpans: Sendable {
         return hex
     }
 
+    /// Random lowercase hex (`bytes` of 8 or 16), never all zeros: the trace id of a call whose
+    /// id is not a UUID.
     static func randomHex(bytes: Int) -> String {
         var g = SystemRandomNumberGenerator()
         var s = ""
-        s.reserveCapacity(bytes * 2)
-        for _ in 0..<bytes {
-            let b = UInt8.random(in: 0...255, using: &g)
-            s += String(b >> 4, radix: 16) + String(b & 0xF, radix: 16)
+        for _ in 0..<max(1, bytes / 8) { s += hex16(g.next() | 1) }
+        return s
+    }
+
+    /// The seed of a trace's span ids: its 128 random bits folded to 64.
+    static func seed(traceID: String) -> UInt64 {
+        let hex = traceID.utf8
+        guard hex.count == 32 else { return 0x5EED }
+        return (UInt64(traceID.prefix(16), radix: 16) ?? 0) ^ (UInt64(traceID.suffix(16), radix: 16) ?? 0)
+    }
+
+    /// Span `n` of a trace (0: the call's span, 1...: its attempts), derived from the trace's
+    /// seed with SplitMix64: unique within the trace, the same when a batch is sent again, and
+    /// no system randomness (one `getrandom` per span) on the callback's sender.
+    static func spanID(_ seed: UInt64, _ n: UInt64) -> String {
+        var z = seed &+ (n &+ 1) &* 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        z ^= z >> 31
+        return hex16(z == 0 ? 1 : z)
+    }
+
+    /// `v` as 16 lowercase hex digits.
+    static func hex16(_ v: UInt64) -> String {
+        String(unsafeUninitializedCapacity: 16) { out in
+            let digits: [UInt8] = Array("0123456789abcdef".utf8)
+            for i in 0..<16 { out[i] = digits[Int((v >> UInt64(60 - 4 * i)) & 0xF)] }
+            return 16
         }
-        return s == String(repeating: "0", count: bytes * 2) ? randomHex(bytes: bytes) : s
     }
 
     /// The answer's `choices` (chat and text completions), as raw JSON.

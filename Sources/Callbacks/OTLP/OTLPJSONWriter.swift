@@ -6,39 +6,50 @@ import OpenAIWire
 /// numbers (the JSON mapping accepts both forms; Langfuse's ingestion reads only numbers, and
 /// token counts are far below 2^53).
 struct OTLPAttributes {
-    private(set) var out = ByteBuffer()
+    private(set) var out = ByteBufferAllocator().buffer(capacity: 2048)
     private var first = true
 
-    private mutating func begin(_ key: String) {
+    /// Keys are our own constants, written as they are (no escaping to check).
+    private mutating func begin(_ key: StaticString) {
+        out.writeStaticString(first ? "{\"key\":\"" : ",{\"key\":\"")
+        first = false
+        out.writeStaticString(key)
+        out.writeStaticString("\",\"value\":{")
+    }
+
+    /// A string attribute whose key comes from outside (`OTEL_RESOURCE_ATTRIBUTES`): escaped.
+    mutating func string(dynamicKey key: String, _ value: String) {
         out.writeStaticString(first ? "{\"key\":" : ",{\"key\":")
         first = false
         out.writeJSONString(key)
-        out.writeStaticString(",\"value\":{")
+        out.writeStaticString(",\"value\":{\"stringValue\":")
+        out.writeJSONString(value)
+        out.writeStaticString("}}")
     }
 
-    mutating func string(_ key: String, _ value: String) {
+    mutating func string(_ key: StaticString, _ value: String) {
         begin(key)
         out.writeStaticString("\"stringValue\":")
         out.writeJSONString(value)
         out.writeStaticString("}}")
     }
 
-    mutating func optionalString(_ key: String, _ value: String?) {
+    mutating func optionalString(_ key: StaticString, _ value: String?) {
         if let value { string(key, value) }
     }
 
-    mutating func int(_ key: String, _ value: Int) {
+    mutating func int(_ key: StaticString, _ value: Int) {
         begin(key)
         out.writeString("\"intValue\":\(value)}}")
     }
 
-    mutating func double(_ key: String, _ value: Double) {
+    mutating func double(_ key: StaticString, _ value: Double) {
         guard value.isFinite else { return }
         begin(key)
         out.writeString("\"doubleValue\":\(value)}}")
     }
 
-    mutating func bool(_ key: String, _ value: Bool) {
+    mutating func bool(_ key: StaticString, _ value: Bool) {
         begin(key)
         out.writeString("\"boolValue\":\(value)}}")
     }
@@ -104,7 +115,7 @@ enum OTLPTraceRequest {
         out.reserveCapacity(256 + spans.count * 1024)
         out.writeStaticString("{\"resourceSpans\":[{\"resource\":{\"attributes\":")
         var attrs = OTLPAttributes()
-        for (k, v) in resource { attrs.string(k, v) }
+        for (k, v) in resource { attrs.string(dynamicKey: k, v) }
         var a = attrs.json
         out.writeBuffer(&a)
         out.writeStaticString("},\"scopeSpans\":[{\"scope\":{\"name\":\"switchboard\",\"version\":")

@@ -14,7 +14,7 @@ extension Call {
         var candidates = gateway.ranking.rank(
             session!.group, store: gateway.store, stream: request!.stream, avoid: session!.failedInGroup, using: &handler.loop.random)
         if gateway.policy.preCallChecks {
-            let prompt = request!.promptTokenEstimate
+            let prompt = promptTokens(candidates)
             candidates = candidates.filter { slot in
                 guard let max = gateway.router.deploymentsBySlot[slot].modelInfo.maxInputTokens else { return true }
                 return prompt <= max
@@ -24,7 +24,8 @@ extension Call {
                 return
             }
         }
-        let admission = Admission(candidates: candidates, tokens: request!.tokenEstimate, enforceLimits: gateway.policy.enforceLimits)
+        let tokens = gateway.tokenizers.hasCustom ? promptTokens(candidates) + (request!.maxTokens ?? 0) : request!.tokenEstimate
+        let admission = Admission(candidates: candidates, tokens: tokens, enforceLimits: gateway.policy.enforceLimits)
         if let result = gateway.store.admitNow(admission) {
             admitted(result, reason)
             return
@@ -33,6 +34,21 @@ extension Call {
         gateway.store.admit(admission) { result in
             bound.eventLoop.execute { bound.value.admitted(result, reason) }
         }
+    }
+
+    /// The prompt's tokens: counted once with the tokenizer of the first candidate that has one
+    /// loaded (`custom_tokenizer`), else the fast estimate (about four bytes a token). With no
+    /// custom tokenizer configured this is the estimate and nothing else is looked at.
+    func promptTokens(_ candidates: [Int]) -> Int {
+        guard gateway.tokenizers.hasCustom else { return request!.promptTokenEstimate }
+        if let counted = request!.countedPromptTokens { return counted }
+        for slot in candidates {
+            guard let tokenizer = gateway.tokenizers.loaded(slot: slot) else { continue }
+            let counted = request!.countPromptTokens(tokenizer)
+            request!.countedPromptTokens = counted
+            return counted
+        }
+        return request!.promptTokenEstimate
     }
 
     func admitted(_ result: AdmissionResult, _ reason: AttemptRecord.Reason) {

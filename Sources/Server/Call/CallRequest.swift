@@ -1,6 +1,7 @@
 import NIOCore
 import OpenAIWire
 import Providers
+import Tokenizers
 
 /// What the gateway reads of a model call's body: the body is scanned (validated, members
 /// located) and only the members that steer the call are decoded. A class, so the call object
@@ -27,6 +28,8 @@ final class CallRequest {
     let mockTestingFallbacks: Bool
     /// `max_tokens` / `max_completion_tokens`.
     let maxTokens: Int?
+    /// The prompt's tokens as a deployment's tokenizer counted them (once per call).
+    var countedPromptTokens: Int?
 
     init(
         endpoint: Endpoint, body: ByteBuffer, scan: JSONObjectScan, model: String, stream: Bool, mock: JSONValue?,
@@ -50,6 +53,19 @@ final class CallRequest {
 
     /// About four bytes a token.
     var promptTokenEstimate: Int { max(1, body.readableBytes / 4) }
+
+    /// The prompt's tokens with `tokenizer`: chat `messages`, a completion `prompt` or an
+    /// embeddings `input`.
+    func countPromptTokens(_ tokenizer: any TokenCounting) -> Int {
+        switch endpoint {
+        case .chatCompletions:
+            return PromptTokenCount.messages(scan.value("messages", in: body)?.arrayValue ?? [], tokenizer)
+        case .completions:
+            return scan.value("prompt", in: body).map { PromptTokenCount.prompt($0, tokenizer) } ?? 0
+        case .embeddings:
+            return scan.value("input", in: body).map { PromptTokenCount.prompt($0, tokenizer) } ?? 0
+        }
+    }
 
     /// Tokens reserved against tpm before the call: the prompt estimate plus `max_tokens`.
     var tokenEstimate: Int { promptTokenEstimate + (maxTokens ?? 0) }

@@ -254,13 +254,8 @@ final class HTTPGatewayHandler: ChannelInboundHandler {
     /// Writes a complete answer of any content type.
     func writeAnswer(status: HTTPResponseStatus, contentType: String, _ body: ByteBuffer, meta: ResponseMetadata? = nil, retryAfter: Int? = nil, allow: String? = nil) {
         guard let context, let out = wire.context else { return }
-<<<<<<< HEAD
-        var head = context.channel.allocator.buffer(capacity: 320)
-        writeHead(&head, status: status, contentType: contentType, contentLength: body.readableBytes, meta: meta, retryAfter: retryAfter, allow: allow)
-=======
         var head = context.channel.allocator.buffer(capacity: Self.headCapacity)
-        writeHead(&head, status: status, contentType: contentType, contentLength: body.readableBytes, meta: meta, retryAfter: retryAfter)
->>>>>>> main
+        writeHead(&head, status: status, contentType: contentType, contentLength: body.readableBytes, meta: meta, retryAfter: retryAfter, allow: allow)
         if gateway.detailedDebug { DebugLog.response(gateway.logger, status, head, body) }
         out.write(NIOAny(head), promise: nil)
         if requestMethod != .HEAD { out.write(NIOAny(body), promise: nil) }

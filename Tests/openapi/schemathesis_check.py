@@ -27,6 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 BINARY = sys.argv[1] if len(sys.argv) > 1 else ".build/debug/switchboard"
 HERE = os.path.dirname(os.path.abspath(__file__))
+RANKS = os.path.join(HERE, "..", "TokenizersTests", "Fixtures", "ranks.tiktoken")
 MASTER_KEY = "sk-schemathesis"
 CHECKS = ",".join([
     "not_a_server_error",            # no 5xx, whatever the input
@@ -185,10 +186,18 @@ def main():
     path = os.path.join(work, "config.yaml")
     with open(path, "w") as f:
         f.write(config(f"http://127.0.0.1:{upstream.server_address[1]}"))
+    # /utils/token_counter counts with tiktoken rank files: the test fixture stands in for every
+    # encoding, read from a directory (SWITCHBOARD_TIKTOKEN_DIR is never fetched: no network).
+    tiktoken = os.path.join(work, "tiktoken")
+    os.mkdir(tiktoken)
+    for encoding in ("o200k_base", "cl100k_base", "p50k_base"):
+        shutil.copy(RANKS, os.path.join(tiktoken, encoding + ".tiktoken"))
     port = free_port()
     log = open(os.path.join(work, "gateway.log"), "w+")
+    gateway_env = dict(os.environ, SWITCHBOARD_WATCH_CONFIG_SECONDS="0", SWITCHBOARD_TIKTOKEN_DIR=tiktoken,
+                       SWITCHBOARD_TOKENIZER_CACHE_DIR=os.path.join(work, "tokenizer-cache"))
     proc = subprocess.Popen([BINARY, "--config", path, "--host", "127.0.0.1", "--port", str(port), "--num_workers", "1"],
-                            stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ, SWITCHBOARD_WATCH_CONFIG_SECONDS="0"))
+                            stdout=log, stderr=subprocess.STDOUT, env=gateway_env)
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
     while time.time() < deadline:

@@ -5,7 +5,7 @@ anything else is looked at. So that most generated requests also reach the routi
 answers and the relay to the fake upstream, these hooks replace the generated `model` (in the body
 and in the `{model}` path parameter) by a configured model group for three cases in four, chosen
 from the generated data itself so that a seeded run stays reproducible. The fourth keeps the random
-name and so keeps testing the unknown-model answer. A generated body without `stream` gets
+name and so keeps testing the unknown-model answer. A generated completion request without `stream` gets
 `"stream": true` in one case of two (streams are otherwise rare in what Hypothesis draws); a
 generated `stream` is kept. Nothing else of the generated data is changed.
 """
@@ -37,7 +37,7 @@ def map_body(ctx, body):
         group = _group(ctx.operation.path, digest)
         if group:
             body["model"] = group
-        if "stream" not in body and not ctx.operation.path.endswith("/embeddings") and (digest >> 8) % 2:
+        if "stream" not in body and ctx.operation.path.endswith("completions") and (digest >> 8) % 2:
             body["stream"] = True
     return body
 

@@ -81,7 +81,7 @@ enum OpenAPIDocument {
         return ##"{"get":{"summary":"\##(summary)","operationId":"\##(id)"\##(security),"responses":{\##(responses)}}}"##
     }
 
-    static let tokenCounter = ##"{"post":{"summary":"Count the tokens of chat messages or a prompt with the model's tokenizer (its custom_tokenizer, else its tiktoken encoding)","operationId":"tokenCounter","requestBody":{"required":true,"content":{"application/json":{"schema":{"$ref":"#/components/schemas/TokenCountRequest"}}}},"responses":{"200":{"description":"The count","content":{"application/json":{"schema":{"$ref":"#/components/schemas/TokenCountResponse"}}}},"400":{"$ref":"#/components/responses/Error"},"401":{"$ref":"#/components/responses/Error"},"503":{"$ref":"#/components/responses/Error"}}}}"##
+    static let tokenCounter = ##"{"post":{"summary":"Count the tokens of chat messages or a prompt with the model's tokenizer (its custom_tokenizer, else its tiktoken encoding)","operationId":"tokenCounter","requestBody":{"required":true,"content":{"application/json":{"schema":{"$ref":"#/components/schemas/TokenCountRequest"},"examples":{"messages":{"summary":"Chat messages","value":{"model":"gpt-4o","messages":[{"role":"user","content":"Hello"}]}},"prompt":{"summary":"A prompt","value":{"model":"gpt-4o","prompt":"Hello"}}}}}},"responses":{"200":{"description":"The count","content":{"application/json":{"schema":{"$ref":"#/components/schemas/TokenCountResponse"}}}},"400":{"$ref":"#/components/responses/Error"},"401":{"$ref":"#/components/responses/Error"},"503":{"$ref":"#/components/responses/Error"}}}}"##
 
     static let responses = ##"{"Error":{"description":"An error in OpenAI's shape","content":{"application/json":{"schema":{"$ref":"#/components/schemas/Error"}}}}}"##
 
@@ -103,7 +103,7 @@ enum OpenAPIDocument {
     "ModelInfoList":{"type":"object","required":["data"],"properties":{"data":{"type":"array","items":{"type":"object","properties":{"model_name":{"type":"string"},"litellm_params":{"type":"object"},"model_info":{"type":"object"}}}}}},
     "Liveliness":{"type":"string"},
     "Readiness":{"type":"object","required":["status"],"properties":{"status":{"type":"string"},"db":{"type":"string"},"cache":{"type":["string","null"]}}},
-    "TokenCountRequest":{"type":"object","required":["model"],"properties":{"model":{"type":"string","description":"A model group of config.yaml, or any model name"},"messages":{"type":"array","items":{"$ref":"#/components/schemas/Message"}},"prompt":{"oneOf":[{"type":"string"},{"type":"array","items":{"type":"string"}}]}},"additionalProperties":true},
+    "TokenCountRequest":{"type":"object","required":["model"],"anyOf":[{"required":["messages"]},{"required":["prompt"]}],"properties":{"model":{"type":"string","minLength":1,"examples":["gpt-4o"],"description":"A model group of config.yaml, or any model name"},"messages":{"type":"array","items":{"$ref":"#/components/schemas/Message"}},"prompt":{"oneOf":[{"type":"string"},{"type":"array","items":{"type":"string"}}]}},"additionalProperties":true},
     "TokenCountResponse":{"type":"object","required":["total_tokens","request_model","model_used","tokenizer_type"],"properties":{"total_tokens":{"type":"integer"},"request_model":{"type":"string"},"model_used":{"type":"string"},"tokenizer_type":{"type":"string","enum":["openai_tokenizer","huggingface_tokenizer"]}}},
     "OpenAPIDocument":{"type":"object"}}
     """##

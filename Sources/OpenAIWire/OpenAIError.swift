@@ -17,6 +17,8 @@ public struct OpenAIError: Error, Sendable, Equatable, CustomStringConvertible {
     public var code: String?
     /// Seconds the client should wait before retrying (sent as `Retry-After`).
     public var retryAfter: Int?
+    /// The methods the route takes, sent as `Allow` with a 405 (RFC 9110 §15.5.6).
+    public var allow: String?
 
     public init(status: Int, message: String, type: String, param: String? = nil, code: String? = nil, retryAfter: Int? = nil) {
         self.status = status
@@ -50,6 +52,13 @@ public struct OpenAIError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public static func unauthorized(_ message: String) -> OpenAIError {
         OpenAIError(status: 401, message: message, type: "auth_error", code: "401")
+    }
+
+    /// 405 for a method the route does not take; `allowed` becomes the `Allow` header.
+    public static func methodNotAllowed(_ message: String, allowed: String) -> OpenAIError {
+        var error = OpenAIError(status: 405, message: message, type: "invalid_request_error")
+        error.allow = allowed
+        return error
     }
 
     public static func notFound(_ message: String) -> OpenAIError {

@@ -164,7 +164,8 @@ final class HTTPGatewayHandler: ChannelInboundHandler {
             return .notFound("Route \(head.method) \(head.uri) does not exist. Routes: /v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models, /v1/model/info, /utils/token_counter, /health/liveliness, /health/readiness, /metrics.")
         }
         if head.method != route.method && !(head.method == .HEAD && route.method == .GET) {
-            return OpenAIError(status: 405, message: "Method \(head.method) is not allowed on \(head.uri); use \(route.method).", type: "invalid_request_error")
+            return .methodNotAllowed("Method \(head.method) is not allowed on \(head.uri); use \(route.method).",
+                                     allowed: route.method == .GET ? "GET, HEAD" : "\(route.method)")
         }
         let open = route.isPublic || (route == .metrics && !gateway.observability.metricsRequireAuth)
         if !open, let key = gateway.masterKey, var failure = Auth.check(head.headers, masterKey: key) {
@@ -251,10 +252,10 @@ final class HTTPGatewayHandler: ChannelInboundHandler {
     static let headCapacity = 1024
 
     /// Writes a complete answer of any content type.
-    func writeAnswer(status: HTTPResponseStatus, contentType: String, _ body: ByteBuffer, meta: ResponseMetadata? = nil, retryAfter: Int? = nil) {
+    func writeAnswer(status: HTTPResponseStatus, contentType: String, _ body: ByteBuffer, meta: ResponseMetadata? = nil, retryAfter: Int? = nil, allow: String? = nil) {
         guard let context, let out = wire.context else { return }
         var head = context.channel.allocator.buffer(capacity: Self.headCapacity)
-        writeHead(&head, status: status, contentType: contentType, contentLength: body.readableBytes, meta: meta, retryAfter: retryAfter)
+        writeHead(&head, status: status, contentType: contentType, contentLength: body.readableBytes, meta: meta, retryAfter: retryAfter, allow: allow)
         if gateway.detailedDebug { DebugLog.response(gateway.logger, status, head, body) }
         out.write(NIOAny(head), promise: nil)
         if requestMethod != .HEAD { out.write(NIOAny(body), promise: nil) }
@@ -269,7 +270,8 @@ final class HTTPGatewayHandler: ChannelInboundHandler {
         if error.status >= 500 || error.status == 401 || error.status == 413 {
             gateway.logger.info("answered \(error.status): \(error.message)")
         }
-        writeJSON(status: HTTPResponseStatus(statusCode: error.status), body, meta: meta, retryAfter: error.retryAfter)
+        writeAnswer(status: HTTPResponseStatus(statusCode: error.status), contentType: "application/json", body, meta: meta,
+                    retryAfter: error.retryAfter, allow: error.allow)
     }
 
     /// Starts a streamed answer (`text/event-stream`, chunked).
@@ -307,7 +309,7 @@ final class HTTPGatewayHandler: ChannelInboundHandler {
     private static let lastChunk = ByteBuffer(staticString: "0\r\n\r\n")
 
     /// Status line and headers, ending with the blank line.
-    private func writeHead(_ out: inout ByteBuffer, status: HTTPResponseStatus, contentType: String, contentLength: Int?, meta: ResponseMetadata?, retryAfter: Int?) {
+    private func writeHead(_ out: inout ByteBuffer, status: HTTPResponseStatus, contentType: String, contentLength: Int?, meta: ResponseMetadata?, retryAfter: Int?, allow: String? = nil) {
         out.writeStaticString("HTTP/1.1 ")
         out.writeString(String(status.code))
         out.writeStaticString(" ")
@@ -327,6 +329,11 @@ final class HTTPGatewayHandler: ChannelInboundHandler {
         if let retryAfter {
             out.writeStaticString("retry-after: ")
             out.writeString(String(retryAfter))
+            out.writeStaticString("\r\n")
+        }
+        if let allow {
+            out.writeStaticString("allow: ")
+            out.writeString(allow)
             out.writeStaticString("\r\n")
         }
         if !keepAlive {

@@ -53,6 +53,29 @@ final class ErrorTests: XCTestCase {
         await gateway.shutdown()
     }
 
+    /// Found by schemathesis (`unsupported_method`): a 405 must name the methods the route takes
+    /// in `Allow` (RFC 9110 §15.5.6).
+    func testMethodNotAllowedNamesTheAllowedMethods() async throws {
+        let gateway = try await GatewayHarness(yaml: """
+            model_list:
+              - model_name: m
+                litellm_params: {model: openai/m, mock_response: ok}
+            general_settings:
+              master_key: sk-allow
+            """)
+        for (method, path, allowed) in [("GET", "/v1/chat/completions", "POST"), ("TRACE", "/openai/deployments/m/embeddings", "POST"),
+                                        ("DELETE", "/v1/models", "GET, HEAD"), ("POST", "/health/readiness", "GET, HEAD"),
+                                        ("PUT", "/openapi.json", "GET, HEAD")] {
+            let r = try gateway.request(method, path)
+            assertError(r, 405, type: "invalid_request_error", contains: method)
+            XCTAssertEqual(r.header("allow"), allowed, "\(method) \(path)")
+        }
+        let allowedMethod = try gateway.request("GET", "/v1/models", headers: [("Authorization", "Bearer sk-allow")])
+        XCTAssertEqual(allowedMethod.status, 200)
+        XCTAssertNil(allowedMethod.header("allow"))
+        await gateway.shutdown()
+    }
+
     func testIdleAndSlowClientConnectionsAreClosed() async throws {
         let gateway = try await GatewayHarness(yaml: """
             model_list:

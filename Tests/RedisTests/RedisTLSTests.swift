@@ -107,31 +107,3 @@ final class RedisTLSTests: XCTestCase {
         XCTAssertFalse(g.output.contains("not answering"), g.output)
     }
 }
-
-/// Log lines kept for a test to read.
-final class CapturedLog: Sendable {
-    private let stored = Mutex<[String]>([])
-
-    var lines: [String] { stored.withLock { $0 } }
-
-    var logger: Logger {
-        Logger(label: "captured") { _ in Handler(log: self) }
-    }
-
-    func append(_ line: String) { stored.withLock { $0.append(line) } }
-
-    struct Handler: LogHandler {
-        let log: CapturedLog
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(event: LogEvent) {
-            log.append("\(event.level) \(event.message)")
-        }
-    }
-}

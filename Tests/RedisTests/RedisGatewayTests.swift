@@ -5,7 +5,7 @@ import SwitchboardTesting
 import XCTest
 
 /// Real `switchboard` processes sharing one real `redis-server`: cluster-wide rpm, cooldown
-/// propagation between processes, and Redis killed under load.
+/// propagation between processes, Redis killed under load, and Slack alerts sent once for both.
 final class RedisGatewayTests: XCTestCase {
     var redis: RedisServer!
     let gateways = GatewayProcesses()
@@ -167,22 +167,8 @@ final class RedisGatewayTests: XCTestCase {
         XCTAssertTrue(statuses.allSatisfy { $0 == 200 }, "no 5xx, no hung request")
         XCTAssertTrue(gateways[0].output.contains("is not answering"), gateways[0].output)
     }
-}
 
-/// Slack alerts from two gateways sharing one Redis: one incident, one alert.
-final class ClusterAlertTests: XCTestCase {
-    var redis: RedisServer!
-    let gateways = GatewayProcesses()
-
-    override func setUp() async throws {
-        redis = try RedisServer()
-    }
-
-    override func tearDown() async throws {
-        gateways.stopAll()
-        redis.stop()
-    }
-
+    /// Slack alerts from two gateways sharing one Redis: one incident, one alert.
     func testTwoGatewaysAlertACooldownAndAnUnhealthyGroupOnce() async throws {
         let slack = try await FakeOpenAIServer()
         let yaml = """
@@ -196,7 +182,7 @@ final class ClusterAlertTests: XCTestCase {
         let ports = [try gateways.start(yaml, environment: environment), try gateways.start(yaml, environment: environment)]
         // Only the first gateway gets traffic; both see the cooldowns in Redis.
         for _ in 0..<3 {
-            _ = try TestHTTPClient(port: ports[0]).request("POST", "/v1/chat/completions", body: RedisGatewayTests.chat("m"))
+            _ = try TestHTTPClient(port: ports[0]).request("POST", "/v1/chat/completions", body: Self.chat("m"))
         }
         XCTAssertEqual(redis.cli("EXISTS", "sb:v1:{dep-a}:cool"), "1")
         XCTAssertEqual(redis.cli("EXISTS", "sb:v1:{dep-b}:cool"), "1")

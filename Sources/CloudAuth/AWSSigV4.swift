@@ -43,21 +43,9 @@ public struct AWSSigV4: Sendable {
 
         /// The UTC time `unixSeconds` after the epoch (proleptic Gregorian calendar).
         public init(unixSeconds: Int) {
-            let days = unixSeconds >= 0 ? unixSeconds / 86_400 : (unixSeconds - 86_399) / 86_400
-            let secondsOfDay = unixSeconds - days * 86_400
-            // Howard Hinnant's civil_from_days.
-            let z = days + 719_468
-            let era = (z >= 0 ? z : z - 146_096) / 146_097
-            let doe = z - era * 146_097
-            let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-            let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-            let mp = (5 * doy + 2) / 153
-            let day = doy - (153 * mp + 2) / 5 + 1
-            let month = mp < 10 ? mp + 3 : mp - 9
-            let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+            let t = UTCDateTime(unixSeconds: unixSeconds)
             func two(_ n: Int) -> String { n < 10 ? "0\(n)" : String(n) }
-            amzDate = String(year) + two(month) + two(day) + "T" + two(secondsOfDay / 3600)
-                + two(secondsOfDay / 60 % 60) + two(secondsOfDay % 60) + "Z"
+            amzDate = String(t.year) + two(t.month) + two(t.day) + "T" + two(t.hour) + two(t.minute) + two(t.second) + "Z"
         }
     }
 

@@ -30,16 +30,7 @@ public final class ConfigSnapshot: Sendable {
         _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
         template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
         let bytes = Array(text.utf8)
-        var written = 0
-        while written < bytes.count {
-            let n = bytes[written...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            guard n > 0 else {
-                let reason = errnoText()
-                closeDescriptor(fd)
-                throw SupervisorError("cannot write the config snapshot: \(reason)")
-            }
-            written += n
-        }
+        try writeWhole(bytes, to: fd, what: "config snapshot")
         descriptor = fd
     }
 
@@ -48,14 +39,7 @@ public final class ConfigSnapshot: Sendable {
     /// Reads a snapshot through an inherited descriptor (with `pread`, so workers sharing the
     /// open file never disturb each other's offset).
     public static func read(descriptor: Int32) throws(SupervisorError) -> String {
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, off_t(bytes.count)) }
-            if n == 0 { break }
-            guard n > 0 else { throw SupervisorError("cannot read the config snapshot (descriptor \(descriptor)): \(errnoText())") }
-            bytes += buffer[0..<n]
-        }
+        let bytes = try readWhole(descriptor: descriptor, what: "config snapshot")
         return String(decoding: bytes, as: UTF8.self)
     }
 }

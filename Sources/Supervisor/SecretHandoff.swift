@@ -23,16 +23,7 @@ public final class SecretHandoff: Sendable {
 
     public init(bytes: [UInt8]) throws(SupervisorError) {
         let fd = try Self.anonymousMemoryFile()
-        var written = 0
-        while written < bytes.count {
-            let n = bytes[written...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            guard n > 0 else {
-                let reason = errnoText()
-                closeDescriptor(fd)
-                throw SupervisorError("cannot write the secret hand-off: \(reason)")
-            }
-            written += n
-        }
+        try writeWhole(bytes, to: fd, what: "secret hand-off")
         #if os(Linux)
         // F_ADD_SEALS with F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE: no worker can
         // change what the others read.
@@ -45,15 +36,7 @@ public final class SecretHandoff: Sendable {
 
     /// Reads the hand-off through an inherited descriptor (with `pread`: workers share the open file).
     public static func read(descriptor: Int32) throws(SupervisorError) -> [UInt8] {
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 16384)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, off_t(bytes.count)) }
-            if n == 0 { break }
-            guard n > 0 else { throw SupervisorError("cannot read the secret hand-off (descriptor \(descriptor)): \(errnoText())") }
-            bytes += buffer[0..<n]
-        }
-        return bytes
+        try readWhole(descriptor: descriptor, what: "secret hand-off")
     }
 
     private static func anonymousMemoryFile() throws(SupervisorError) -> Int32 {

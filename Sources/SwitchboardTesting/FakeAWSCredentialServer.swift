@@ -38,7 +38,7 @@ public final class FakeAWSCredentialServer: Sendable {
     public func shutdown() async { await server.withLock { $0 }?.shutdown() }
 
     func answer(_ request: RecordedRequest) -> FakeResponse {
-        let path = String(request.uri.prefix { $0 != "?" })
+        let path = request.path
         switch (request.method, path) {
         case ("POST", "/"):
             return sts(request)
@@ -108,17 +108,5 @@ public struct FakeIssuedCredentials: Sendable {
     func json(code: Bool) -> String {
         (code ? #"{"Code":"Success","LastUpdated":"2026-01-01T00:00:00Z","Type":"AWS-HMAC","# : "{")
             + #""AccessKeyId":"\#(accessKeyID)","SecretAccessKey":"\#(secretAccessKey)","Token":"\#(sessionToken)","Expiration":"\#(expiration)"}"#
-    }
-}
-
-extension RecordedRequest {
-    /// The body as `application/x-www-form-urlencoded` fields (`+` is a space).
-    public var formFields: [String: String] {
-        var form: [String: String] = [:]
-        for pair in body.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            form[SigV4Verifier.decode(parts[0].replacing("+", with: " "))] = parts.count > 1 ? SigV4Verifier.decode(parts[1].replacing("+", with: " ")) : ""
-        }
-        return form
     }
 }

@@ -41,20 +41,10 @@ public final class FakeAzureKeyVaultServer: Sendable {
 
     public func setSecret(_ name: String, _ value: String) { secrets.withLock { $0[name] = value } }
 
-    /// The form fields of a request body.
-    public static func form(_ body: String) -> [String: String] {
-        var fields: [String: String] = [:]
-        for pair in body.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1).map { String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "" }
-            fields[parts[0]] = parts.count > 1 ? parts[1] : ""
-        }
-        return fields
-    }
-
     func answer(_ request: RecordedRequest) -> FakeResponse {
-        let path = String(request.uri.prefix { $0 != "?" })
+        let path = request.path
         if request.method == "GET", path == "/metadata/identity/oauth2/token" || path == "/msi/token" {
-            let query = Self.form(String(request.uri.drop { $0 != "?" }.dropFirst()))
+            let query = request.queryFields
             let imds = path.hasPrefix("/metadata/")
             guard imds ? request.header("metadata") == "true" : request.header("x-identity-header") == identityHeader else {
                 return .json(status: 400, body: #"{"error":"invalid_request","error_description":"Required metadata header not specified"}"#)
@@ -65,7 +55,7 @@ public final class FakeAzureKeyVaultServer: Sendable {
             return .json(status: 200, body: #"{"access_token":"\#(issuedToken)","expires_in":"86399","resource":"https://vault.azure.net","token_type":"Bearer","client_id":"\#(query["client_id"] ?? "system-assigned")"}"#)
         }
         if request.method == "POST", path == "/\(tenant)/oauth2/v2.0/token" {
-            let form = Self.form(request.body)
+            let form = request.formFields
             guard request.header("content-type") == "application/x-www-form-urlencoded",
                   form["grant_type"] == "client_credentials", form["scope"] == "https://vault.azure.net/.default" else {
                 return .json(status: 400, body: #"{"error":"invalid_request","error_description":"AADSTS900144: bad grant or scope"}"#)

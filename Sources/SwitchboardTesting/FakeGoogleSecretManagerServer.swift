@@ -32,7 +32,7 @@ public final class FakeGoogleSecretManagerServer: Sendable {
     public func setSecret(_ name: String, _ value: String) { secrets.withLock { $0[name] = value } }
 
     func answer(_ request: RecordedRequest) -> FakeResponse {
-        let path = String(request.uri.prefix { $0 != "?" })
+        let path = request.path
         if path == "/computeMetadata/v1/instance/service-accounts/default/token" {
             guard request.header("metadata-flavor") == "Google" else {
                 return .json(status: 403, body: #"{"error":"Missing Metadata-Flavor:Google header."}"#)

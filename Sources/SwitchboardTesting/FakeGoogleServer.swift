@@ -85,7 +85,7 @@ public final class FakeGoogleServer: Sendable {
     public func shutdown() async { await server.withLock { $0 }?.shutdown() }
 
     func answer(_ request: RecordedRequest) -> FakeResponse {
-        let path = String(request.uri.prefix { $0 != "?" })
+        let path = request.path
         if request.method == "POST" && path == "/token" { return grant(request) }
         if request.method == "GET" && path == "/computeMetadata/v1/instance/service-accounts/default/token" {
             guard request.header("metadata-flavor") == "Google" else {

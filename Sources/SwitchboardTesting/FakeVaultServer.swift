@@ -45,7 +45,7 @@ public final class FakeVaultServer: Sendable {
     public func delayReads(by: TimeAmount) { delay.withLock { $0 = by } }
 
     func answer(_ request: RecordedRequest) -> FakeResponse {
-        let path = String(request.uri.prefix { $0 != "?" })
+        let path = request.path
         if let namespace, request.header("x-vault-namespace") != namespace {
             return .json(status: 403, body: #"{"errors":["permission denied"]}"#)
         }

@@ -6,7 +6,7 @@ import Foundation
 /// a `Sequence` of them), then BPE (`merges` as `"a b"` strings or `[a, b]` pairs,
 /// `ignore_merges`, `byte_fallback`, `unk_token`/`fuse_unk`). Post-processor templates (a BOS
 /// token added by the tokenizer) are not counted. Anything else fails at load, naming the part.
-public struct HuggingFaceTokenizer: TokenCounting {
+public struct HuggingFaceTokenizer: AppendingTokenizer {
     enum Normalizer: Sendable { case none, nfc }
 
     enum Step: Sendable {
@@ -183,19 +183,7 @@ public struct HuggingFaceTokenizer: TokenCounting {
 
     // MARK: Encoding
 
-    public func encode(_ text: String) -> [Int] {
-        var out: [Int32] = []
-        encodeInto(text, &out)
-        return out.map(Int.init)
-    }
-
-    public func count(_ text: String) -> Int {
-        var out: [Int32] = []
-        encodeInto(text, &out)
-        return out.count
-    }
-
-    private func encodeInto(_ text: String, _ out: inout [Int32]) {
+    func encode(_ text: String, into out: inout [Int32]) {
         var text = text
         var scratch = MergeScratch()
         text.withUTF8 { bytes in

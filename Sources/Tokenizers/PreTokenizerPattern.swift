@@ -163,20 +163,9 @@ struct PatternScanner {
         if c.isLetter { return run(from: i) { $0.isLetter } }
         if c.isPrefix, i + n < end, at(i + n).0.isLetter { return run(from: i + n) { $0.isLetter } }
         // `\p{N}{1,maxDigits}`
-        if c.isNumber {
-            var j = i + n
-            var digits = 1
-            while digits < maxDigits, j < end {
-                let (d, m) = at(j)
-                guard d.isNumber else { break }
-                j += m
-                digits += 1
-            }
-            return j
-        }
+        if c.isNumber { return numberRun(i, n, maxDigits: maxDigits) }
         // ` ?[^\s\p{L}\p{N}]+[\r\n]*`
-        var start = i
-        if byte(i) == 0x20, i + 1 < end, at(i + 1).0.isOther { start = i + 1 }
+        let start = byte(i) == 0x20 && i + 1 < end && at(i + 1).0.isOther ? i + 1 : i
         if start > i || c.isOther {
             let j = run(from: start) { $0.isOther }
             return run(from: j) { $0.contains(.newline) }
@@ -198,20 +187,9 @@ struct PatternScanner {
         if c.isPrefix, i + n < end, let j = casedUpperWord(i + n) { return j }
         if let j = casedUpperWord(i) { return j }
         // `\p{N}{1,3}`
-        if c.isNumber {
-            var j = i + n
-            var digits = 1
-            while digits < 3, j < end {
-                let (d, m) = at(j)
-                guard d.isNumber else { break }
-                j += m
-                digits += 1
-            }
-            return j
-        }
+        if c.isNumber { return numberRun(i, n, maxDigits: 3) }
         // ` ?[^\s\p{L}\p{N}]+[\r\n/]*`
-        var start = i
-        if byte(i) == 0x20, i + 1 < end, at(i + 1).0.isOther { start = i + 1 }
+        let start = byte(i) == 0x20 && i + 1 < end && at(i + 1).0.isOther ? i + 1 : i
         if start > i || c.isOther {
             var j = run(from: start) { $0.isOther }
             while j < end, byte(j) == 0x0D || byte(j) == 0x0A || byte(j) == UInt8(ascii: "/") { j += 1 }
@@ -221,6 +199,20 @@ struct PatternScanner {
         let ws = whitespace(i)
         if let newlineEnd = ws.newlineEnd { return newlineEnd }  // `\s*[\r\n]+`
         return trailingWhitespace(i, ws)
+    }
+
+    /// `\p{N}{1,maxDigits}` from the number scalar at `i` (`n` bytes long); the end.
+    @inline(__always)
+    func numberRun(_ i: Int, _ n: Int, maxDigits: Int) -> Int {
+        var j = i + n
+        var digits = 1
+        while digits < maxDigits, j < end {
+            let (d, m) = at(j)
+            guard d.isNumber else { break }
+            j += m
+            digits += 1
+        }
+        return j
     }
 
     /// `[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+` then an optional contraction,

@@ -3,7 +3,7 @@ import Foundation
 /// A tiktoken encoding: a rank file (one `base64(token) rank` per line) and its pre-tokenizer.
 /// Counts as `tiktoken`'s `encode(text, disallowed_special=())` does (what LiteLLM calls): special
 /// tokens in the text are ordinary text.
-public struct TiktokenEncoding: TokenCounting {
+public struct TiktokenEncoding: AppendingTokenizer {
     public let name: String
     let pattern: PreTokenizerPattern
     let model: BytePairModel
@@ -56,19 +56,7 @@ public struct TiktokenEncoding: TokenCounting {
         model = BytePairModel(vocabulary: table, merges: merges, byteSymbols: bytes, wholePieceFirst: true, fuseUnknown: false)
     }
 
-    public func encode(_ text: String) -> [Int] {
-        var out: [Int32] = []
-        encodeInto(text, &out)
-        return out.map(Int.init)
-    }
-
-    public func count(_ text: String) -> Int {
-        var out: [Int32] = []
-        encodeInto(text, &out)
-        return out.count
-    }
-
-    private func encodeInto(_ text: String, _ out: inout [Int32]) {
+    func encode(_ text: String, into out: inout [Int32]) {
         var text = text
         text.withUTF8 { bytes in
             var scratch = MergeScratch()

@@ -19,3 +19,24 @@ public struct TokenizerError: Error, CustomStringConvertible, Sendable {
     public var description: String
     public init(_ description: String) { self.description = description }
 }
+
+/// A tokenizer that appends token ids to a buffer; `encode` and `count` are both built on that one
+/// method, so every tokenizer encodes and counts alike.
+protocol AppendingTokenizer: TokenCounting {
+    /// Appends the token ids of `text` to `out`.
+    func encode(_ text: String, into out: inout [Int32])
+}
+
+extension AppendingTokenizer {
+    public func encode(_ text: String) -> [Int] {
+        var out: [Int32] = []
+        encode(text, into: &out)
+        return out.map(Int.init)
+    }
+
+    public func count(_ text: String) -> Int {
+        var out: [Int32] = []
+        encode(text, into: &out)
+        return out.count
+    }
+}

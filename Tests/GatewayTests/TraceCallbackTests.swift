@@ -311,12 +311,12 @@ final class TraceCallbackTests: XCTestCase {
 
     func testUnknownCallbackNamesAndMissingKeysAreWarningsNotCrashes() async throws {
         let upstream = try await upstream()
-        let logs = CapturedLogs()
+        let logs = CapturedLog()
         let config = try ConfigLoader(environment: [:], exportsEnvironmentVariables: false).load(
             yaml: yaml(upstream, callbacks: #"["no_such_callback", "langfuse", "otel"]"#))
         let callbacks = Callbacks(
             config: config, environment: ["OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"], group: MultiThreadedEventLoopGroup.singleton,
-            logger: Logger(label: "test") { _ in logs })
+            logger: logs.logger)
         XCTAssertEqual(
             config.warnings.first { $0.path.hasPrefix("litellm_settings.callbacks") }?.description,
             "litellm_settings.callbacks[0]: callback 'no_such_callback' is not supported by this Switchboard build; its events are not sent")
@@ -352,31 +352,6 @@ extension XCTestCase {
         }
         while ContinuousClock.now < deadline, alerts().count < count { try? await Task.sleep(for: .milliseconds(20)) }
         return alerts()
-    }
-}
-
-/// Keeps every log line (for warnings a test expects).
-final class CapturedLogs: LogHandler, @unchecked Sendable {
-    private let lock = NSLock()
-    private var all: [String] = []
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        lock.lock()
-        all.append("\(event.level): \(event.message)")
-        lock.unlock()
-    }
-
-    var lines: [String] {
-        lock.lock()
-        defer { lock.unlock() }
-        return all
     }
 }
 

@@ -6,29 +6,15 @@ import XCTest
 /// LiteLLM's key): one rpm limit for both, exactly.
 final class RedisClusterGatewayTests: XCTestCase {
     var cluster: RedisCluster!
-    var gateways: [GatewayProcess] = []
+    let gateways = GatewayProcesses()
 
     override func setUp() async throws {
         cluster = try RedisCluster()
     }
 
     override func tearDown() async throws {
-        for g in gateways {
-            g.signal(SIGKILL)
-            _ = g.waitForExit(timeout: 5)
-        }
-        gateways = []
+        gateways.stopAll()
         cluster.stop()
-    }
-
-    func gateway(_ yaml: String) throws -> Int {
-        let path = NSTemporaryDirectory() + "switchboard-redis-cluster-\(UUID().uuidString).yaml"
-        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
-        let port = freeLoopbackPort()
-        let g = try GatewayProcess(arguments: ["--config", path, "--host", "127.0.0.1", "--port", String(port), "--num_workers", "1"])
-        gateways.append(g)
-        XCTAssertTrue(g.waitForOutput("Switchboard serving"), g.output)
-        return port
     }
 
     func testTwoGatewaysOnARedisClusterShareOneRPMLimitExactly() throws {
@@ -43,7 +29,7 @@ final class RedisClusterGatewayTests: XCTestCase {
               redis_timeout_ms: 250
             """
         }
-        let ports = [try gateway(yaml(seed: 0)), try gateway(yaml(seed: 2))]
+        let ports = [try gateways.start(yaml(seed: 0)), try gateways.start(yaml(seed: 2))]
         let answers = RedisGatewayTests.load(ports, model: "m", count: 180)
         let admitted = answers.filter { $0.status == 200 }.count
         print("rpm 60 + 30 on a Redis Cluster, offered 180 across 2 gateways: \(admitted) admitted, \(answers.filter { $0.status == 429 }.count) refused with 429")
@@ -53,7 +39,7 @@ final class RedisClusterGatewayTests: XCTestCase {
             cluster.nodes.map { Int($0.cli("-c", "ZCARD", "sb:v1:{\(id)}:rpm")) ?? 0 }.max() ?? 0
         }
         XCTAssertEqual(windows, [60, 30], "each deployment's window, on its slot's master")
-        for g in gateways {
+        for g in gateways.all {
             XCTAssertFalse(g.output.contains("not answering"), "no fall back to per-worker limits: \(g.output)")
         }
     }

@@ -5,32 +5,18 @@ import SwitchboardTesting
 import XCTest
 
 /// Real `switchboard` processes sharing one real `redis-server`: cluster-wide rpm, cooldown
-/// propagation between processes, and Redis killed under load.
+/// propagation between processes, Redis killed under load, and Slack alerts sent once for both.
 final class RedisGatewayTests: XCTestCase {
     var redis: RedisServer!
-    var gateways: [GatewayProcess] = []
+    let gateways = GatewayProcesses()
 
     override func setUp() async throws {
         redis = try RedisServer()
     }
 
     override func tearDown() async throws {
-        for g in gateways {
-            g.signal(SIGKILL)
-            _ = g.waitForExit(timeout: 5)
-        }
-        gateways = []
+        gateways.stopAll()
         redis.stop()
-    }
-
-    func gateway(_ yaml: String) throws -> Int {
-        let path = NSTemporaryDirectory() + "switchboard-redis-\(UUID().uuidString).yaml"
-        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
-        let port = freeLoopbackPort()
-        let g = try GatewayProcess(arguments: ["--config", path, "--host", "127.0.0.1", "--port", String(port), "--num_workers", "1"])
-        gateways.append(g)
-        XCTAssertTrue(g.waitForOutput("Switchboard serving"), g.output)
-        return port
     }
 
     var redisSettings: String {
@@ -67,7 +53,7 @@ final class RedisGatewayTests: XCTestCase {
               - {model_name: m, litellm_params: {model: openai/m, mock_response: hi, rpm: 60}, model_info: {id: shared-rpm}}
             router_settings: {\(redisSettings)}
             """
-        let ports = [try gateway(yaml), try gateway(yaml)]
+        let ports = [try gateways.start(yaml), try gateways.start(yaml)]
         let started = Date()
         let answers = Self.load(ports, model: "m", count: 120)
         let admitted = answers.filter { $0.status == 200 }.count
@@ -89,7 +75,7 @@ final class RedisGatewayTests: XCTestCase {
               - {model_name: t, litellm_params: {model: openai/t, api_base: "\(upstream.baseURL)", api_key: k, tpm: \(30 * tokens)}, model_info: {id: shared-tpm}}
             router_settings: {\(redisSettings)}
             """
-        let ports = [try gateway(yaml), try gateway(yaml)]
+        let ports = [try gateways.start(yaml), try gateways.start(yaml)]
         let answers = Self.load(ports, model: "t", count: 60, body: body)
         let admitted = answers.filter { $0.status == 200 }.count
         print("tpm \(30 * tokens) (\(tokens) tokens a request) offered 60 requests across 2 gateways: \(admitted) admitted")
@@ -108,8 +94,8 @@ final class RedisGatewayTests: XCTestCase {
             router_settings: {\(redisSettings), num_retries: 2, cooldown_time: 30}
             """
         }
-        let a = try gateway(yaml(flaky: "litellm.RateLimitError"))
-        let b = try gateway(yaml(flaky: "from-flaky"))
+        let a = try gateways.start(yaml(flaky: "litellm.RateLimitError"))
+        let b = try gateways.start(yaml(flaky: "from-flaky"))
         var failedAt: Date?
         for _ in 0..<40 {
             _ = try TestHTTPClient(port: a).request("POST", "/v1/chat/completions", body: Self.chat("m"))
@@ -132,7 +118,7 @@ final class RedisGatewayTests: XCTestCase {
     }
 
     func testAClientLeavingWhileItsAdmissionWaitsOnRedisIsSettledSafely() throws {
-        let port = try gateway("""
+        let port = try gateways.start("""
             model_list:
               - {model_name: m, litellm_params: {model: openai/m, mock_response: hi, rpm: 1000}, model_info: {id: gone}}
             router_settings: {\(redisSettings)}
@@ -151,7 +137,7 @@ final class RedisGatewayTests: XCTestCase {
     }
 
     func testRedisKilledUnderLoadCostsNo5xxAndLimitsResume() throws {
-        let port = try gateway("""
+        let port = try gateways.start("""
             model_list:
               - {model_name: m, litellm_params: {model: openai/m, mock_response: hi, rpm: 1000000}, model_info: {id: fault}}
             router_settings: {\(redisSettings)}
@@ -181,26 +167,8 @@ final class RedisGatewayTests: XCTestCase {
         XCTAssertTrue(statuses.allSatisfy { $0 == 200 }, "no 5xx, no hung request")
         XCTAssertTrue(gateways[0].output.contains("is not answering"), gateways[0].output)
     }
-}
 
-/// Slack alerts from two gateways sharing one Redis: one incident, one alert.
-final class ClusterAlertTests: XCTestCase {
-    var redis: RedisServer!
-    var gateways: [GatewayProcess] = []
-
-    override func setUp() async throws {
-        redis = try RedisServer()
-    }
-
-    override func tearDown() async throws {
-        for g in gateways {
-            g.signal(SIGKILL)
-            _ = g.waitForExit(timeout: 5)
-        }
-        gateways = []
-        redis.stop()
-    }
-
+    /// Slack alerts from two gateways sharing one Redis: one incident, one alert.
     func testTwoGatewaysAlertACooldownAndAnUnhealthyGroupOnce() async throws {
         let slack = try await FakeOpenAIServer()
         let yaml = """
@@ -210,21 +178,11 @@ final class ClusterAlertTests: XCTestCase {
             general_settings: {alerting: [slack]}
             router_settings: {redis_host: 127.0.0.1, redis_port: \(redis.port), redis_timeout_ms: 250, num_retries: 1, cooldown_time: 30}
             """
-        let path = NSTemporaryDirectory() + "switchboard-alerts-\(UUID().uuidString).yaml"
-        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
-        var ports: [Int] = []
-        for _ in 0..<2 {
-            let port = freeLoopbackPort()
-            let g = try GatewayProcess(
-                arguments: ["--config", path, "--host", "127.0.0.1", "--port", String(port), "--num_workers", "1"],
-                environment: ["SLACK_WEBHOOK_URL": "http://127.0.0.1:\(slack.port)/slack", "DEFAULT_FLUSH_INTERVAL_SECONDS": "0.1"])
-            gateways.append(g)
-            XCTAssertTrue(g.waitForOutput("Switchboard serving"), g.output)
-            ports.append(port)
-        }
+        let environment = ["SLACK_WEBHOOK_URL": "http://127.0.0.1:\(slack.port)/slack", "DEFAULT_FLUSH_INTERVAL_SECONDS": "0.1"]
+        let ports = [try gateways.start(yaml, environment: environment), try gateways.start(yaml, environment: environment)]
         // Only the first gateway gets traffic; both see the cooldowns in Redis.
         for _ in 0..<3 {
-            _ = try TestHTTPClient(port: ports[0]).request("POST", "/v1/chat/completions", body: RedisGatewayTests.chat("m"))
+            _ = try TestHTTPClient(port: ports[0]).request("POST", "/v1/chat/completions", body: Self.chat("m"))
         }
         XCTAssertEqual(redis.cli("EXISTS", "sb:v1:{dep-a}:cool"), "1")
         XCTAssertEqual(redis.cli("EXISTS", "sb:v1:{dep-b}:cool"), "1")

@@ -91,47 +91,13 @@ final class RedisTLSTests: XCTestCase {
               redis_ssl_ca_certs: \(certificates.caCertificate)
               redis_timeout_ms: 250
             """
-        let path = NSTemporaryDirectory() + "switchboard-redis-tls-\(UUID().uuidString).yaml"
-        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
-        let port = freeLoopbackPort()
-        let g = try GatewayProcess(arguments: ["--config", path, "--host", "127.0.0.1", "--port", String(port), "--num_workers", "1"])
-        defer {
-            g.signal(SIGKILL)
-            _ = g.waitForExit(timeout: 5)
-        }
-        XCTAssertTrue(g.waitForOutput("Switchboard serving"), g.output)
+        let gateways = GatewayProcesses()
+        defer { gateways.stopAll() }
+        let port = try gateways.start(yaml)
         let answers = RedisGatewayTests.load([port], model: "m", count: 10, threads: 2)
         XCTAssertEqual(answers.filter { $0.status == 200 }.count, 5)
         XCTAssertEqual(answers.filter { $0.status == 429 }.count, 5)
         XCTAssertEqual(server.cli("ZCARD", "sb:v1:{tls-rpm}:rpm"), "5", "the window is in the TLS Redis")
-        XCTAssertFalse(g.output.contains("not answering"), g.output)
-    }
-}
-
-/// Log lines kept for a test to read.
-final class CapturedLog: Sendable {
-    private let stored = Mutex<[String]>([])
-
-    var lines: [String] { stored.withLock { $0 } }
-
-    var logger: Logger {
-        Logger(label: "captured") { _ in Handler(log: self) }
-    }
-
-    func append(_ line: String) { stored.withLock { $0.append(line) } }
-
-    struct Handler: LogHandler {
-        let log: CapturedLog
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(event: LogEvent) {
-            log.append("\(event.level) \(event.message)")
-        }
+        XCTAssertFalse(gateways[0].output.contains("not answering"), gateways[0].output)
     }
 }

@@ -90,7 +90,7 @@ final class SecretManagerClientTests: XCTestCase {
         let tokenRequests = azure.requests.filter { $0.method == "POST" }
         XCTAssertEqual(tokenRequests.count, 1)
         XCTAssertEqual(tokenRequests.first?.uri, "/\(azure.tenant)/oauth2/v2.0/token")
-        let form = FakeAzureKeyVaultServer.form(tokenRequests.first?.body ?? "")
+        let form = tokenRequests.first?.formFields ?? [:]
         XCTAssertEqual(form["grant_type"], "client_credentials")
         XCTAssertEqual(form["scope"], "https://vault.azure.net/.default")
         XCTAssertEqual(form["client_id"], azure.clientID)

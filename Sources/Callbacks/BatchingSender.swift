@@ -153,7 +153,13 @@ public final class BatchingSender<Entry: Sendable>: Sendable {
         }
         while true {
             let taken = queue.withLock { q -> [Entry] in
-                let n = min(q.count, settings.batchSize)
+                if q.count <= settings.batchSize {
+                    // All of it: the array itself, not a copy of its entries.
+                    var all: [Entry] = []
+                    swap(&q, &all)
+                    return all
+                }
+                let n = settings.batchSize
                 defer { q.removeFirst(n) }
                 return Array(q.prefix(n))
             }

@@ -5,126 +5,132 @@ import OpenAIWire
 /// lowercase hex, enums as numbers, timestamps as decimal strings, attribute integers as JSON
 /// numbers (the JSON mapping accepts both forms; Langfuse's ingestion reads only numbers, and
 /// token counts are far below 2^53).
-struct OTLPAttributes {
-    private(set) var out = ByteBufferAllocator().buffer(capacity: 2048)
-    private var first = true
-
-    /// Keys are our own constants, written as they are (no escaping to check).
-    private mutating func begin(_ key: StaticString) {
-        out.writeStaticString(first ? "{\"key\":\"" : ",{\"key\":\"")
-        first = false
-        out.writeStaticString(key)
-        out.writeStaticString("\",\"value\":{")
+///
+/// Everything is written straight into the batch's buffer: an attribute list is written
+/// member by member, each attribute after the first with a leading comma
+/// (``attributeKey(_:_:)``), and the parts that never change (keys, a deployment's attributes)
+/// are constants or bytes made once.
+extension ByteBuffer {
+    /// `,{"key":"<key>","value":{"<type>":` — a constant key (nothing to escape).
+    @inline(__always)
+    mutating func attributeKey(_ key: StaticString, _ type: StaticString) {
+        writeStaticString(",{\"key\":\"")
+        writeStaticString(key)
+        writeStaticString("\",\"value\":{\"")
+        writeStaticString(type)
+        writeStaticString("\":")
     }
 
-    /// A string attribute whose key comes from outside (`OTEL_RESOURCE_ATTRIBUTES`): escaped.
-    mutating func string(dynamicKey key: String, _ value: String) {
-        out.writeStaticString(first ? "{\"key\":" : ",{\"key\":")
-        first = false
-        out.writeJSONString(key)
-        out.writeStaticString(",\"value\":{\"stringValue\":")
-        out.writeJSONString(value)
-        out.writeStaticString("}}")
+    mutating func stringAttribute(_ key: StaticString, _ value: String) {
+        attributeKey(key, "stringValue")
+        writeJSONString(value)
+        writeStaticString("}}")
     }
 
-    mutating func string(_ key: StaticString, _ value: String) {
-        begin(key)
-        out.writeStaticString("\"stringValue\":")
-        out.writeJSONString(value)
-        out.writeStaticString("}}")
+    mutating func optionalStringAttribute(_ key: StaticString, _ value: String?) {
+        if let value { stringAttribute(key, value) }
     }
 
-    mutating func optionalString(_ key: StaticString, _ value: String?) {
-        if let value { string(key, value) }
+    /// A string attribute whose value is a constant without escapes.
+    mutating func staticStringAttribute(_ key: StaticString, _ value: StaticString) {
+        attributeKey(key, "stringValue")
+        writeInteger(UInt8(ascii: "\""))
+        writeStaticString(value)
+        writeStaticString("\"}}")
     }
 
-    mutating func int(_ key: StaticString, _ value: Int) {
-        begin(key)
-        out.writeString("\"intValue\":\(value)}}")
+    mutating func intAttribute(_ key: StaticString, _ value: Int) {
+        attributeKey(key, "intValue")
+        writeDecimal(value)
+        writeStaticString("}}")
     }
 
-    mutating func double(_ key: StaticString, _ value: Double) {
+    /// Left out when not finite (JSON has no such numbers).
+    mutating func doubleAttribute(_ key: StaticString, _ value: Double) {
         guard value.isFinite else { return }
-        begin(key)
-        out.writeString("\"doubleValue\":\(value)}}")
+        attributeKey(key, "doubleValue")
+        writeDouble(value)
+        writeStaticString("}}")
     }
 
-    mutating func bool(_ key: StaticString, _ value: Bool) {
-        begin(key)
-        out.writeString("\"boolValue\":\(value)}}")
+    mutating func boolAttribute(_ key: StaticString, _ value: Bool) {
+        attributeKey(key, "boolValue")
+        writeStaticString(value ? "true}}" : "false}}")
     }
 
-    /// `[ ... ]`
-    var json: ByteBuffer {
-        var b = ByteBuffer()
-        b.writeStaticString("[")
-        var body = out
-        b.writeBuffer(&body)
-        b.writeStaticString("]")
-        return b
+    /// `{"traceId":"…","spanId":"…"[,"parentSpanId":"…"],"name":` — the name follows.
+    mutating func spanHead(trace: TraceID, spanID: UInt64, parent: UInt64?) {
+        writeStaticString("{\"traceId\":\"")
+        writeHex16(trace.high)
+        writeHex16(trace.low)
+        writeStaticString("\",\"spanId\":\"")
+        writeHex16(spanID)
+        if let parent {
+            writeStaticString("\",\"parentSpanId\":\"")
+            writeHex16(parent)
+        }
+        writeStaticString("\",\"name\":")
+    }
+
+    /// `,"kind":…,"startTimeUnixNano":"…","endTimeUnixNano":"…","attributes":[` — the attributes follow.
+    mutating func spanTimes(kind: SpanKind, start: UInt64, end: UInt64) {
+        writeStaticString(kind == .server ? ",\"kind\":2,\"startTimeUnixNano\":\"" : ",\"kind\":3,\"startTimeUnixNano\":\"")
+        writeDecimal(start)
+        writeStaticString("\",\"endTimeUnixNano\":\"")
+        writeDecimal(end)
+        writeStaticString("\",\"attributes\":[")
+    }
+
+    /// `]` closing the attributes, the error status when there is one, and `}`.
+    mutating func spanEnd(error: String?) {
+        writeInteger(UInt8(ascii: "]"))
+        if let error {
+            writeStaticString(",\"status\":{\"code\":2,\"message\":")
+            writeJSONString(error)
+            writeInteger(UInt8(ascii: "}"))
+        }
+        writeInteger(UInt8(ascii: "}"))
     }
 }
 
-/// One span of an OTLP request.
-struct OTLPSpan {
-    enum Kind: Int {
-        case server = 2
-        case client = 3
-    }
+/// A span's kind (the protobuf enum's numbers).
+enum SpanKind {
+    case server
+    case client
+}
 
-    var traceID: String
-    var spanID: String
-    var parentSpanID: String?
-    var name: String
-    var kind: Kind
-    var startUnixNanos: UInt64
-    var endUnixNanos: UInt64
-    var attributes = OTLPAttributes()
-    /// An error status and its message; `nil`: unset (success).
-    var error: String?
-
-    func write(to out: inout ByteBuffer) {
-        out.writeStaticString("{\"traceId\":\"")
-        out.writeString(traceID)
-        out.writeStaticString("\",\"spanId\":\"")
-        out.writeString(spanID)
-        out.writeStaticString("\"")
-        if let parentSpanID {
-            out.writeStaticString(",\"parentSpanId\":\"")
-            out.writeString(parentSpanID)
-            out.writeStaticString("\"")
-        }
-        out.writeStaticString(",\"name\":")
-        out.writeJSONString(name)
-        out.writeString(",\"kind\":\(kind.rawValue),\"startTimeUnixNano\":\"\(startUnixNanos)\",\"endTimeUnixNano\":\"\(endUnixNanos)\",\"attributes\":")
-        var attrs = attributes.json
-        out.writeBuffer(&attrs)
-        if let error {
-            out.writeStaticString(",\"status\":{\"code\":2,\"message\":")
-            out.writeJSONString(error)
-            out.writeStaticString("}")
-        }
-        out.writeStaticString("}")
-    }
+/// A 128-bit trace id.
+struct TraceID: Equatable {
+    var high: UInt64
+    var low: UInt64
 }
 
 /// The request envelope: one resource, one instrumentation scope, the spans.
-enum OTLPTraceRequest {
-    static func encode(resource: [(String, String)], scopeVersion: String, spans: [OTLPSpan]) -> ByteBuffer {
-        var out = ByteBuffer()
-        out.reserveCapacity(256 + spans.count * 1024)
-        out.writeStaticString("{\"resourceSpans\":[{\"resource\":{\"attributes\":")
-        var attrs = OTLPAttributes()
-        for (k, v) in resource { attrs.string(dynamicKey: k, v) }
-        var a = attrs.json
-        out.writeBuffer(&a)
-        out.writeStaticString("},\"scopeSpans\":[{\"scope\":{\"name\":\"switchboard\",\"version\":")
-        out.writeJSONString(scopeVersion)
-        out.writeStaticString("},\"spans\":[")
-        for (i, span) in spans.enumerated() {
-            if i > 0 { out.writeStaticString(",") }
-            span.write(to: &out)
+struct OTLPTraceRequest: Sendable {
+    /// Everything before the first span, made once.
+    let head: ByteBuffer
+
+    init(resource: [(String, String)], scopeVersion: String) {
+        head = .bytes { out in
+            out.writeStaticString("{\"resourceSpans\":[{\"resource\":{\"attributes\":[")
+            for (i, (k, v)) in resource.enumerated() {
+                out.writeStaticString(i == 0 ? "{\"key\":" : ",{\"key\":")
+                out.writeJSONString(k)
+                out.writeStaticString(",\"value\":{\"stringValue\":")
+                out.writeJSONString(v)
+                out.writeStaticString("}}")
+            }
+            out.writeStaticString("]},\"scopeSpans\":[{\"scope\":{\"name\":\"switchboard\",\"version\":")
+            out.writeJSONString(scopeVersion)
+            out.writeStaticString("},\"spans\":[")
         }
+    }
+
+    /// One request: `writeSpans` writes the spans, comma-separated.
+    func encode(capacity: Int, _ writeSpans: (inout ByteBuffer) -> Void) -> ByteBuffer {
+        var out = ByteBufferAllocator().buffer(capacity: head.readableBytes + capacity + 8)
+        out.writeImmutableBuffer(head)
+        writeSpans(&out)
         out.writeStaticString("]}]}]}")
         return out
     }

@@ -1,64 +1,165 @@
 import NIOCore
 import OpenAIWire
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+/// Writes JSON into memory reserved up front (a region of the batch's buffer, or of a
+/// fragment): plain stores and `memcpy`s, none of `ByteBuffer`'s per-write bookkeeping, which
+/// dominated encoding when a span was a few hundred small writes. The caller reserves at least
+/// the bound it computes for what it writes (``capacity``, checked by `precondition`).
+struct JSONOut {
+    private let base: UnsafeMutableRawPointer
+    let capacity: Int
+    /// Bytes written.
+    private(set) var count = 0
 
-/// Number, time and hex formatting straight into a buffer, for the callbacks' encoders (no
-/// intermediate `String`s, no Foundation).
-extension ByteBuffer {
-    /// `v` in decimal.
-    @inline(__always)
-    mutating func writeDecimal(_ v: Int) {
-        if v < 0 {
-            writeInteger(UInt8(ascii: "-"))
-            writeDecimal(UInt64(v.magnitude))
-        } else {
-            writeDecimal(UInt64(v))
-        }
+    init(_ memory: UnsafeMutableRawBufferPointer) {
+        base = memory.baseAddress!
+        capacity = memory.count
     }
 
-    /// `v` in decimal.
-    mutating func writeDecimal(_ v: UInt64) {
-        writeWithUnsafeMutableBytes(minimumWritableBytes: 20) { out in
-            var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes of scratch
-            return withUnsafeMutableBytes(of: &digits) { scratch in
-                var i = 20
-                var n = v
-                repeat {
-                    i -= 1
-                    scratch[i] = UInt8(truncatingIfNeeded: 48 &+ n % 10)
-                    n /= 10
-                } while n > 0
-                let count = 20 - i
-                out.baseAddress!.copyMemory(from: scratch.baseAddress! + i, byteCount: count)
-                return count
+    /// Checks that the writes stayed within the reserved memory.
+    func finish() -> Int {
+        precondition(count <= capacity, "JSONOut: wrote \(count) bytes into \(capacity)")
+        return count
+    }
+
+    @inline(__always)
+    mutating func byte(_ b: UInt8) {
+        base.storeBytes(of: b, toByteOffset: count, as: UInt8.self)
+        count &+= 1
+    }
+
+    /// A constant, as it is.
+    @inline(__always)
+    mutating func raw(_ s: StaticString) {
+        (base + count).copyMemory(from: s.utf8Start, byteCount: s.utf8CodeUnitCount)
+        count &+= s.utf8CodeUnitCount
+    }
+
+    @inline(__always)
+    mutating func raw(_ bytes: UnsafeRawBufferPointer) {
+        guard let from = bytes.baseAddress, bytes.count > 0 else { return }
+        (base + count).copyMemory(from: from, byteCount: bytes.count)
+        count &+= bytes.count
+    }
+
+    mutating func raw(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { raw($0) }
+    }
+
+    /// `bytes[range]` of `source` (offsets from its reader index), as they are.
+    mutating func raw(_ source: ByteBuffer, _ range: Range<Int>) {
+        source.withUnsafeReadableBytes { raw(UnsafeRawBufferPointer(rebasing: $0[range])) }
+    }
+
+    /// Appends again the bytes written at `range` (a value already escaped once).
+    mutating func again(_ range: Range<Int>) {
+        guard !range.isEmpty else { return }
+        (base + count).copyMemory(from: base + range.lowerBound, byteCount: range.count)
+        count &+= range.count
+    }
+
+    /// UTF-8 `bytes` escaped for a JSON string literal, without the quotes (at most 6 bytes a byte).
+    mutating func escaped(_ bytes: UnsafeRawBufferPointer) {
+        let n = bytes.count
+        var runStart = 0
+        var i = 0
+        while i < n {
+            if i + 8 <= n, !Self.mayNeedEscape(bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)) {
+                i += 8
+                continue
             }
+            let c = bytes[i]
+            guard c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") || c < 0x20 else {
+                i += 1
+                continue
+            }
+            raw(UnsafeRawBufferPointer(rebasing: bytes[runStart..<i]))
+            switch c {
+            case UInt8(ascii: "\""): raw("\\\"")
+            case UInt8(ascii: "\\"): raw("\\\\")
+            case 0x0A: raw("\\n")
+            case 0x0D: raw("\\r")
+            case 0x09: raw("\\t")
+            default:
+                raw("\\u00")
+                byte(Self.hexDigit(c >> 4))
+                byte(Self.hexDigit(c & 0xF))
+            }
+            i += 1
+            runStart = i
         }
+        raw(UnsafeRawBufferPointer(rebasing: bytes[runStart..<n]))
     }
 
-    /// `v` as Swift prints it (`"\(v)"`: the shortest digits that read back as `v`).
+    mutating func escaped(_ text: String) {
+        var text = text
+        text.withUTF8 { escaped(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// `text` as a JSON string literal.
+    mutating func string(_ text: String) {
+        byte(UInt8(ascii: "\""))
+        escaped(text)
+        byte(UInt8(ascii: "\""))
+    }
+
+    /// `bytes[range]` of `source` (offsets from its reader index) as a JSON string literal.
+    mutating func string(_ source: ByteBuffer, _ range: Range<Int>) {
+        byte(UInt8(ascii: "\""))
+        source.withUnsafeReadableBytes { escaped(UnsafeRawBufferPointer(rebasing: $0[range])) }
+        byte(UInt8(ascii: "\""))
+    }
+
+    /// `text` as a JSON string literal, or `null`.
+    mutating func stringOrNull(_ text: String?) {
+        if let text { string(text) } else { raw("null") }
+    }
+
+    /// `v` in decimal (at most 20 bytes).
+    mutating func decimal(_ v: UInt64) {
+        var digits = 1
+        var m = v
+        while m >= 10 {
+            m /= 10
+            digits += 1
+        }
+        var n = v
+        var at = count &+ digits
+        repeat {
+            at -= 1
+            base.storeBytes(of: UInt8(truncatingIfNeeded: 48 &+ n % 10), toByteOffset: at, as: UInt8.self)
+            n /= 10
+        } while n > 0
+        count &+= digits
+    }
+
+    /// `v` in decimal (at most 20 bytes).
     @inline(__always)
-    mutating func writeDouble(_ v: Double) {
-        writeString(v.description)
+    mutating func decimal(_ v: Int) {
+        if v < 0 { byte(UInt8(ascii: "-")) }
+        decimal(UInt64(v.magnitude))
+    }
+
+    /// `v` as Swift prints it (`"\(v)"`: the shortest digits that read back as `v`; at most 24 bytes).
+    mutating func double(_ v: Double) {
+        var text = v.description
+        text.withUTF8 { raw(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// `v` as Swift prints it, or `0` when not finite.
+    mutating func finiteDouble(_ v: Double) {
+        if v.isFinite { double(v) } else { byte(UInt8(ascii: "0")) }
     }
 
     /// `v` as 16 lowercase hex digits.
-    mutating func writeHex16(_ v: UInt64) {
-        writeWithUnsafeMutableBytes(minimumWritableBytes: 16) { out in
-            for i in 0..<16 {
-                let d = UInt8(truncatingIfNeeded: (v >> UInt64(60 - 4 * i)) & 0xF)
-                out[i] = d < 10 ? 48 + d : 87 + d
-            }
-            return 16
+    mutating func hex16(_ v: UInt64) {
+        for i in 0..<16 {
+            byte(Self.hexDigit(UInt8(truncatingIfNeeded: (v >> UInt64(60 - 4 * i)) & 0xF)))
         }
     }
 
-    /// `2026-01-02T03:04:05.123456Z` (microseconds, UTC).
-    mutating func writeISO8601(unixNanos: UInt64) {
+    /// `2026-01-02T03:04:05.123456Z` (microseconds, UTC; 27 bytes).
+    mutating func iso8601(unixNanos: UInt64) {
         let seconds = Int(unixNanos / 1_000_000_000)
         let micros = Int(unixNanos % 1_000_000_000) / 1000
         var days = seconds / 86_400
@@ -73,52 +174,75 @@ extension ByteBuffer {
         let day = doy - (153 * mp + 2) / 5 + 1
         let month = mp < 10 ? mp + 3 : mp - 9
         let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
-        writeWithUnsafeMutableBytes(minimumWritableBytes: 27) { out in
-            func put(_ value: Int, _ at: Int, _ width: Int) {
-                var v = value
-                for k in stride(from: at + width - 1, through: at, by: -1) {
-                    out[k] = UInt8(truncatingIfNeeded: 48 + v % 10)
-                    v /= 10
-                }
-            }
-            put(year, 0, 4); out[4] = UInt8(ascii: "-")
-            put(month, 5, 2); out[7] = UInt8(ascii: "-")
-            put(day, 8, 2); out[10] = UInt8(ascii: "T")
-            put(rest / 3600, 11, 2); out[13] = UInt8(ascii: ":")
-            put(rest / 60 % 60, 14, 2); out[16] = UInt8(ascii: ":")
-            put(rest % 60, 17, 2); out[19] = UInt8(ascii: ".")
-            put(micros, 20, 6); out[26] = UInt8(ascii: "Z")
-            return 27
+        fixed(year, 4); byte(UInt8(ascii: "-"))
+        fixed(month, 2); byte(UInt8(ascii: "-"))
+        fixed(day, 2); byte(UInt8(ascii: "T"))
+        fixed(rest / 3600, 2); byte(UInt8(ascii: ":"))
+        fixed(rest / 60 % 60, 2); byte(UInt8(ascii: ":"))
+        fixed(rest % 60, 2); byte(UInt8(ascii: "."))
+        fixed(micros, 6); byte(UInt8(ascii: "Z"))
+    }
+
+    /// `value` in `width` decimal digits, zero-padded.
+    private mutating func fixed(_ value: Int, _ width: Int) {
+        var v = value
+        var at = count &+ width
+        while at > count {
+            at -= 1
+            base.storeBytes(of: UInt8(truncatingIfNeeded: 48 + v % 10), toByteOffset: at, as: UInt8.self)
+            v /= 10
+        }
+        count &+= width
+    }
+
+    /// Whether any of the eight bytes in `v` is `"`, `\\` or a control character (may answer
+    /// yes for a word that needs nothing; never no for one that does).
+    @inline(__always)
+    static func mayNeedEscape(_ v: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let high: UInt64 = 0x8080_8080_8080_8080
+        let quote = v ^ (ones &* 0x22)
+        let backslash = v ^ (ones &* 0x5C)
+        let hasQuote = (quote &- ones) & ~quote & high
+        let hasBackslash = (backslash &- ones) & ~backslash & high
+        let hasControl = (v &- ones &* 0x20) & ~v & high
+        return (hasQuote | hasBackslash | hasControl) != 0
+    }
+
+    @inline(__always)
+    static func hexDigit(_ v: UInt8) -> UInt8 { v < 10 ? 48 + v : 87 + v }
+
+    /// Bytes written by `write`, which writes at most `bound` bytes (fragments made once).
+    static func bytes(bound: Int, _ write: (inout JSONOut) -> Void) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: bound) { memory, n in
+            var w = JSONOut(UnsafeMutableRawBufferPointer(memory))
+            write(&w)
+            n = w.finish()
         }
     }
 
-    /// Appends again the `length` bytes written at `start` (a value already escaped once).
-    mutating func writeAgain(from start: Int, length: Int) {
-        guard length > 0 else { return }
-        _ = try? copyBytes(at: start, to: writerIndex, length: length)
-        moveWriterIndex(forwardBy: length)
+    /// Runs `write` with `bound` bytes of scratch memory and copies what it wrote, escaped, as
+    /// a JSON string literal (a JSON document carried in a string attribute).
+    mutating func escapedDocument(bound: Int, _ write: (inout JSONOut) -> Void) {
+        withUnsafeTemporaryAllocation(byteCount: bound, alignment: 8) { memory in
+            var w = JSONOut(memory)
+            write(&w)
+            let n = w.finish()
+            byte(UInt8(ascii: "\""))
+            escaped(UnsafeRawBufferPointer(rebasing: memory[0..<n]))
+            byte(UInt8(ascii: "\""))
+        }
     }
+}
 
-    /// Appends `bytes[range]` of `source` (offsets from its reader index) as a JSON string.
-    mutating func writeJSONString(of source: ByteBuffer, _ range: Range<Int>) {
-        source.withUnsafeReadableBytes { writeJSONString(bytes: UnsafeRawBufferPointer(rebasing: $0[range])) }
-    }
-
-    /// Appends `bytes[range]` of `source` (offsets from its reader index) as they are.
-    mutating func writeRaw(of source: ByteBuffer, _ range: Range<Int>) {
-        _ = source.withUnsafeReadableBytes { writeBytes(UnsafeRawBufferPointer(rebasing: $0[range])) }
-    }
-
-    /// `value` as a JSON string, or `null`.
-    mutating func writeJSONStringOrNull(_ value: String?) {
-        if let value { writeJSONString(value) } else { writeStaticString("null") }
-    }
-
-    /// A buffer holding what `write` writes (for fragments computed once).
-    static func bytes(_ write: (inout ByteBuffer) -> Void) -> ByteBuffer {
-        var b = ByteBuffer()
-        write(&b)
-        return b
+extension ByteBuffer {
+    /// Appends what `write` writes, having reserved `bound` bytes for it (its upper bound).
+    mutating func writeJSON(bound: Int, _ write: (inout JSONOut) -> Void) {
+        writeWithUnsafeMutableBytes(minimumWritableBytes: bound) { memory in
+            var w = JSONOut(memory)
+            write(&w)
+            return w.finish()
+        }
     }
 }
 

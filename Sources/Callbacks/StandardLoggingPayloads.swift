@@ -9,36 +9,41 @@ struct StandardLoggingPayloads: Sendable {
     /// One deployment's values as JSON, ready to copy.
     struct Deployment: Sendable {
         /// `"openai"` or `null`.
-        let provider: ByteBuffer
+        let provider: [UInt8]
         /// `,"model":…,"model_id":…`
-        let modelAndID: ByteBuffer
+        let modelAndID: [UInt8]
         /// `,"api_base":…`
-        let apiBase: ByteBuffer
+        let apiBase: [UInt8]
         /// `,"hidden_params":{"model_id":…,"api_base":…` — the timings follow.
-        let hidden: ByteBuffer
+        let hidden: [UInt8]
+        /// The most the fragments above take together (twice the provider).
+        let bound: Int
         let inputCostPerToken: Double?
         let outputCostPerToken: Double?
 
         init(id: String?, entry d: DeploymentDirectory.Entry?) {
-            provider = .bytes { $0.writeJSONStringOrNull(d?.provider) }
-            modelAndID = .bytes { out in
-                out.writeStaticString(",\"model\":")
-                out.writeJSONStringOrNull(d?.model)
-                out.writeStaticString(",\"model_id\":")
-                out.writeJSONStringOrNull(id)
+            let strings = (id?.utf8.count ?? 0) + (d?.model.utf8.count ?? 0) + (d?.provider.utf8.count ?? 0) + (d?.apiBase?.utf8.count ?? 0)
+            let bound = 128 + 6 * strings
+            provider = JSONOut.bytes(bound: bound) { $0.stringOrNull(d?.provider) }
+            modelAndID = JSONOut.bytes(bound: bound) { out in
+                out.raw(",\"model\":")
+                out.stringOrNull(d?.model)
+                out.raw(",\"model_id\":")
+                out.stringOrNull(id)
             }
-            apiBase = .bytes { out in
-                out.writeStaticString(",\"api_base\":")
-                out.writeJSONStringOrNull(d?.apiBase)
+            apiBase = JSONOut.bytes(bound: bound) { out in
+                out.raw(",\"api_base\":")
+                out.stringOrNull(d?.apiBase)
             }
-            hidden = .bytes { out in
-                out.writeStaticString(",\"hidden_params\":{\"model_id\":")
-                out.writeJSONStringOrNull(id)
-                out.writeStaticString(",\"api_base\":")
-                out.writeJSONStringOrNull(d?.apiBase)
+            hidden = JSONOut.bytes(bound: bound) { out in
+                out.raw(",\"hidden_params\":{\"model_id\":")
+                out.stringOrNull(id)
+                out.raw(",\"api_base\":")
+                out.stringOrNull(d?.apiBase)
             }
             inputCostPerToken = d?.inputCostPerToken
             outputCostPerToken = d?.outputCostPerToken
+            self.bound = 2 * provider.count + modelAndID.count + apiBase.count + hidden.count
         }
     }
 
@@ -58,7 +63,7 @@ struct StandardLoggingPayloads: Sendable {
     }
 
     /// One StandardLoggingPayload object; `now` is when the call ended (Unix nanoseconds).
-    func write(_ r: CallRecord, now: UInt64, to out: inout ByteBuffer) {
+    func write(_ r: CallRecord, now: UInt64, to buffer: inout ByteBuffer) {
         let end = Double(now) / 1e9
         let start = end - Double(r.totalNanoseconds) / 1e9
         let firstByte = r.timeToFirstByteNanoseconds > 0 ? start + Double(r.timeToFirstByteNanoseconds) / 1e9 : end
@@ -67,74 +72,77 @@ struct StandardLoggingPayloads: Sendable {
         let completion = r.usage?.completionTokens ?? 0
         let cost = Double(prompt) * (d.inputCostPerToken ?? 0) + Double(completion) * (d.outputCostPerToken ?? 0)
         let succeeded = r.succeeded
-
-        out.writeStaticString("{\"id\":")
-        let at = out.writerIndex
-        out.writeJSONString(r.callID)
-        let idLength = out.writerIndex - at
-        out.writeStaticString(",\"trace_id\":")
-        out.writeAgain(from: at, length: idLength)
-        out.writeStaticString(",\"litellm_call_id\":")
-        out.writeAgain(from: at, length: idLength)
-        out.writeStaticString(Self.callType(r.route))
-        out.writeStaticString(r.stream ? ",\"stream\":true,\"response_cost\":" : ",\"stream\":false,\"response_cost\":")
-        out.writeFiniteDouble(cost)
-        out.writeStaticString(succeeded
-            ? #","status":"success","status_fields":{"llm_api_status":"success","guardrail_status":"not_run"},"custom_llm_provider":"#
-            : #","status":"failure","status_fields":{"llm_api_status":"failure","guardrail_status":"not_run"},"custom_llm_provider":"#)
-        out.writeImmutableBuffer(d.provider)
-        out.writeStaticString(",\"total_tokens\":")
-        out.writeDecimal(prompt + completion)
-        out.writeStaticString(",\"prompt_tokens\":")
-        out.writeDecimal(prompt)
-        out.writeStaticString(",\"completion_tokens\":")
-        out.writeDecimal(completion)
-        out.writeStaticString(",\"startTime\":")
-        out.writeFiniteDouble(start)
-        out.writeStaticString(",\"endTime\":")
-        out.writeFiniteDouble(end)
-        out.writeStaticString(",\"completionStartTime\":")
-        out.writeFiniteDouble(firstByte)
-        out.writeStaticString(",\"response_time\":")
-        out.writeFiniteDouble(end - start)
-        out.writeImmutableBuffer(d.modelAndID)
-        out.writeStaticString(",\"model_group\":")
-        out.writeJSONStringOrNull(r.modelGroup)
-        out.writeImmutableBuffer(d.apiBase)
-        out.writeStaticString(r.caller == .masterKey
-            ? #","metadata":{"user_api_key_alias":"master_key"},"cache_hit":false,"messages":"#
-            : #","metadata":{},"cache_hit":false,"messages":"#)
-        let inputKey = LangfuseAttributes.inputKey(r.route)
-        if let body = r.requestBody, let input = firstMember(try? JSONScanner.scanObject(body), body, inputKey) {
-            out.writeRaw(of: body, input)
-        } else {
-            out.writeStaticString("null")
+        let failure = r.failure.map { (name: $0.name, description: $0.description) }
+        let bodies = (r.requestBody?.readableBytes ?? 0) + (r.responseBody?.readableBytes ?? 0)
+        let strings = 3 * r.callID.utf8.count + (r.modelGroup?.utf8.count ?? 0) + (failure.map { $0.name.utf8.count + 2 * $0.description.utf8.count } ?? 0)
+        buffer.writeJSON(bound: 2048 + bodies + 6 * strings + d.bound) { out in
+            out.raw("{\"id\":")
+            let at = out.count
+            out.string(r.callID)
+            let id = at..<out.count
+            out.raw(",\"trace_id\":")
+            out.again(id)
+            out.raw(",\"litellm_call_id\":")
+            out.again(id)
+            out.raw(Self.callType(r.route))
+            out.raw(r.stream ? ",\"stream\":true,\"response_cost\":" : ",\"stream\":false,\"response_cost\":")
+            out.finiteDouble(cost)
+            out.raw(succeeded
+                ? #","status":"success","status_fields":{"llm_api_status":"success","guardrail_status":"not_run"},"custom_llm_provider":"#
+                : #","status":"failure","status_fields":{"llm_api_status":"failure","guardrail_status":"not_run"},"custom_llm_provider":"#)
+            out.raw(d.provider)
+            out.raw(",\"total_tokens\":")
+            out.decimal(prompt + completion)
+            out.raw(",\"prompt_tokens\":")
+            out.decimal(prompt)
+            out.raw(",\"completion_tokens\":")
+            out.decimal(completion)
+            out.raw(",\"startTime\":")
+            out.finiteDouble(start)
+            out.raw(",\"endTime\":")
+            out.finiteDouble(end)
+            out.raw(",\"completionStartTime\":")
+            out.finiteDouble(firstByte)
+            out.raw(",\"response_time\":")
+            out.finiteDouble(end - start)
+            out.raw(d.modelAndID)
+            out.raw(",\"model_group\":")
+            out.stringOrNull(r.modelGroup)
+            out.raw(d.apiBase)
+            out.raw(r.caller == .masterKey
+                ? #","metadata":{"user_api_key_alias":"master_key"},"cache_hit":false,"messages":"#
+                : #","metadata":{},"cache_hit":false,"messages":"#)
+            let inputKey = LangfuseAttributes.inputKey(r.route)
+            if let body = r.requestBody, let input = firstMember(try? JSONScanner.scanObject(body), body, inputKey) {
+                out.raw(body, input)
+            } else {
+                out.raw("null")
+            }
+            out.raw(",\"response\":")
+            if let body = r.responseBody { out.raw(body, 0..<body.readableBytes) } else { out.raw("null") }
+            if let failure {
+                out.raw(",\"error_str\":")
+                out.string(failure.description)
+                out.raw(",\"error_information\":{\"error_code\":\"")
+                out.decimal(r.status)
+                out.raw("\",\"error_class\":")
+                out.string(failure.name)
+                out.raw(",\"llm_provider\":")
+                out.raw(d.provider)
+                out.raw(",\"error_message\":")
+                out.string(failure.description)
+                out.byte(UInt8(ascii: "}"))
+            } else {
+                out.raw(",\"error_str\":null")
+            }
+            out.raw(",\"model_parameters\":{}")
+            out.raw(d.hidden)
+            out.raw(",\"litellm_overhead_time_ms\":")
+            out.finiteDouble(Double(r.overheadNanoseconds) / 1e6)
+            out.raw(",\"response_cost\":")
+            out.finiteDouble(cost)
+            out.raw("}}")
         }
-        out.writeStaticString(",\"response\":")
-        if let body = r.responseBody { out.writeImmutableBuffer(body) } else { out.writeStaticString("null") }
-        if let failure = r.failure {
-            let description = failure.description
-            out.writeStaticString(",\"error_str\":")
-            out.writeJSONString(description)
-            out.writeStaticString(",\"error_information\":{\"error_code\":\"")
-            out.writeDecimal(r.status)
-            out.writeStaticString("\",\"error_class\":")
-            out.writeJSONString(failure.name)
-            out.writeStaticString(",\"llm_provider\":")
-            out.writeImmutableBuffer(d.provider)
-            out.writeStaticString(",\"error_message\":")
-            out.writeJSONString(description)
-            out.writeInteger(UInt8(ascii: "}"))
-        } else {
-            out.writeStaticString(",\"error_str\":null")
-        }
-        out.writeStaticString(",\"model_parameters\":{}")
-        out.writeImmutableBuffer(d.hidden)
-        out.writeStaticString(",\"litellm_overhead_time_ms\":")
-        out.writeFiniteDouble(Double(r.overheadNanoseconds) / 1e6)
-        out.writeStaticString(",\"response_cost\":")
-        out.writeFiniteDouble(cost)
-        out.writeStaticString("}}")
     }
 
     /// `,"call_type":"…"`

@@ -28,10 +28,9 @@ public final class TraceCallback: CallRecordSink, Sendable {
         let request = OTLPTraceRequest(resource: resource, scopeVersion: "1")
         return { entries in
             request.encode(capacity: entries.count * spans.bytesPerCall) { out in
-                var scratch = ByteBufferAllocator().buffer(capacity: 512)
                 for i in entries.indices {
                     if i > 0 { out.writeInteger(UInt8(ascii: ",")) }
-                    spans.write(entries[i], to: &out, scratch: &scratch)
+                    spans.write(entries[i], to: &out)
                 }
             }
         }

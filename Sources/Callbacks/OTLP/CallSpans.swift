@@ -39,9 +39,8 @@ struct CallSpans: Sendable {
     /// Roughly what one call's spans take (the buffer of a batch is reserved up front).
     var bytesPerCall: Int { flavor == .langfuse ? 6144 : 3072 }
 
-    /// Writes the call's span and its attempts' spans, comma-separated. `scratch` is reused
-    /// between calls (the Langfuse metadata and model parameters are made there, then escaped).
-    func write(_ entry: QueuedCall, to out: inout ByteBuffer, scratch: inout ByteBuffer) {
+    /// Writes the call's span and its attempts' spans, comma-separated.
+    func write(_ entry: QueuedCall, to buffer: inout ByteBuffer) {
         let r = entry.record
         let end = entry.endUnixNanos
         let start = end &- min(end, r.totalNanoseconds)
@@ -50,107 +49,111 @@ struct CallSpans: Sendable {
         let rootID = Self.spanID(seed, 0)
         let dep = r.deploymentID.map(deployment)
         let operation = Self.operation(r.route)
+        let failure = r.failure.map { (name: $0.name, description: $0.description) }
+        let langfuse = flavor == .langfuse ? LangfuseAttributes(record: r, deployment: dep, start: start, failure: failure) : nil
 
-        out.spanHead(trace: trace, spanID: rootID, parent: nil)
-        out.writeInteger(UInt8(ascii: "\""))
-        out.writeStaticString(operation)
-        out.writeInteger(UInt8(ascii: " "))
-        out.writeJSONEscaped(r.modelGroup ?? "unknown")
-        out.writeInteger(UInt8(ascii: "\""))
-        out.spanTimes(kind: .server, start: start, end: end)
-        let error = writeCallAttributes(r, dep, operation: operation, start: start, to: &out, scratch: &scratch)
-        out.spanEnd(error: error)
+        // Every string escaped (at most 6 bytes a byte; the call id and model group also sit
+        // twice escaped in the Langfuse metadata), plus the constant keys.
+        let small = r.callID.utf8.count + (r.modelGroup?.utf8.count ?? 7)
+        let failed = failure.map { $0.name.utf8.count + 2 * $0.description.utf8.count } ?? 0
+        let bound = 4096 + 80 * small + 6 * failed + 20 * (dep?.longest ?? 0) + (langfuse?.bound ?? 0)
+        buffer.writeJSON(bound: bound) { out in
+            out.spanHead(trace: trace, spanID: rootID, parent: nil)
+            out.byte(UInt8(ascii: "\""))
+            out.raw(operation)
+            out.byte(UInt8(ascii: " "))
+            out.escaped(r.modelGroup ?? "unknown")
+            out.byte(UInt8(ascii: "\""))
+            out.spanTimes(kind: .server, start: start, end: end)
+            let error = writeCallAttributes(r, dep, operation: operation, failure: failure, to: &out)
+            langfuse?.write(to: &out)
+            out.spanEnd(error: error)
+        }
 
         if let first = r.firstAttempt {
-            writeAttempt(first, n: 1, trace: trace, seed: seed, parent: rootID, start: start, end: end, operation: operation, to: &out)
+            writeAttempt(first, n: 1, trace: trace, seed: seed, parent: rootID, start: start, end: end, operation: operation, to: &buffer)
             for (i, attempt) in r.laterAttempts.enumerated() {
-                writeAttempt(attempt, n: UInt64(i) + 2, trace: trace, seed: seed, parent: rootID, start: start, end: end, operation: operation, to: &out)
+                writeAttempt(attempt, n: UInt64(i) + 2, trace: trace, seed: seed, parent: rootID, start: start, end: end, operation: operation, to: &buffer)
             }
         }
     }
 
-    /// The call span's attributes; answers its error status message (`nil`: success).
+    /// The call span's attributes but Langfuse's; answers its error status message (`nil`: success).
     private func writeCallAttributes(
-        _ r: CallRecord, _ dep: DeploymentSpanBytes?, operation: StaticString, start: UInt64,
-        to out: inout ByteBuffer, scratch: inout ByteBuffer
+        _ r: CallRecord, _ dep: DeploymentSpanBytes?, operation: StaticString, failure: (name: String, description: String)?,
+        to out: inout JSONOut
     ) -> String? {
-        let prompt = r.usage?.promptTokens ?? 0
-        let completion = r.usage?.completionTokens ?? 0
-        let inputCost = Double(prompt) * (dep?.inputCostPerToken ?? 0)
-        let outputCost = Double(completion) * (dep?.outputCostPerToken ?? 0)
-        let priced = dep?.inputCostPerToken != nil || dep?.outputCostPerToken != nil
-
-        out.writeStaticString("{\"key\":\"gen_ai.operation.name\",\"value\":{\"stringValue\":\"")
-        out.writeStaticString(operation)
-        out.writeStaticString("\"}}")
-        if let dep { out.writeImmutableBuffer(dep.provider) }
+        out.raw("{\"key\":\"gen_ai.operation.name\",\"value\":{\"stringValue\":\"")
+        out.raw(operation)
+        out.raw("\"}}")
+        if let dep { out.raw(dep.provider) }
         out.optionalStringAttribute("gen_ai.request.model", r.modelGroup)
-        if let dep { out.writeImmutableBuffer(dep.responseModel) }
+        if let dep { out.raw(dep.responseModel) }
         if let usage = r.usage {
             out.intAttribute("gen_ai.usage.input_tokens", usage.promptTokens)
             out.intAttribute("gen_ai.usage.output_tokens", usage.completionTokens)
             out.intAttribute("gen_ai.usage.total_tokens", usage.totalTokens)
             if usage.estimated { out.boolAttribute("switchboard.usage.estimated", true) }
         }
-        if priced { out.doubleAttribute("gen_ai.usage.cost", inputCost + outputCost) }
+        if let cost = LangfuseAttributes.costs(r, dep) { out.doubleAttribute("gen_ai.usage.cost", cost.input + cost.output) }
         out.intAttribute("http.response.status_code", r.status)
         out.attributeKey("http.route", "stringValue")
-        out.writeStaticString(Self.quotedRoute(r.route))
-        out.writeStaticString("}}")
+        out.raw(Self.quotedRoute(r.route))
+        out.raw("}}")
         out.stringAttribute("switchboard.call_id", r.callID)
         out.optionalStringAttribute("switchboard.model_group", r.modelGroup)
-        if let dep { out.writeImmutableBuffer(dep.idAndBase) }
+        if let dep { out.raw(dep.idAndBase) }
         out.boolAttribute("switchboard.stream", r.stream)
         out.intAttribute("switchboard.attempts", r.attemptCount)
         out.doubleAttribute("switchboard.overhead_ms", Double(r.overheadNanoseconds) / 1e6)
         if r.timeToFirstByteNanoseconds > 0 { out.doubleAttribute("switchboard.time_to_first_byte_ms", Double(r.timeToFirstByteNanoseconds) / 1e6) }
         if r.mocked { out.boolAttribute("switchboard.mocked", true) }
-        var error: String?
-        if let failure = r.failure {
+        if let failure {
             out.stringAttribute("error.type", failure.name)
-            error = failure.description
+            return failure.description
         } else if r.status >= 400 {
             out.attributeKey("error.type", "stringValue")
-            out.writeInteger(UInt8(ascii: "\""))
-            out.writeDecimal(r.status)
-            out.writeStaticString("\"}}")
-            error = "answered \(r.status)"
+            out.byte(UInt8(ascii: "\""))
+            out.decimal(r.status)
+            out.raw("\"}}")
+            return "answered \(r.status)"
         }
-        if flavor == .langfuse {
-            LangfuseAttributes(record: r, deployment: dep, start: start, inputCost: inputCost, outputCost: outputCost, priced: priced)
-                .write(to: &out, scratch: &scratch)
-        }
-        return error
+        return nil
     }
 
     /// `,` and one attempt's span.
     private func writeAttempt(
         _ attempt: AttemptRecord, n: UInt64, trace: TraceID, seed: UInt64, parent: UInt64, start: UInt64, end: UInt64,
-        operation: StaticString, to out: inout ByteBuffer
+        operation: StaticString, to buffer: inout ByteBuffer
     ) {
         let ad = deployment(attempt.deploymentID)
         let attemptStart = start &+ attempt.startNanoseconds
-        out.writeInteger(UInt8(ascii: ","))
-        out.spanHead(trace: trace, spanID: Self.spanID(seed, n), parent: parent)
-        out.writeInteger(UInt8(ascii: "\""))
-        out.writeStaticString(operation)
-        out.writeInteger(UInt8(ascii: " "))
-        out.writeImmutableBuffer(ad.nameTail)
-        out.spanTimes(kind: .client, start: attemptStart, end: min(end, attemptStart &+ attempt.durationNanoseconds))
-        out.writeStaticString("{\"key\":\"gen_ai.operation.name\",\"value\":{\"stringValue\":\"")
-        out.writeStaticString(operation)
-        out.writeStaticString("\"}}")
-        out.writeImmutableBuffer(ad.provider)
-        // Langfuse makes every span naming a model a generation: its attempts name the model
-        // under our own key, so the call stays the one generation (with the usage and cost).
-        out.writeImmutableBuffer(ad.attemptModel)
-        out.writeImmutableBuffer(ad.idAndBase)
-        out.stringAttribute("switchboard.attempt.reason", attempt.reason.rawValue)
-        if attempt.upstreamStatus > 0 { out.intAttribute("http.response.status_code", attempt.upstreamStatus) }
-        if attempt.firstByteNanoseconds > 0 { out.doubleAttribute("switchboard.time_to_first_byte_ms", Double(attempt.firstByteNanoseconds) / 1e6) }
-        if let failure = attempt.failure { out.stringAttribute("error.type", failure.name) }
-        if flavor == .langfuse { out.staticStringAttribute("langfuse.observation.type", "span") }
-        out.spanEnd(error: attempt.failure?.description)
+        let failure = attempt.failure.map { (name: $0.name, description: $0.description) }
+        let failed = failure.map { $0.name.utf8.count + $0.description.utf8.count } ?? 0
+        let bound = 1024 + 6 * (ad.longest + failed + attempt.reason.rawValue.utf8.count)
+        buffer.writeJSON(bound: bound) { out in
+            out.byte(UInt8(ascii: ","))
+            out.spanHead(trace: trace, spanID: Self.spanID(seed, n), parent: parent)
+            out.byte(UInt8(ascii: "\""))
+            out.raw(operation)
+            out.byte(UInt8(ascii: " "))
+            out.raw(ad.nameTail)
+            out.spanTimes(kind: .client, start: attemptStart, end: min(end, attemptStart &+ attempt.durationNanoseconds))
+            out.raw("{\"key\":\"gen_ai.operation.name\",\"value\":{\"stringValue\":\"")
+            out.raw(operation)
+            out.raw("\"}}")
+            out.raw(ad.provider)
+            // Langfuse makes every span naming a model a generation: its attempts name the model
+            // under our own key, so the call stays the one generation (with the usage and cost).
+            out.raw(ad.attemptModel)
+            out.raw(ad.idAndBase)
+            out.stringAttribute("switchboard.attempt.reason", attempt.reason.rawValue)
+            if attempt.upstreamStatus > 0 { out.intAttribute("http.response.status_code", attempt.upstreamStatus) }
+            if attempt.firstByteNanoseconds > 0 { out.doubleAttribute("switchboard.time_to_first_byte_ms", Double(attempt.firstByteNanoseconds) / 1e6) }
+            if let failure { out.stringAttribute("error.type", failure.name) }
+            if flavor == .langfuse { out.staticStringAttribute("langfuse.observation.type", "span") }
+            out.spanEnd(error: failure?.description)
+        }
     }
 
     static func operation(_ route: CallRecord.Route) -> StaticString {
@@ -200,10 +203,7 @@ struct CallSpans: Sendable {
     /// The trace id as 32 lowercase hex digits.
     static func traceID(callID: String) -> String {
         let id = traceBits(callID: callID)
-        var b = ByteBuffer()
-        b.writeHex16(id.high)
-        b.writeHex16(id.low)
-        return String(buffer: b)
+        return String(decoding: JSONOut.bytes(bound: 32) { $0.hex16(id.high); $0.hex16(id.low) }, as: UTF8.self)
     }
 
     /// A random trace id, never zero: the trace of a call whose id is not a UUID.
@@ -215,9 +215,8 @@ struct CallSpans: Sendable {
     /// Random lowercase hex (`bytes` of 8 or 16), never all zeros.
     static func randomHex(bytes: Int) -> String {
         var g = SystemRandomNumberGenerator()
-        var b = ByteBuffer()
-        for _ in 0..<max(1, bytes / 8) { b.writeHex16(g.next() | 1) }
-        return String(buffer: b)
+        let n = max(1, bytes / 8)
+        return String(decoding: JSONOut.bytes(bound: 16 * n) { out in for _ in 0..<n { out.hex16(g.next() | 1) } }, as: UTF8.self)
     }
 
     /// Span `n` of a trace (0: the call's span, 1...: its attempts), derived from the trace's
@@ -234,8 +233,6 @@ struct CallSpans: Sendable {
 
     /// `2026-01-02T03:04:05.123456Z`
     static func iso8601(unixNanos: UInt64) -> String {
-        var b = ByteBuffer()
-        b.writeISO8601(unixNanos: unixNanos)
-        return String(buffer: b)
+        String(decoding: JSONOut.bytes(bound: 32) { $0.iso8601(unixNanos: unixNanos) }, as: UTF8.self)
     }
 }

@@ -12,124 +12,150 @@ struct LangfuseAttributes {
     let record: CallRecord
     let deployment: DeploymentSpanBytes?
     let start: UInt64
-    let inputCost: Double
-    let outputCost: Double
-    let priced: Bool
+    let failure: (name: String, description: String)?
+    /// The request body's members, scanned once (input and model parameters).
+    let request: JSONObjectScan?
+    /// The answer's `choices` in the response body.
+    let choices: Range<Int>?
+    /// A stream's answer, assembled (when there is no response body to take it from).
+    let streamed: String?
+    /// The most these attributes take (every value escaped, the metadata twice).
+    let bound: Int
 
-    func write(to out: inout ByteBuffer, scratch: inout ByteBuffer) {
+    init(record r: CallRecord, deployment: DeploymentSpanBytes?, start: UInt64, failure: (name: String, description: String)?) {
+        self.record = r
+        self.deployment = deployment
+        self.start = start
+        self.failure = failure
+        request = r.requestBody.flatMap { try? JSONScanner.scanObject($0) }
+        choices = r.route == .embeddings ? nil : r.responseBody.flatMap { body in firstMember(try? JSONScanner.scanObject(body), body, "choices") }
+        streamed = r.route == .embeddings || choices != nil ? nil : Self.streamedOutput(r.streamedEvents)
+        let bodies = (r.requestBody?.readableBytes ?? 0) + (choices?.count ?? 0) + (streamed?.utf8.count ?? 0)
+        bound = 4096 + 40 * bodies + 6 * (failure?.description.utf8.count ?? 0)
+            + 2 * 6 * Self.metadataBound(r, deployment)
+    }
+
+    /// A call's input and output cost, when its deployment has prices.
+    static func costs(_ r: CallRecord, _ d: DeploymentSpanBytes?) -> (input: Double, output: Double)? {
+        guard let d, d.inputCostPerToken != nil || d.outputCostPerToken != nil else { return nil }
+        return (Double(r.usage?.promptTokens ?? 0) * (d.inputCostPerToken ?? 0), Double(r.usage?.completionTokens ?? 0) * (d.outputCostPerToken ?? 0))
+    }
+
+    func write(to out: inout JSONOut) {
         let r = record
         out.staticStringAttribute("langfuse.observation.type", "generation")
         out.attributeKey("langfuse.trace.name", "stringValue")
-        out.writeStaticString(Self.quotedTraceName(r.route))
-        out.writeStaticString("}}")
-        if let model = deployment?.observationModel, model.readableBytes > 0 {
-            out.writeImmutableBuffer(model)
+        out.raw(Self.quotedTraceName(r.route))
+        out.raw("}}")
+        if let model = deployment?.observationModel, !model.isEmpty {
+            out.raw(model)
         } else {
             out.optionalStringAttribute("langfuse.observation.model.name", r.modelGroup)
         }
-        let request = r.requestBody.flatMap { try? JSONScanner.scanObject($0) }
         if let body = r.requestBody, let input = firstMember(request, body, Self.inputKey(r.route)) {
-            let value = Self.escapedValue(&out, "langfuse.observation.input") { $0.writeJSONString(of: body, input) }
-            Self.repeatedValue(&out, "langfuse.trace.input", value)
+            let value = Self.value(&out, "langfuse.observation.input") { $0.string(body, input) }
+            Self.again(&out, "langfuse.trace.input", value)
         }
-        if r.route != .embeddings {
-            var value: Range<Int>?
-            if let body = r.responseBody, let choices = firstMember(try? JSONScanner.scanObject(body), body, "choices") {
-                value = Self.escapedValue(&out, "langfuse.observation.output") { $0.writeJSONString(of: body, choices) }
-            } else if let streamed = Self.streamedOutput(r.streamedEvents) {
-                value = Self.escapedValue(&out, "langfuse.observation.output") { $0.writeJSONString(streamed) }
-            }
-            if let value { Self.repeatedValue(&out, "langfuse.trace.output", value) }
+        var output: Range<Int>?
+        if let body = r.responseBody, let choices {
+            output = Self.value(&out, "langfuse.observation.output") { $0.string(body, choices) }
+        } else if let streamed {
+            output = Self.value(&out, "langfuse.observation.output") { $0.string(streamed) }
         }
-        if let body = r.requestBody, let request {
-            scratch.clear()
-            if Self.writeModelParameters(request, body, to: &scratch) {
-                _ = Self.escapedValue(&out, "langfuse.observation.model.parameters") { $0.writeJSONString(of: scratch, 0..<scratch.readableBytes) }
-            }
+        if let output { Self.again(&out, "langfuse.trace.output", output) }
+        if let body = r.requestBody, let request, Self.hasModelParameters(request, body) {
+            out.attributeKey("langfuse.observation.model.parameters", "stringValue")
+            out.escapedDocument(bound: 16 + 3 * body.readableBytes) { Self.writeModelParameters(request, body, to: &$0) }
+            out.raw("}}")
         }
         if let usage = r.usage {
             out.attributeKey("langfuse.observation.usage_details", "stringValue")
-            out.writeStaticString("\"{\\\"input\\\":")
-            out.writeDecimal(usage.promptTokens)
-            out.writeStaticString(",\\\"output\\\":")
-            out.writeDecimal(usage.completionTokens)
-            out.writeStaticString(",\\\"total\\\":")
-            out.writeDecimal(usage.totalTokens)
-            out.writeStaticString("}\"}}")
+            out.raw("\"{\\\"input\\\":")
+            out.decimal(usage.promptTokens)
+            out.raw(",\\\"output\\\":")
+            out.decimal(usage.completionTokens)
+            out.raw(",\\\"total\\\":")
+            out.decimal(usage.totalTokens)
+            out.raw("}\"}}")
         }
-        if priced {
+        if let cost = Self.costs(r, deployment) {
             out.attributeKey("langfuse.observation.cost_details", "stringValue")
-            out.writeStaticString("\"{\\\"input\\\":")
-            out.writeDouble(inputCost)
-            out.writeStaticString(",\\\"output\\\":")
-            out.writeDouble(outputCost)
-            out.writeStaticString(",\\\"total\\\":")
-            out.writeDouble(inputCost + outputCost)
-            out.writeStaticString("}\"}}")
+            out.raw("\"{\\\"input\\\":")
+            out.double(cost.input)
+            out.raw(",\\\"output\\\":")
+            out.double(cost.output)
+            out.raw(",\\\"total\\\":")
+            out.double(cost.input + cost.output)
+            out.raw("}\"}}")
         }
         if r.timeToFirstByteNanoseconds > 0 {
             // A JSON string (quoted), as Langfuse's SDKs send it and its ingestion parses it.
             out.attributeKey("langfuse.observation.completion_start_time", "stringValue")
-            out.writeStaticString("\"\\\"")
-            out.writeISO8601(unixNanos: start &+ r.timeToFirstByteNanoseconds)
-            out.writeStaticString("\\\"\"}}")
+            out.raw("\"\\\"")
+            out.iso8601(unixNanos: start &+ r.timeToFirstByteNanoseconds)
+            out.raw("\\\"\"}}")
         }
-        if let failure = r.failure {
+        if let failure {
             out.staticStringAttribute("langfuse.observation.level", "ERROR")
             out.stringAttribute("langfuse.observation.status_message", failure.description)
         } else if r.status >= 400 {
             out.staticStringAttribute("langfuse.observation.level", "ERROR")
             out.attributeKey("langfuse.observation.status_message", "stringValue")
-            out.writeStaticString("\"answered ")
-            out.writeDecimal(r.status)
-            out.writeStaticString("\"}}")
+            out.raw("\"answered ")
+            out.decimal(r.status)
+            out.raw("\"}}")
         }
-        scratch.clear()
-        writeMetadata(to: &scratch)
-        let metadata = Self.escapedValue(&out, "langfuse.observation.metadata") { $0.writeJSONString(of: scratch, 0..<scratch.readableBytes) }
-        Self.repeatedValue(&out, "langfuse.trace.metadata", metadata)
+        let metadata = Self.value(&out, "langfuse.observation.metadata") { out in
+            out.escapedDocument(bound: Self.metadataBound(r, deployment)) { writeMetadata(to: &$0) }
+        }
+        Self.again(&out, "langfuse.trace.metadata", metadata)
+    }
+
+    /// The most the metadata object takes (before it is escaped as a string).
+    private static func metadataBound(_ r: CallRecord, _ d: DeploymentSpanBytes?) -> Int {
+        256 + 6 * (r.callID.utf8.count + (r.modelGroup?.utf8.count ?? 0)) + (d?.metadata.count ?? 0)
     }
 
     /// The metadata object (call id, model group and deployment, status, timings, key alias).
-    private func writeMetadata(to m: inout ByteBuffer) {
+    private func writeMetadata(to m: inout JSONOut) {
         let r = record
-        m.writeStaticString("{\"call_id\":")
-        m.writeJSONString(r.callID)
-        m.writeStaticString(",\"model_group\":")
-        m.writeJSONStringOrNull(r.modelGroup)
+        m.raw("{\"call_id\":")
+        m.string(r.callID)
+        m.raw(",\"model_group\":")
+        m.stringOrNull(r.modelGroup)
         if let deployment {
-            m.writeImmutableBuffer(deployment.metadata)
+            m.raw(deployment.metadata)
         } else {
-            m.writeStaticString(",\"model_id\":null,\"api_base\":null")
+            m.raw(",\"model_id\":null,\"api_base\":null")
         }
-        m.writeStaticString(",\"status_code\":")
-        m.writeDecimal(r.status)
-        m.writeStaticString(r.stream ? ",\"stream\":true,\"attempts\":" : ",\"stream\":false,\"attempts\":")
-        m.writeDecimal(r.attemptCount)
-        m.writeStaticString(",\"latency_ms\":")
-        m.writeFiniteDouble(Double(r.totalNanoseconds) / 1e6)
-        m.writeStaticString(",\"overhead_ms\":")
-        m.writeFiniteDouble(Double(r.overheadNanoseconds) / 1e6)
-        if r.caller == .masterKey { m.writeStaticString(",\"user_api_key_alias\":\"master_key\"") }
-        m.writeInteger(UInt8(ascii: "}"))
+        m.raw(",\"status_code\":")
+        m.decimal(r.status)
+        m.raw(r.stream ? ",\"stream\":true,\"attempts\":" : ",\"stream\":false,\"attempts\":")
+        m.decimal(r.attemptCount)
+        m.raw(",\"latency_ms\":")
+        m.finiteDouble(Double(r.totalNanoseconds) / 1e6)
+        m.raw(",\"overhead_ms\":")
+        m.finiteDouble(Double(r.overheadNanoseconds) / 1e6)
+        if r.caller == .masterKey { m.raw(",\"user_api_key_alias\":\"master_key\"") }
+        m.byte(UInt8(ascii: "}"))
     }
 
     /// A string attribute whose value `writeValue` writes (quoted); answers where the quoted
-    /// value lies in `out`, for ``repeatedValue(_:_:_:)``.
-    private static func escapedValue(_ out: inout ByteBuffer, _ key: StaticString, _ writeValue: (inout ByteBuffer) -> Void) -> Range<Int> {
+    /// value lies, for ``again(_:_:_:)``.
+    private static func value(_ out: inout JSONOut, _ key: StaticString, _ writeValue: (inout JSONOut) -> Void) -> Range<Int> {
         out.attributeKey(key, "stringValue")
-        let at = out.writerIndex
+        let at = out.count
         writeValue(&out)
-        let value = at..<out.writerIndex
-        out.writeStaticString("}}")
+        let value = at..<out.count
+        out.raw("}}")
         return value
     }
 
     /// A string attribute with the value already written at `value`, copied.
-    private static func repeatedValue(_ out: inout ByteBuffer, _ key: StaticString, _ value: Range<Int>) {
+    private static func again(_ out: inout JSONOut, _ key: StaticString, _ value: Range<Int>) {
         out.attributeKey(key, "stringValue")
-        out.writeAgain(from: value.lowerBound, length: value.count)
-        out.writeStaticString("}}")
+        out.again(value)
+        out.raw("}}")
     }
 
     static func inputKey(_ route: CallRecord.Route) -> StaticString {
@@ -170,33 +196,39 @@ struct LangfuseAttributes {
         out.writeStaticString(",\"content\":")
         out.writeJSONString(text)
         out.writeStaticString("},\"finish_reason\":")
-        out.writeJSONStringOrNull(finish)
+        if let finish { out.writeJSONString(finish) } else { out.writeStaticString("null") }
         out.writeStaticString("}]")
         return String(buffer: out)
     }
 
+    /// Whether the request has scalar members other than the model and the input.
+    static func hasModelParameters(_ scan: JSONObjectScan, _ body: ByteBuffer) -> Bool {
+        body.withUnsafeReadableBytes { bytes in
+            scan.members.contains { m in m.valueLead != UInt8(ascii: "{") && m.valueLead != UInt8(ascii: "[") && !skipped(m, bytes) }
+        }
+    }
+
     /// The request's scalar members other than the model and the input (temperature,
-    /// max_tokens, ...), as a JSON object into `out`; `false` when there are none.
-    static func writeModelParameters(_ scan: JSONObjectScan, _ body: ByteBuffer, to out: inout ByteBuffer) -> Bool {
+    /// max_tokens, ...), as a JSON object (at most three times the body's size).
+    static func writeModelParameters(_ scan: JSONObjectScan, _ body: ByteBuffer, to out: inout JSONOut) {
         var any = false
         body.withUnsafeReadableBytes { bytes in
             for (i, m) in scan.members.enumerated() {
                 guard m.valueLead != UInt8(ascii: "{"), m.valueLead != UInt8(ascii: "["), !skipped(m, bytes) else { continue }
-                out.writeInteger(UInt8(ascii: any ? "," : "{"))
+                out.byte(UInt8(ascii: any ? "," : "{"))
                 any = true
                 if m.keyEscaped {
-                    out.writeJSONString(scan.key(at: i, in: body))
+                    out.string(scan.key(at: i, in: body))
                 } else {
-                    out.writeInteger(UInt8(ascii: "\""))
-                    out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[m.keyStart..<m.keyEnd]))
-                    out.writeInteger(UInt8(ascii: "\""))
+                    out.byte(UInt8(ascii: "\""))
+                    out.raw(UnsafeRawBufferPointer(rebasing: bytes[m.keyStart..<m.keyEnd]))
+                    out.byte(UInt8(ascii: "\""))
                 }
-                out.writeInteger(UInt8(ascii: ":"))
-                out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[m.valueStart..<m.valueEnd]))
+                out.byte(UInt8(ascii: ":"))
+                out.raw(UnsafeRawBufferPointer(rebasing: bytes[m.valueStart..<m.valueEnd]))
             }
         }
-        if any { out.writeInteger(UInt8(ascii: "}")) }
-        return any
+        if any { out.byte(UInt8(ascii: "}")) }
     }
 
     private static let skippedNames: [StaticString] = ["model", "messages", "prompt", "input", "user", "metadata", "tools", "functions"]
@@ -207,12 +239,5 @@ struct LangfuseAttributes {
             return true
         }
         return false
-    }
-}
-
-extension ByteBuffer {
-    /// `v` as Swift prints it, or `0` when not finite.
-    mutating func writeFiniteDouble(_ v: Double) {
-        if v.isFinite { writeDouble(v) } else { writeStaticString("0") }
     }
 }

@@ -6,25 +6,25 @@ import OpenAIWire
 /// numbers (the JSON mapping accepts both forms; Langfuse's ingestion reads only numbers, and
 /// token counts are far below 2^53).
 ///
-/// Everything is written straight into the batch's buffer: an attribute list is written
-/// member by member, each attribute after the first with a leading comma
-/// (``attributeKey(_:_:)``), and the parts that never change (keys, a deployment's attributes)
-/// are constants or bytes made once.
-extension ByteBuffer {
+/// Everything is written straight into the batch's buffer (through ``JSONOut``): an attribute
+/// list is written member by member, each attribute after the first with a leading comma
+/// (``JSONOut/attributeKey(_:_:)``), and the parts that never change (keys, a deployment's
+/// attributes) are constants or bytes made once.
+extension JSONOut {
     /// `,{"key":"<key>","value":{"<type>":` — a constant key (nothing to escape).
     @inline(__always)
     mutating func attributeKey(_ key: StaticString, _ type: StaticString) {
-        writeStaticString(",{\"key\":\"")
-        writeStaticString(key)
-        writeStaticString("\",\"value\":{\"")
-        writeStaticString(type)
-        writeStaticString("\":")
+        raw(",{\"key\":\"")
+        raw(key)
+        raw("\",\"value\":{\"")
+        raw(type)
+        raw("\":")
     }
 
     mutating func stringAttribute(_ key: StaticString, _ value: String) {
         attributeKey(key, "stringValue")
-        writeJSONString(value)
-        writeStaticString("}}")
+        string(value)
+        raw("}}")
     }
 
     mutating func optionalStringAttribute(_ key: StaticString, _ value: String?) {
@@ -34,62 +34,62 @@ extension ByteBuffer {
     /// A string attribute whose value is a constant without escapes.
     mutating func staticStringAttribute(_ key: StaticString, _ value: StaticString) {
         attributeKey(key, "stringValue")
-        writeInteger(UInt8(ascii: "\""))
-        writeStaticString(value)
-        writeStaticString("\"}}")
+        byte(UInt8(ascii: "\""))
+        raw(value)
+        raw("\"}}")
     }
 
     mutating func intAttribute(_ key: StaticString, _ value: Int) {
         attributeKey(key, "intValue")
-        writeDecimal(value)
-        writeStaticString("}}")
+        decimal(value)
+        raw("}}")
     }
 
     /// Left out when not finite (JSON has no such numbers).
     mutating func doubleAttribute(_ key: StaticString, _ value: Double) {
         guard value.isFinite else { return }
         attributeKey(key, "doubleValue")
-        writeDouble(value)
-        writeStaticString("}}")
+        double(value)
+        raw("}}")
     }
 
     mutating func boolAttribute(_ key: StaticString, _ value: Bool) {
         attributeKey(key, "boolValue")
-        writeStaticString(value ? "true}}" : "false}}")
+        raw(value ? "true}}" : "false}}")
     }
 
     /// `{"traceId":"…","spanId":"…"[,"parentSpanId":"…"],"name":` — the name follows.
     mutating func spanHead(trace: TraceID, spanID: UInt64, parent: UInt64?) {
-        writeStaticString("{\"traceId\":\"")
-        writeHex16(trace.high)
-        writeHex16(trace.low)
-        writeStaticString("\",\"spanId\":\"")
-        writeHex16(spanID)
+        raw("{\"traceId\":\"")
+        hex16(trace.high)
+        hex16(trace.low)
+        raw("\",\"spanId\":\"")
+        hex16(spanID)
         if let parent {
-            writeStaticString("\",\"parentSpanId\":\"")
-            writeHex16(parent)
+            raw("\",\"parentSpanId\":\"")
+            hex16(parent)
         }
-        writeStaticString("\",\"name\":")
+        raw("\",\"name\":")
     }
 
     /// `,"kind":…,"startTimeUnixNano":"…","endTimeUnixNano":"…","attributes":[` — the attributes follow.
     mutating func spanTimes(kind: SpanKind, start: UInt64, end: UInt64) {
-        writeStaticString(kind == .server ? ",\"kind\":2,\"startTimeUnixNano\":\"" : ",\"kind\":3,\"startTimeUnixNano\":\"")
-        writeDecimal(start)
-        writeStaticString("\",\"endTimeUnixNano\":\"")
-        writeDecimal(end)
-        writeStaticString("\",\"attributes\":[")
+        raw(kind == .server ? ",\"kind\":2,\"startTimeUnixNano\":\"" : ",\"kind\":3,\"startTimeUnixNano\":\"")
+        decimal(start)
+        raw("\",\"endTimeUnixNano\":\"")
+        decimal(end)
+        raw("\",\"attributes\":[")
     }
 
     /// `]` closing the attributes, the error status when there is one, and `}`.
     mutating func spanEnd(error: String?) {
-        writeInteger(UInt8(ascii: "]"))
+        byte(UInt8(ascii: "]"))
         if let error {
-            writeStaticString(",\"status\":{\"code\":2,\"message\":")
-            writeJSONString(error)
-            writeInteger(UInt8(ascii: "}"))
+            raw(",\"status\":{\"code\":2,\"message\":")
+            string(error)
+            byte(UInt8(ascii: "}"))
         }
-        writeInteger(UInt8(ascii: "}"))
+        byte(UInt8(ascii: "}"))
     }
 }
 
@@ -108,28 +108,29 @@ struct TraceID: Equatable {
 /// The request envelope: one resource, one instrumentation scope, the spans.
 struct OTLPTraceRequest: Sendable {
     /// Everything before the first span, made once.
-    let head: ByteBuffer
+    let head: [UInt8]
 
     init(resource: [(String, String)], scopeVersion: String) {
-        head = .bytes { out in
-            out.writeStaticString("{\"resourceSpans\":[{\"resource\":{\"attributes\":[")
+        let bound = 256 + 6 * resource.reduce(scopeVersion.utf8.count) { $0 + $1.0.utf8.count + $1.1.utf8.count } + 64 * resource.count
+        head = JSONOut.bytes(bound: bound) { out in
+            out.raw("{\"resourceSpans\":[{\"resource\":{\"attributes\":[")
             for (i, (k, v)) in resource.enumerated() {
-                out.writeStaticString(i == 0 ? "{\"key\":" : ",{\"key\":")
-                out.writeJSONString(k)
-                out.writeStaticString(",\"value\":{\"stringValue\":")
-                out.writeJSONString(v)
-                out.writeStaticString("}}")
+                out.raw(i == 0 ? "{\"key\":" : ",{\"key\":")
+                out.string(k)
+                out.raw(",\"value\":{\"stringValue\":")
+                out.string(v)
+                out.raw("}}")
             }
-            out.writeStaticString("]},\"scopeSpans\":[{\"scope\":{\"name\":\"switchboard\",\"version\":")
-            out.writeJSONString(scopeVersion)
-            out.writeStaticString("},\"spans\":[")
+            out.raw("]},\"scopeSpans\":[{\"scope\":{\"name\":\"switchboard\",\"version\":")
+            out.string(scopeVersion)
+            out.raw("},\"spans\":[")
         }
     }
 
     /// One request: `writeSpans` writes the spans, comma-separated.
     func encode(capacity: Int, _ writeSpans: (inout ByteBuffer) -> Void) -> ByteBuffer {
-        var out = ByteBufferAllocator().buffer(capacity: head.readableBytes + capacity + 8)
-        out.writeImmutableBuffer(head)
+        var out = ByteBufferAllocator().buffer(capacity: head.count + capacity + 8)
+        out.writeBytes(head)
         writeSpans(&out)
         out.writeStaticString("]}]}]}")
         return out

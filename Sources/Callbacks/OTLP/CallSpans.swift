@@ -181,23 +181,26 @@ struct CallSpans: Sendable {
     /// The call id (a UUID) without its dashes is the trace id, so `x-litellm-call-id` finds
     /// the trace; anything else gets a random one. Read byte by byte (no `String` made).
     static func traceBits(callID: String) -> TraceID {
-        var high: UInt64 = 0
-        var low: UInt64 = 0
-        var digits = 0
-        for c in callID.utf8 where c != UInt8(ascii: "-") {
-            let v: UInt8
-            switch c {
-            case 48...57: v = c &- 48
-            case 97...102: v = c &- 87
-            case 65...70: v = c &- 55
-            default: return randomTraceID()
+        var id = callID
+        return id.withUTF8 { bytes -> TraceID in
+            var high: UInt64 = 0
+            var low: UInt64 = 0
+            var digits = 0
+            for c in bytes where c != UInt8(ascii: "-") {
+                let v: UInt8
+                switch c {
+                case 48...57: v = c &- 48
+                case 97...102: v = c &- 87
+                case 65...70: v = c &- 55
+                default: return randomTraceID()
+                }
+                guard digits < 32 else { return randomTraceID() }
+                if digits < 16 { high = high << 4 | UInt64(v) } else { low = low << 4 | UInt64(v) }
+                digits += 1
             }
-            guard digits < 32 else { return randomTraceID() }
-            if digits < 16 { high = high << 4 | UInt64(v) } else { low = low << 4 | UInt64(v) }
-            digits += 1
+            guard digits == 32, high | low != 0 else { return randomTraceID() }
+            return TraceID(high: high, low: low)
         }
-        guard digits == 32, high | low != 0 else { return randomTraceID() }
-        return TraceID(high: high, low: low)
     }
 
     /// The trace id as 32 lowercase hex digits.

@@ -122,7 +122,7 @@ public final class BatchingSender<Entry: Sendable>: Sendable {
             for await _ in stream {
                 if Task.isCancelled { return }
                 if let b = backoff { try? await Task.sleep(for: b) }
-                if await flush() {
+                if await flush(draining: false) {
                     backoff = nil
                 } else {
                     backoff = min((backoff ?? .milliseconds(100)) * 2, settings.maxBackoff)
@@ -146,17 +146,33 @@ public final class BatchingSender<Entry: Sendable>: Sendable {
     /// temporary reason (the batch is kept for the next try).
     @discardableResult
     public func flush() async -> Bool {
+        await flush(draining: true)
+    }
+
+    /// `draining: false` (the loop's): one batch of what waits, then more only while a whole
+    /// batch waits — what trickles in during a POST waits for the next interval or a full
+    /// batch, instead of going out in a POST (and a connection) of its own every round trip.
+    private func flush(draining: Bool) async -> Bool {
         guard flushing.withLock({ busy -> Bool in defer { busy = true }; return !busy }) else { return true }
         defer { flushing.withLock { $0 = false } }
         if let retry = pending.withLock({ p -> (body: ByteBuffer, count: Int)? in defer { p = nil }; return p }) {
             guard await deliver(retry.body, count: retry.count) else { return false }
         }
+        var first = true
         while true {
             let taken = queue.withLock { q -> [Entry] in
-                let n = min(q.count, settings.batchSize)
+                if !draining, !first, q.count < settings.batchSize { return [] }
+                if q.count <= settings.batchSize {
+                    // All of it: the array itself, not a copy of its entries.
+                    var all: [Entry] = []
+                    swap(&q, &all)
+                    return all
+                }
+                let n = settings.batchSize
                 defer { q.removeFirst(n) }
                 return Array(q.prefix(n))
             }
+            first = false
             guard !taken.isEmpty else { return true }
             let batch = await filter?(taken) ?? taken
             guard !batch.isEmpty else { continue }

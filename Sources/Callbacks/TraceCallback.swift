@@ -22,9 +22,17 @@ public final class TraceCallback: CallRecordSink, Sendable {
     }
 
     /// The encoder of one sender: all entries' spans in one ExportTraceServiceRequest.
+    /// The resource and scope are encoded here, once; each call's spans are written straight
+    /// into the request's buffer, reserved for the whole batch.
     static func encoder(spans: CallSpans, resource: [(String, String)]) -> BatchingSender<QueuedCall>.Encode {
-        { entries in
-            OTLPTraceRequest.encode(resource: resource, scopeVersion: "1", spans: entries.flatMap(spans.spans))
+        let request = OTLPTraceRequest(resource: resource, scopeVersion: "1")
+        return { entries in
+            request.encode(capacity: entries.count * spans.bytesPerCall) { out in
+                for i in entries.indices {
+                    if i > 0 { out.writeInteger(UInt8(ascii: ",")) }
+                    spans.write(entries[i], to: &out)
+                }
+            }
         }
     }
 }

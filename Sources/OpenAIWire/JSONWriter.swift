@@ -13,6 +13,20 @@ extension ByteBuffer {
     public mutating func writeJSONString(bytes: UnsafeRawBufferPointer) {
         reserveCapacity(minimumWritableBytes: bytes.count + 2)
         writeInteger(UInt8(ascii: "\""))
+        writeJSONEscaped(bytes: bytes)
+        writeInteger(UInt8(ascii: "\""))
+    }
+
+    /// Appends `text` escaped for a JSON string literal, without the quotes (to continue a
+    /// literal begun with other text).
+    @inlinable
+    public mutating func writeJSONEscaped(_ text: String) {
+        var text = text
+        text.withUTF8 { writeJSONEscaped(bytes: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Appends UTF-8 `bytes` escaped for a JSON string literal, without the quotes.
+    public mutating func writeJSONEscaped(bytes: UnsafeRawBufferPointer) {
         let n = bytes.count
         var runStart = 0
         var i = 0
@@ -46,7 +60,6 @@ extension ByteBuffer {
             runStart = i
         }
         if runStart < n { writeBytes(UnsafeRawBufferPointer(rebasing: bytes[runStart..<n])) }
-        writeInteger(UInt8(ascii: "\""))
     }
 
     /// Whether any of the eight bytes in `v` is `"`, `\\` or a control character (may answer

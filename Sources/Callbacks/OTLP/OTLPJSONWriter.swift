@@ -5,126 +5,133 @@ import OpenAIWire
 /// lowercase hex, enums as numbers, timestamps as decimal strings, attribute integers as JSON
 /// numbers (the JSON mapping accepts both forms; Langfuse's ingestion reads only numbers, and
 /// token counts are far below 2^53).
-struct OTLPAttributes {
-    private(set) var out = ByteBufferAllocator().buffer(capacity: 2048)
-    private var first = true
-
-    /// Keys are our own constants, written as they are (no escaping to check).
-    private mutating func begin(_ key: StaticString) {
-        out.writeStaticString(first ? "{\"key\":\"" : ",{\"key\":\"")
-        first = false
-        out.writeStaticString(key)
-        out.writeStaticString("\",\"value\":{")
+///
+/// Everything is written straight into the batch's buffer (through ``JSONOut``): an attribute
+/// list is written member by member, each attribute after the first with a leading comma
+/// (``JSONOut/attributeKey(_:_:)``), and the parts that never change (keys, a deployment's
+/// attributes) are constants or bytes made once.
+extension JSONOut {
+    /// `,{"key":"<key>","value":{"<type>":` — a constant key (nothing to escape).
+    @inline(__always)
+    mutating func attributeKey(_ key: StaticString, _ type: StaticString) {
+        raw(",{\"key\":\"")
+        raw(key)
+        raw("\",\"value\":{\"")
+        raw(type)
+        raw("\":")
     }
 
-    /// A string attribute whose key comes from outside (`OTEL_RESOURCE_ATTRIBUTES`): escaped.
-    mutating func string(dynamicKey key: String, _ value: String) {
-        out.writeStaticString(first ? "{\"key\":" : ",{\"key\":")
-        first = false
-        out.writeJSONString(key)
-        out.writeStaticString(",\"value\":{\"stringValue\":")
-        out.writeJSONString(value)
-        out.writeStaticString("}}")
+    mutating func stringAttribute(_ key: StaticString, _ value: String) {
+        attributeKey(key, "stringValue")
+        string(value)
+        raw("}}")
     }
 
-    mutating func string(_ key: StaticString, _ value: String) {
-        begin(key)
-        out.writeStaticString("\"stringValue\":")
-        out.writeJSONString(value)
-        out.writeStaticString("}}")
+    mutating func optionalStringAttribute(_ key: StaticString, _ value: String?) {
+        if let value { stringAttribute(key, value) }
     }
 
-    mutating func optionalString(_ key: StaticString, _ value: String?) {
-        if let value { string(key, value) }
+    /// A string attribute whose value is a constant without escapes.
+    mutating func staticStringAttribute(_ key: StaticString, _ value: StaticString) {
+        attributeKey(key, "stringValue")
+        byte(UInt8(ascii: "\""))
+        raw(value)
+        raw("\"}}")
     }
 
-    mutating func int(_ key: StaticString, _ value: Int) {
-        begin(key)
-        out.writeString("\"intValue\":\(value)}}")
+    mutating func intAttribute(_ key: StaticString, _ value: Int) {
+        attributeKey(key, "intValue")
+        decimal(value)
+        raw("}}")
     }
 
-    mutating func double(_ key: StaticString, _ value: Double) {
+    /// Left out when not finite (JSON has no such numbers).
+    mutating func doubleAttribute(_ key: StaticString, _ value: Double) {
         guard value.isFinite else { return }
-        begin(key)
-        out.writeString("\"doubleValue\":\(value)}}")
+        attributeKey(key, "doubleValue")
+        double(value)
+        raw("}}")
     }
 
-    mutating func bool(_ key: StaticString, _ value: Bool) {
-        begin(key)
-        out.writeString("\"boolValue\":\(value)}}")
+    mutating func boolAttribute(_ key: StaticString, _ value: Bool) {
+        attributeKey(key, "boolValue")
+        raw(value ? "true}}" : "false}}")
     }
 
-    /// `[ ... ]`
-    var json: ByteBuffer {
-        var b = ByteBuffer()
-        b.writeStaticString("[")
-        var body = out
-        b.writeBuffer(&body)
-        b.writeStaticString("]")
-        return b
+    /// `{"traceId":"…","spanId":"…"[,"parentSpanId":"…"],"name":` — the name follows.
+    mutating func spanHead(trace: TraceID, spanID: UInt64, parent: UInt64?) {
+        raw("{\"traceId\":\"")
+        hex16(trace.high)
+        hex16(trace.low)
+        raw("\",\"spanId\":\"")
+        hex16(spanID)
+        if let parent {
+            raw("\",\"parentSpanId\":\"")
+            hex16(parent)
+        }
+        raw("\",\"name\":")
+    }
+
+    /// `,"kind":…,"startTimeUnixNano":"…","endTimeUnixNano":"…","attributes":[` — the attributes follow.
+    mutating func spanTimes(kind: SpanKind, start: UInt64, end: UInt64) {
+        raw(kind == .server ? ",\"kind\":2,\"startTimeUnixNano\":\"" : ",\"kind\":3,\"startTimeUnixNano\":\"")
+        decimal(start)
+        raw("\",\"endTimeUnixNano\":\"")
+        decimal(end)
+        raw("\",\"attributes\":[")
+    }
+
+    /// `]` closing the attributes, the error status when there is one, and `}`.
+    mutating func spanEnd(error: String?) {
+        byte(UInt8(ascii: "]"))
+        if let error {
+            raw(",\"status\":{\"code\":2,\"message\":")
+            string(error)
+            byte(UInt8(ascii: "}"))
+        }
+        byte(UInt8(ascii: "}"))
     }
 }
 
-/// One span of an OTLP request.
-struct OTLPSpan {
-    enum Kind: Int {
-        case server = 2
-        case client = 3
-    }
+/// A span's kind (the protobuf enum's numbers).
+enum SpanKind {
+    case server
+    case client
+}
 
-    var traceID: String
-    var spanID: String
-    var parentSpanID: String?
-    var name: String
-    var kind: Kind
-    var startUnixNanos: UInt64
-    var endUnixNanos: UInt64
-    var attributes = OTLPAttributes()
-    /// An error status and its message; `nil`: unset (success).
-    var error: String?
-
-    func write(to out: inout ByteBuffer) {
-        out.writeStaticString("{\"traceId\":\"")
-        out.writeString(traceID)
-        out.writeStaticString("\",\"spanId\":\"")
-        out.writeString(spanID)
-        out.writeStaticString("\"")
-        if let parentSpanID {
-            out.writeStaticString(",\"parentSpanId\":\"")
-            out.writeString(parentSpanID)
-            out.writeStaticString("\"")
-        }
-        out.writeStaticString(",\"name\":")
-        out.writeJSONString(name)
-        out.writeString(",\"kind\":\(kind.rawValue),\"startTimeUnixNano\":\"\(startUnixNanos)\",\"endTimeUnixNano\":\"\(endUnixNanos)\",\"attributes\":")
-        var attrs = attributes.json
-        out.writeBuffer(&attrs)
-        if let error {
-            out.writeStaticString(",\"status\":{\"code\":2,\"message\":")
-            out.writeJSONString(error)
-            out.writeStaticString("}")
-        }
-        out.writeStaticString("}")
-    }
+/// A 128-bit trace id.
+struct TraceID: Equatable {
+    var high: UInt64
+    var low: UInt64
 }
 
 /// The request envelope: one resource, one instrumentation scope, the spans.
-enum OTLPTraceRequest {
-    static func encode(resource: [(String, String)], scopeVersion: String, spans: [OTLPSpan]) -> ByteBuffer {
-        var out = ByteBuffer()
-        out.reserveCapacity(256 + spans.count * 1024)
-        out.writeStaticString("{\"resourceSpans\":[{\"resource\":{\"attributes\":")
-        var attrs = OTLPAttributes()
-        for (k, v) in resource { attrs.string(dynamicKey: k, v) }
-        var a = attrs.json
-        out.writeBuffer(&a)
-        out.writeStaticString("},\"scopeSpans\":[{\"scope\":{\"name\":\"switchboard\",\"version\":")
-        out.writeJSONString(scopeVersion)
-        out.writeStaticString("},\"spans\":[")
-        for (i, span) in spans.enumerated() {
-            if i > 0 { out.writeStaticString(",") }
-            span.write(to: &out)
+struct OTLPTraceRequest: Sendable {
+    /// Everything before the first span, made once.
+    let head: [UInt8]
+
+    init(resource: [(String, String)], scopeVersion: String) {
+        let bound = 256 + 6 * resource.reduce(scopeVersion.utf8.count) { $0 + $1.0.utf8.count + $1.1.utf8.count } + 64 * resource.count
+        head = JSONOut.bytes(bound: bound) { out in
+            out.raw("{\"resourceSpans\":[{\"resource\":{\"attributes\":[")
+            for (i, (k, v)) in resource.enumerated() {
+                out.raw(i == 0 ? "{\"key\":" : ",{\"key\":")
+                out.string(k)
+                out.raw(",\"value\":{\"stringValue\":")
+                out.string(v)
+                out.raw("}}")
+            }
+            out.raw("]},\"scopeSpans\":[{\"scope\":{\"name\":\"switchboard\",\"version\":")
+            out.string(scopeVersion)
+            out.raw("},\"spans\":[")
         }
+    }
+
+    /// One request: `writeSpans` writes the spans, comma-separated.
+    func encode(capacity: Int, _ writeSpans: (inout ByteBuffer) -> Void) -> ByteBuffer {
+        var out = ByteBufferAllocator().buffer(capacity: head.count + capacity + 8)
+        out.writeBytes(head)
+        writeSpans(&out)
         out.writeStaticString("]}]}]}")
         return out
     }

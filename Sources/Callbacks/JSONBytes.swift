@@ -1,0 +1,258 @@
+import NIOCore
+import OpenAIWire
+
+/// Writes JSON into memory reserved up front (a region of the batch's buffer, or of a
+/// fragment): plain stores and `memcpy`s, none of `ByteBuffer`'s per-write bookkeeping, which
+/// dominated encoding when a span was a few hundred small writes. The caller reserves at least
+/// the bound it computes for what it writes (``capacity``, checked by `precondition`).
+struct JSONOut {
+    private let base: UnsafeMutableRawPointer
+    let capacity: Int
+    /// Bytes written.
+    private(set) var count = 0
+
+    init(_ memory: UnsafeMutableRawBufferPointer) {
+        base = memory.baseAddress!
+        capacity = memory.count
+    }
+
+    /// Checks that the writes stayed within the reserved memory.
+    func finish() -> Int {
+        precondition(count <= capacity, "JSONOut: wrote \(count) bytes into \(capacity)")
+        return count
+    }
+
+    @inline(__always)
+    mutating func byte(_ b: UInt8) {
+        base.storeBytes(of: b, toByteOffset: count, as: UInt8.self)
+        count &+= 1
+    }
+
+    /// A constant, as it is.
+    @inline(__always)
+    mutating func raw(_ s: StaticString) {
+        (base + count).copyMemory(from: s.utf8Start, byteCount: s.utf8CodeUnitCount)
+        count &+= s.utf8CodeUnitCount
+    }
+
+    @inline(__always)
+    mutating func raw(_ bytes: UnsafeRawBufferPointer) {
+        guard let from = bytes.baseAddress, bytes.count > 0 else { return }
+        (base + count).copyMemory(from: from, byteCount: bytes.count)
+        count &+= bytes.count
+    }
+
+    mutating func raw(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { raw($0) }
+    }
+
+    /// `bytes[range]` of `source` (offsets from its reader index), as they are.
+    mutating func raw(_ source: ByteBuffer, _ range: Range<Int>) {
+        source.withUnsafeReadableBytes { raw(UnsafeRawBufferPointer(rebasing: $0[range])) }
+    }
+
+    /// Appends again the bytes written at `range` (a value already escaped once).
+    mutating func again(_ range: Range<Int>) {
+        guard !range.isEmpty else { return }
+        (base + count).copyMemory(from: base + range.lowerBound, byteCount: range.count)
+        count &+= range.count
+    }
+
+    /// UTF-8 `bytes` escaped for a JSON string literal, without the quotes (at most 6 bytes a byte).
+    mutating func escaped(_ bytes: UnsafeRawBufferPointer) {
+        let n = bytes.count
+        var runStart = 0
+        var i = 0
+        while i < n {
+            if i + 8 <= n, !Self.mayNeedEscape(bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)) {
+                i += 8
+                continue
+            }
+            let c = bytes[i]
+            guard c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") || c < 0x20 else {
+                i += 1
+                continue
+            }
+            raw(UnsafeRawBufferPointer(rebasing: bytes[runStart..<i]))
+            switch c {
+            case UInt8(ascii: "\""): raw("\\\"")
+            case UInt8(ascii: "\\"): raw("\\\\")
+            case 0x0A: raw("\\n")
+            case 0x0D: raw("\\r")
+            case 0x09: raw("\\t")
+            default:
+                raw("\\u00")
+                byte(Self.hexDigit(c >> 4))
+                byte(Self.hexDigit(c & 0xF))
+            }
+            i += 1
+            runStart = i
+        }
+        raw(UnsafeRawBufferPointer(rebasing: bytes[runStart..<n]))
+    }
+
+    mutating func escaped(_ text: String) {
+        var text = text
+        text.withUTF8 { escaped(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// `text` as a JSON string literal.
+    mutating func string(_ text: String) {
+        byte(UInt8(ascii: "\""))
+        escaped(text)
+        byte(UInt8(ascii: "\""))
+    }
+
+    /// `bytes[range]` of `source` (offsets from its reader index) as a JSON string literal.
+    mutating func string(_ source: ByteBuffer, _ range: Range<Int>) {
+        byte(UInt8(ascii: "\""))
+        source.withUnsafeReadableBytes { escaped(UnsafeRawBufferPointer(rebasing: $0[range])) }
+        byte(UInt8(ascii: "\""))
+    }
+
+    /// `text` as a JSON string literal, or `null`.
+    mutating func stringOrNull(_ text: String?) {
+        if let text { string(text) } else { raw("null") }
+    }
+
+    /// `v` in decimal (at most 20 bytes).
+    mutating func decimal(_ v: UInt64) {
+        var digits = 1
+        var m = v
+        while m >= 10 {
+            m /= 10
+            digits += 1
+        }
+        var n = v
+        var at = count &+ digits
+        repeat {
+            at -= 1
+            base.storeBytes(of: UInt8(truncatingIfNeeded: 48 &+ n % 10), toByteOffset: at, as: UInt8.self)
+            n /= 10
+        } while n > 0
+        count &+= digits
+    }
+
+    /// `v` in decimal (at most 20 bytes).
+    @inline(__always)
+    mutating func decimal(_ v: Int) {
+        if v < 0 { byte(UInt8(ascii: "-")) }
+        decimal(UInt64(v.magnitude))
+    }
+
+    /// `v` as Swift prints it (`"\(v)"`: the shortest digits that read back as `v`; at most 24 bytes).
+    mutating func double(_ v: Double) {
+        var text = v.description
+        text.withUTF8 { raw(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// `v` as Swift prints it, or `0` when not finite.
+    mutating func finiteDouble(_ v: Double) {
+        if v.isFinite { double(v) } else { byte(UInt8(ascii: "0")) }
+    }
+
+    /// `v` as 16 lowercase hex digits.
+    mutating func hex16(_ v: UInt64) {
+        for i in 0..<16 {
+            byte(Self.hexDigit(UInt8(truncatingIfNeeded: (v >> UInt64(60 - 4 * i)) & 0xF)))
+        }
+    }
+
+    /// `2026-01-02T03:04:05.123456Z` (microseconds, UTC; 27 bytes).
+    mutating func iso8601(unixNanos: UInt64) {
+        let seconds = Int(unixNanos / 1_000_000_000)
+        let micros = Int(unixNanos % 1_000_000_000) / 1000
+        var days = seconds / 86_400
+        let rest = seconds % 86_400
+        // Civil from days (Howard Hinnant's algorithm).
+        days += 719_468
+        let era = days / 146_097
+        let doe = days - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+        fixed(year, 4); byte(UInt8(ascii: "-"))
+        fixed(month, 2); byte(UInt8(ascii: "-"))
+        fixed(day, 2); byte(UInt8(ascii: "T"))
+        fixed(rest / 3600, 2); byte(UInt8(ascii: ":"))
+        fixed(rest / 60 % 60, 2); byte(UInt8(ascii: ":"))
+        fixed(rest % 60, 2); byte(UInt8(ascii: "."))
+        fixed(micros, 6); byte(UInt8(ascii: "Z"))
+    }
+
+    /// `value` in `width` decimal digits, zero-padded.
+    private mutating func fixed(_ value: Int, _ width: Int) {
+        var v = value
+        var at = count &+ width
+        while at > count {
+            at -= 1
+            base.storeBytes(of: UInt8(truncatingIfNeeded: 48 + v % 10), toByteOffset: at, as: UInt8.self)
+            v /= 10
+        }
+        count &+= width
+    }
+
+    /// Whether any of the eight bytes in `v` is `"`, `\\` or a control character (may answer
+    /// yes for a word that needs nothing; never no for one that does).
+    @inline(__always)
+    static func mayNeedEscape(_ v: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let high: UInt64 = 0x8080_8080_8080_8080
+        let quote = v ^ (ones &* 0x22)
+        let backslash = v ^ (ones &* 0x5C)
+        let hasQuote = (quote &- ones) & ~quote & high
+        let hasBackslash = (backslash &- ones) & ~backslash & high
+        let hasControl = (v &- ones &* 0x20) & ~v & high
+        return (hasQuote | hasBackslash | hasControl) != 0
+    }
+
+    @inline(__always)
+    static func hexDigit(_ v: UInt8) -> UInt8 { v < 10 ? 48 + v : 87 + v }
+
+    /// Bytes written by `write`, which writes at most `bound` bytes (fragments made once).
+    static func bytes(bound: Int, _ write: (inout JSONOut) -> Void) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: bound) { memory, n in
+            var w = JSONOut(UnsafeMutableRawBufferPointer(memory))
+            write(&w)
+            n = w.finish()
+        }
+    }
+
+    /// Runs `write` with `bound` bytes of scratch memory and copies what it wrote, escaped, as
+    /// a JSON string literal (a JSON document carried in a string attribute).
+    mutating func escapedDocument(bound: Int, _ write: (inout JSONOut) -> Void) {
+        withUnsafeTemporaryAllocation(byteCount: bound, alignment: 8) { memory in
+            var w = JSONOut(memory)
+            write(&w)
+            let n = w.finish()
+            byte(UInt8(ascii: "\""))
+            escaped(UnsafeRawBufferPointer(rebasing: memory[0..<n]))
+            byte(UInt8(ascii: "\""))
+        }
+    }
+}
+
+extension ByteBuffer {
+    /// Appends what `write` writes, having reserved `bound` bytes for it (its upper bound).
+    mutating func writeJSON(bound: Int, _ write: (inout JSONOut) -> Void) {
+        writeWithUnsafeMutableBytes(minimumWritableBytes: bound) { memory in
+            var w = JSONOut(memory)
+            write(&w)
+            return w.finish()
+        }
+    }
+}
+
+/// The value of the first top-level member `key` of a scanned JSON object (offsets from the
+/// body's reader index).
+func firstMember(_ scan: JSONObjectScan?, _ body: ByteBuffer, _ key: StaticString) -> Range<Int>? {
+    guard let scan else { return nil }
+    return body.withUnsafeReadableBytes { bytes in
+        let want = UnsafeRawBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount)
+        for m in scan.members where JSONObjectScan.keyEquals(m, want, bytes) { return m.valueStart..<m.valueEnd }
+        return nil
+    }
+}

@@ -1,0 +1,243 @@
+import CallModel
+import Foundation
+import NIOCore
+import OpenAIWire
+
+/// What Langfuse shows of a call: a generation with its model, input, output, usage, cost,
+/// latency (the span's own times, and the completion start), metadata, and errors as level
+/// ERROR — the `langfuse.*` attributes of the call's span, written into the batch's buffer.
+/// Values that appear twice (on the observation and on the trace) are escaped once and their
+/// escaped bytes copied.
+struct LangfuseAttributes {
+    let record: CallRecord
+    let deployment: DeploymentSpanBytes?
+    let start: UInt64
+    let failure: (name: String, description: String)?
+    /// The request body's members, scanned once (input and model parameters).
+    let request: JSONObjectScan?
+    /// The answer's `choices` in the response body.
+    let choices: Range<Int>?
+    /// A stream's answer, assembled (when there is no response body to take it from).
+    let streamed: String?
+    /// The most these attributes take (every value escaped, the metadata twice).
+    let bound: Int
+
+    init(record r: CallRecord, deployment: DeploymentSpanBytes?, start: UInt64, failure: (name: String, description: String)?) {
+        self.record = r
+        self.deployment = deployment
+        self.start = start
+        self.failure = failure
+        request = r.requestBody.flatMap { try? JSONScanner.scanObject($0) }
+        choices = r.route == .embeddings ? nil : r.responseBody.flatMap { body in firstMember(try? JSONScanner.scanObject(body), body, "choices") }
+        streamed = r.route == .embeddings || choices != nil ? nil : Self.streamedOutput(r.streamedEvents)
+        let bodies = (r.requestBody?.readableBytes ?? 0) + (choices?.count ?? 0) + (streamed?.utf8.count ?? 0)
+        bound = 4096 + 40 * bodies + 6 * (failure?.description.utf8.count ?? 0)
+            + 2 * 6 * Self.metadataBound(r, deployment)
+    }
+
+    /// A call's input and output cost, when its deployment has prices.
+    static func costs(_ r: CallRecord, _ d: DeploymentSpanBytes?) -> (input: Double, output: Double)? {
+        guard let d, d.inputCostPerToken != nil || d.outputCostPerToken != nil else { return nil }
+        return (Double(r.usage?.promptTokens ?? 0) * (d.inputCostPerToken ?? 0), Double(r.usage?.completionTokens ?? 0) * (d.outputCostPerToken ?? 0))
+    }
+
+    func write(to out: inout JSONOut) {
+        let r = record
+        out.staticStringAttribute("langfuse.observation.type", "generation")
+        out.attributeKey("langfuse.trace.name", "stringValue")
+        out.raw(Self.quotedTraceName(r.route))
+        out.raw("}}")
+        if let model = deployment?.observationModel, !model.isEmpty {
+            out.raw(model)
+        } else {
+            out.optionalStringAttribute("langfuse.observation.model.name", r.modelGroup)
+        }
+        if let body = r.requestBody, let input = firstMember(request, body, Self.inputKey(r.route)) {
+            let value = Self.value(&out, "langfuse.observation.input") { $0.string(body, input) }
+            Self.again(&out, "langfuse.trace.input", value)
+        }
+        var output: Range<Int>?
+        if let body = r.responseBody, let choices {
+            output = Self.value(&out, "langfuse.observation.output") { $0.string(body, choices) }
+        } else if let streamed {
+            output = Self.value(&out, "langfuse.observation.output") { $0.string(streamed) }
+        }
+        if let output { Self.again(&out, "langfuse.trace.output", output) }
+        if let body = r.requestBody, let request, Self.hasModelParameters(request, body) {
+            out.attributeKey("langfuse.observation.model.parameters", "stringValue")
+            out.escapedDocument(bound: 16 + 3 * body.readableBytes) { Self.writeModelParameters(request, body, to: &$0) }
+            out.raw("}}")
+        }
+        if let usage = r.usage {
+            out.attributeKey("langfuse.observation.usage_details", "stringValue")
+            out.raw("\"{\\\"input\\\":")
+            out.decimal(usage.promptTokens)
+            out.raw(",\\\"output\\\":")
+            out.decimal(usage.completionTokens)
+            out.raw(",\\\"total\\\":")
+            out.decimal(usage.totalTokens)
+            out.raw("}\"}}")
+        }
+        if let cost = Self.costs(r, deployment) {
+            out.attributeKey("langfuse.observation.cost_details", "stringValue")
+            out.raw("\"{\\\"input\\\":")
+            out.double(cost.input)
+            out.raw(",\\\"output\\\":")
+            out.double(cost.output)
+            out.raw(",\\\"total\\\":")
+            out.double(cost.input + cost.output)
+            out.raw("}\"}}")
+        }
+        if r.timeToFirstByteNanoseconds > 0 {
+            // A JSON string (quoted), as Langfuse's SDKs send it and its ingestion parses it.
+            out.attributeKey("langfuse.observation.completion_start_time", "stringValue")
+            out.raw("\"\\\"")
+            out.iso8601(unixNanos: start &+ r.timeToFirstByteNanoseconds)
+            out.raw("\\\"\"}}")
+        }
+        if let failure {
+            out.staticStringAttribute("langfuse.observation.level", "ERROR")
+            out.stringAttribute("langfuse.observation.status_message", failure.description)
+        } else if r.status >= 400 {
+            out.staticStringAttribute("langfuse.observation.level", "ERROR")
+            out.attributeKey("langfuse.observation.status_message", "stringValue")
+            out.raw("\"answered ")
+            out.decimal(r.status)
+            out.raw("\"}}")
+        }
+        let metadata = Self.value(&out, "langfuse.observation.metadata") { out in
+            out.escapedDocument(bound: Self.metadataBound(r, deployment)) { writeMetadata(to: &$0) }
+        }
+        Self.again(&out, "langfuse.trace.metadata", metadata)
+    }
+
+    /// The most the metadata object takes (before it is escaped as a string).
+    private static func metadataBound(_ r: CallRecord, _ d: DeploymentSpanBytes?) -> Int {
+        256 + 6 * (r.callID.utf8.count + (r.modelGroup?.utf8.count ?? 0)) + (d?.metadata.count ?? 0)
+    }
+
+    /// The metadata object (call id, model group and deployment, status, timings, key alias).
+    private func writeMetadata(to m: inout JSONOut) {
+        let r = record
+        m.raw("{\"call_id\":")
+        m.string(r.callID)
+        m.raw(",\"model_group\":")
+        m.stringOrNull(r.modelGroup)
+        if let deployment {
+            m.raw(deployment.metadata)
+        } else {
+            m.raw(",\"model_id\":null,\"api_base\":null")
+        }
+        m.raw(",\"status_code\":")
+        m.decimal(r.status)
+        m.raw(r.stream ? ",\"stream\":true,\"attempts\":" : ",\"stream\":false,\"attempts\":")
+        m.decimal(r.attemptCount)
+        m.raw(",\"latency_ms\":")
+        m.finiteDouble(Double(r.totalNanoseconds) / 1e6)
+        m.raw(",\"overhead_ms\":")
+        m.finiteDouble(Double(r.overheadNanoseconds) / 1e6)
+        if r.caller == .masterKey { m.raw(",\"user_api_key_alias\":\"master_key\"") }
+        m.byte(UInt8(ascii: "}"))
+    }
+
+    /// A string attribute whose value `writeValue` writes (quoted); answers where the quoted
+    /// value lies, for ``again(_:_:_:)``.
+    private static func value(_ out: inout JSONOut, _ key: StaticString, _ writeValue: (inout JSONOut) -> Void) -> Range<Int> {
+        out.attributeKey(key, "stringValue")
+        let at = out.count
+        writeValue(&out)
+        let value = at..<out.count
+        out.raw("}}")
+        return value
+    }
+
+    /// A string attribute with the value already written at `value`, copied.
+    private static func again(_ out: inout JSONOut, _ key: StaticString, _ value: Range<Int>) {
+        out.attributeKey(key, "stringValue")
+        out.again(value)
+        out.raw("}}")
+    }
+
+    static func inputKey(_ route: CallRecord.Route) -> StaticString {
+        switch route {
+        case .embeddings: return "input"
+        case .completions: return "prompt"
+        case .chatCompletions: return "messages"
+        }
+    }
+
+    /// `"litellm-{call type}"`.
+    static func quotedTraceName(_ route: CallRecord.Route) -> StaticString {
+        switch route {
+        case .chatCompletions: return "\"litellm-acompletion\""
+        case .completions: return "\"litellm-atext_completion\""
+        case .embeddings: return "\"litellm-aembedding\""
+        }
+    }
+
+    /// A stream's answer assembled from its events, in the shape of a plain answer's `choices`:
+    /// `[{"index":0,"message":{"role":"assistant","content":"..."},"finish_reason":"stop"}]`.
+    static func streamedOutput(_ events: ByteBuffer?) -> String? {
+        guard let events else { return nil }
+        var text = ""
+        var finish: String?
+        var role = "assistant"
+        for line in String(buffer: events).split(separator: "\n") where line.hasPrefix("data:") {
+            let payload = line.dropFirst(5).trimmingCharacters(in: .whitespaces)
+            guard payload != "[DONE]", let chunk = try? JSONValue.parse(payload),
+                  let choice = chunk["choices"]?.arrayValue?.first else { continue }
+            if let piece = choice["delta"]?["content"]?.stringValue ?? choice["text"]?.stringValue { text += piece }
+            if let r = choice["delta"]?["role"]?.stringValue { role = r }
+            if let f = choice["finish_reason"]?.stringValue { finish = f }
+        }
+        var out = ByteBuffer()
+        out.writeStaticString("[{\"index\":0,\"message\":{\"role\":")
+        out.writeJSONString(role)
+        out.writeStaticString(",\"content\":")
+        out.writeJSONString(text)
+        out.writeStaticString("},\"finish_reason\":")
+        if let finish { out.writeJSONString(finish) } else { out.writeStaticString("null") }
+        out.writeStaticString("}]")
+        return String(buffer: out)
+    }
+
+    /// Whether the request has scalar members other than the model and the input.
+    static func hasModelParameters(_ scan: JSONObjectScan, _ body: ByteBuffer) -> Bool {
+        body.withUnsafeReadableBytes { bytes in
+            scan.members.contains { m in m.valueLead != UInt8(ascii: "{") && m.valueLead != UInt8(ascii: "[") && !skipped(m, bytes) }
+        }
+    }
+
+    /// The request's scalar members other than the model and the input (temperature,
+    /// max_tokens, ...), as a JSON object (at most three times the body's size).
+    static func writeModelParameters(_ scan: JSONObjectScan, _ body: ByteBuffer, to out: inout JSONOut) {
+        var any = false
+        body.withUnsafeReadableBytes { bytes in
+            for (i, m) in scan.members.enumerated() {
+                guard m.valueLead != UInt8(ascii: "{"), m.valueLead != UInt8(ascii: "["), !skipped(m, bytes) else { continue }
+                out.byte(UInt8(ascii: any ? "," : "{"))
+                any = true
+                if m.keyEscaped {
+                    out.string(scan.key(at: i, in: body))
+                } else {
+                    out.byte(UInt8(ascii: "\""))
+                    out.raw(UnsafeRawBufferPointer(rebasing: bytes[m.keyStart..<m.keyEnd]))
+                    out.byte(UInt8(ascii: "\""))
+                }
+                out.byte(UInt8(ascii: ":"))
+                out.raw(UnsafeRawBufferPointer(rebasing: bytes[m.valueStart..<m.valueEnd]))
+            }
+        }
+        if any { out.byte(UInt8(ascii: "}")) }
+    }
+
+    private static let skippedNames: [StaticString] = ["model", "messages", "prompt", "input", "user", "metadata", "tools", "functions"]
+
+    /// Whether the member is not a model parameter.
+    private static func skipped(_ m: JSONMemberSpan, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        for name in skippedNames where JSONObjectScan.keyEquals(m, UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount), bytes) {
+            return true
+        }
+        return false
+    }
+}

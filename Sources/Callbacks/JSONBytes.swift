@@ -64,7 +64,7 @@ struct JSONOut {
         var runStart = 0
         var i = 0
         while i < n {
-            if i + 8 <= n, !Self.mayNeedEscape(bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)) {
+            if i + 8 <= n, !JSONEscape.mayNeedEscape(bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)) {
                 i += 8
                 continue
             }
@@ -82,8 +82,8 @@ struct JSONOut {
             case 0x09: raw("\\t")
             default:
                 raw("\\u00")
-                byte(Self.hexDigit(c >> 4))
-                byte(Self.hexDigit(c & 0xF))
+                byte(JSONEscape.hexDigit(c >> 4))
+                byte(JSONEscape.hexDigit(c & 0xF))
             }
             i += 1
             runStart = i
@@ -154,7 +154,7 @@ struct JSONOut {
     /// `v` as 16 lowercase hex digits.
     mutating func hex16(_ v: UInt64) {
         for i in 0..<16 {
-            byte(Self.hexDigit(UInt8(truncatingIfNeeded: (v >> UInt64(60 - 4 * i)) & 0xF)))
+            byte(JSONEscape.hexDigit(UInt8(truncatingIfNeeded: (v >> UInt64(60 - 4 * i)) & 0xF)))
         }
     }
 
@@ -195,22 +195,6 @@ struct JSONOut {
         count &+= width
     }
 
-    /// Whether any of the eight bytes in `v` is `"`, `\\` or a control character (may answer
-    /// yes for a word that needs nothing; never no for one that does).
-    @inline(__always)
-    static func mayNeedEscape(_ v: UInt64) -> Bool {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let high: UInt64 = 0x8080_8080_8080_8080
-        let quote = v ^ (ones &* 0x22)
-        let backslash = v ^ (ones &* 0x5C)
-        let hasQuote = (quote &- ones) & ~quote & high
-        let hasBackslash = (backslash &- ones) & ~backslash & high
-        let hasControl = (v &- ones &* 0x20) & ~v & high
-        return (hasQuote | hasBackslash | hasControl) != 0
-    }
-
-    @inline(__always)
-    static func hexDigit(_ v: UInt8) -> UInt8 { v < 10 ? 48 + v : 87 + v }
 
     /// Bytes written by `write`, which writes at most `bound` bytes (fragments made once).
     static func bytes(bound: Int, _ write: (inout JSONOut) -> Void) -> [UInt8] {

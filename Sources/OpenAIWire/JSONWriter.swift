@@ -31,7 +31,7 @@ extension ByteBuffer {
         var runStart = 0
         var i = 0
         while i < n {
-            if i + 8 <= n, !Self.mayNeedEscape(bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)) {
+            if i + 8 <= n, !JSONEscape.mayNeedEscape(bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)) {
                 i += 8
                 continue
             }
@@ -53,8 +53,8 @@ extension ByteBuffer {
                 writeStaticString(escape)
             } else {
                 writeStaticString("\\u00")
-                writeInteger(Self.hexDigit(c >> 4))
-                writeInteger(Self.hexDigit(c & 0xF))
+                writeInteger(JSONEscape.hexDigit(c >> 4))
+                writeInteger(JSONEscape.hexDigit(c & 0xF))
             }
             i += 1
             runStart = i
@@ -62,22 +62,6 @@ extension ByteBuffer {
         if runStart < n { writeBytes(UnsafeRawBufferPointer(rebasing: bytes[runStart..<n])) }
     }
 
-    /// Whether any of the eight bytes in `v` is `"`, `\\` or a control character (may answer
-    /// yes for a word that needs nothing; never no for one that does).
-    @inline(__always)
-    static func mayNeedEscape(_ v: UInt64) -> Bool {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let high: UInt64 = 0x8080_8080_8080_8080
-        let quote = v ^ (ones &* 0x22)
-        let backslash = v ^ (ones &* 0x5C)
-        let hasQuote = (quote &- ones) & ~quote & high
-        let hasBackslash = (backslash &- ones) & ~backslash & high
-        let hasControl = (v &- ones &* 0x20) & ~v & high
-        return (hasQuote | hasBackslash | hasControl) != 0
-    }
-
-    @inline(__always)
-    static func hexDigit(_ v: UInt8) -> UInt8 { v < 10 ? 48 + v : 87 + v }
 
     /// Appends `value` serialized as compact JSON.
     public mutating func writeJSON(_ value: JSONValue) {
@@ -120,4 +104,25 @@ extension JSONValue {
         buffer.writeJSON(self)
         return String(buffer: buffer)
     }
+}
+
+/// What every JSON string writer shares: finding the bytes that need an escape.
+public enum JSONEscape {
+    /// Whether any of the eight bytes in `v` is `"`, `\\` or a control character (may answer
+    /// yes for a word that needs nothing; never no for one that does).
+    @inlinable @inline(__always)
+    public static func mayNeedEscape(_ v: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let high: UInt64 = 0x8080_8080_8080_8080
+        let quote = v ^ (ones &* 0x22)
+        let backslash = v ^ (ones &* 0x5C)
+        let hasQuote = (quote &- ones) & ~quote & high
+        let hasBackslash = (backslash &- ones) & ~backslash & high
+        let hasControl = (v &- ones &* 0x20) & ~v & high
+        return (hasQuote | hasBackslash | hasControl) != 0
+    }
+
+    /// The lowercase hex digit of `v` (0...15).
+    @inlinable @inline(__always)
+    public static func hexDigit(_ v: UInt8) -> UInt8 { v < 10 ? 48 + v : 87 + v }
 }

@@ -23,7 +23,10 @@ import threading
 import time
 import urllib.request
 import xml.etree.ElementTree as ET
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from fake_http import FakeHTTPHandler, free_port  # noqa: E402
 
 BINARY = sys.argv[1] if len(sys.argv) > 1 else ".build/debug/switchboard"
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -46,7 +49,7 @@ MAX_EXAMPLES = os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "25")
 SEED = os.environ.get("SCHEMATHESIS_SEED", "20261130")
 
 
-class FakeUpstream(BaseHTTPRequestHandler):
+class FakeUpstream(FakeHTTPHandler):
     """Answers any JSON body with a valid answer in OpenAI's shape, or in Anthropic's on
     /v1/messages: the gateway's own handling (and translation) is under test."""
 
@@ -123,25 +126,6 @@ class FakeUpstream(BaseHTTPRequestHandler):
             self.chunk(("event: %s\ndata: %s\n\n" % (event["type"], json.dumps(event))).encode())
         self.chunk(b"")
 
-    def reply(self, obj):
-        data = json.dumps(obj).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def chunk(self, data):
-        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
-        self.wfile.flush()
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def config(origin):

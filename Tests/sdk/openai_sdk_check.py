@@ -16,14 +16,17 @@ import threading
 import time
 import traceback
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from fake_http import FakeHTTPHandler, free_port  # noqa: E402
 
 import openai
 
 BINARY = sys.argv[1] if len(sys.argv) > 1 else ".build/debug/switchboard"
 
 
-class FakeOpenAI(BaseHTTPRequestHandler):
+class FakeOpenAI(FakeHTTPHandler):
     protocol_version = "HTTP/1.1"
     seen = []
 
@@ -59,25 +62,6 @@ class FakeOpenAI(BaseHTTPRequestHandler):
                                      "finish_reason": "stop"}],
                         "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}})
 
-    def reply(self, obj):
-        data = json.dumps(obj).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def chunk(self, data):
-        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
-        self.wfile.flush()
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def main():

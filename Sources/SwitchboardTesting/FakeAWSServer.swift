@@ -118,25 +118,13 @@ final class FakeAWSHandler: ChannelInboundHandler {
     typealias OutboundOut = HTTPServerResponsePart
 
     let server: () -> FakeAWSServer?
-    var head: HTTPRequestHead?
-    var body = ByteBuffer()
+    var assembler = RequestAssembler()
 
     init(server: @escaping () -> FakeAWSServer?) { self.server = server }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
-        case .head(let h):
-            head = h
-            body.clear()
-        case .body(var b):
-            body.writeBuffer(&b)
-        case .end:
-            guard let head, let server = server() else { return }
-            let request = RecordedRequest(
-                method: head.method.rawValue, uri: head.uri,
-                headers: head.headers.map { ($0.name, $0.value) }, body: String(buffer: body))
-            respond(context, server.handle(request))
-        }
+        guard let request = assembler.feed(unwrapInboundIn(data)), let server = server() else { return }
+        respond(context, server.handle(request))
     }
 
     func respond(_ context: ChannelHandlerContext, _ response: FakeAWSResponse) {

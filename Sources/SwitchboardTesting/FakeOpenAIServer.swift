@@ -142,8 +142,7 @@ final class FakeHandler: ChannelInboundHandler {
     typealias OutboundOut = HTTPServerResponsePart
 
     let server: () -> FakeOpenAIServer?
-    var head: HTTPRequestHead?
-    var body = ByteBuffer()
+    var assembler = RequestAssembler()
 
     init(server: @escaping () -> FakeOpenAIServer?) { self.server = server }
 
@@ -158,19 +157,8 @@ final class FakeHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
-        case .head(let h):
-            head = h
-            body.clear()
-        case .body(var b):
-            body.writeBuffer(&b)
-        case .end:
-            guard let head, let server = server() else { return }
-            let request = RecordedRequest(
-                method: head.method.rawValue, uri: head.uri,
-                headers: head.headers.map { ($0.name, $0.value) }, body: String(buffer: body))
-            respond(context, server.record(request))
-        }
+        guard let request = assembler.feed(unwrapInboundIn(data)), let server = server() else { return }
+        respond(context, server.record(request))
     }
 
     func respond(_ context: ChannelHandlerContext, _ response: FakeResponse) {

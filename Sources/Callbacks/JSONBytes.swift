@@ -1,3 +1,4 @@
+import CloudAuth
 import NIOCore
 import OpenAIWire
 
@@ -160,26 +161,14 @@ struct JSONOut {
 
     /// `2026-01-02T03:04:05.123456Z` (microseconds, UTC; 27 bytes).
     mutating func iso8601(unixNanos: UInt64) {
-        let seconds = Int(unixNanos / 1_000_000_000)
         let micros = Int(unixNanos % 1_000_000_000) / 1000
-        var days = seconds / 86_400
-        let rest = seconds % 86_400
-        // Civil from days (Howard Hinnant's algorithm).
-        days += 719_468
-        let era = days / 146_097
-        let doe = days - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
-        fixed(year, 4); byte(UInt8(ascii: "-"))
-        fixed(month, 2); byte(UInt8(ascii: "-"))
-        fixed(day, 2); byte(UInt8(ascii: "T"))
-        fixed(rest / 3600, 2); byte(UInt8(ascii: ":"))
-        fixed(rest / 60 % 60, 2); byte(UInt8(ascii: ":"))
-        fixed(rest % 60, 2); byte(UInt8(ascii: "."))
+        let t = UTCDateTime(unixSeconds: Int(unixNanos / 1_000_000_000))
+        fixed(t.year, 4); byte(UInt8(ascii: "-"))
+        fixed(t.month, 2); byte(UInt8(ascii: "-"))
+        fixed(t.day, 2); byte(UInt8(ascii: "T"))
+        fixed(t.hour, 2); byte(UInt8(ascii: ":"))
+        fixed(t.minute, 2); byte(UInt8(ascii: ":"))
+        fixed(t.second, 2); byte(UInt8(ascii: "."))
         fixed(micros, 6); byte(UInt8(ascii: "Z"))
     }
 

@@ -24,7 +24,8 @@ public final class RedisClient: Sendable {
     private let logger: Logger
     private let tls: NIOSSLContext?
     private let loops = Mutex<[ObjectIdentifier: LoopBox]>([:])
-    let fallbackLoop: any EventLoop
+    /// The loop that runs calls made off any event loop.
+    public let fallbackLoop: any EventLoop
     private let scripts = Mutex<[RedisScript]>([])
     private let problems = RedisProblemLog()
     /// The cluster's slot map (`nil`: one server).

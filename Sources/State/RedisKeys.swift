@@ -17,11 +17,9 @@ struct RedisKeys: Sendable {
     let failures: String
     /// Hash: `lat`, `ttft` moving averages in milliseconds.
     let latency: String
-    /// The admit script's keys for this deployment, in its order (built once: a request appends
+    /// The batch script's keys for this deployment, in its order (built once: a call appends
     /// them without building an array).
-    let admitKeys: [String]
-    /// The settle script's keys for this deployment, in its order.
-    let settleKeys: [String]
+    let batchKeys: [String]
 
     init(id: String) {
         let base = "\(Self.prefix){\(id)}:"
@@ -31,7 +29,6 @@ struct RedisKeys: Sendable {
         leases = base + "lease"
         failures = base + "fail"
         latency = base + "lat"
-        admitKeys = [requests, usage, cooldown, leases]
-        settleKeys = [usage, cooldown, leases, failures, latency]
+        batchKeys = [requests, usage, cooldown, leases, failures, latency]
     }
 }

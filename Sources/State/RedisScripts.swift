@@ -45,20 +45,81 @@ enum RedisScripts {
 
         """#
 
-    /// Admit, after applying the settlements it carries: KEYS = 5 per settlement (see
-    /// ``settleFunction``), then 4 per candidate (requests, usage, cooldown, leases), in
-    /// preference order. ARGV = the number of settlements, 9 per settlement, then tokens,
-    /// enforce (1/0), worker nonce, lease ms, then rpm and tpm per candidate (-1: none).
-    /// Returns `{index, stamp}` (0-based candidate, Redis microseconds as text) or
+    /// One event loop's settlements and admissions of one tick, in one atomic call (under load
+    /// a call costs Redis a share of one script run, not a run of its own: the clock, each
+    /// deployment's window and cooldown are read once, and its counters written once).
+    ///
+    /// KEYS: 6 per deployment block (requests, usage, cooldown, leases, failures, latency).
+    /// ARGV: worker nonce, lease ms, allowed fails, the number of blocks, then rpm and tpm per
+    /// block (`-1`: none); the number of settlements, then 6 per settlement (block, admission
+    /// stamp, token correction, outcome `s`/`f`/`n`, then latency and TTFT ms for `s`, cool now
+    /// (1/0) and cooldown ms for `f`); the number of admissions, then per admission: tokens,
+    /// enforce (1/0), its number of candidates, and their blocks in preference order.
+    ///
+    /// Settlements are applied first, then admissions are decided one after the other, each
+    /// seeing those before it. Returns one reply per admission: `{index, stamp}` (0-based
+    /// candidate; the stamp, Redis nanoseconds as text, names the reservation) or
     /// `{-1, retry-after ms, at rpm, at tpm, cooling}`.
-    static let admit = RedisScript(clock + advance + settleFunction + #"""
-        local settled = tonumber(ARGV[1])
-        for j = 0, settled - 1 do settle(j * 5, 1 + j * 9) end
-        local K, A = settled * 5, 1 + settled * 9
-        local tokens = tonumber(ARGV[A + 1])
-        local enforce = ARGV[A + 2] == '1'
-        local leasems = tonumber(ARGV[A + 4])
-        local soonest, atR, atT, cooling = -1, 0, 0, 0
+    static let batch = RedisScript(clock + advance + #"""
+        local nonce, leasems, allowed = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+        local D = tonumber(ARGV[4])
+        local blocks = {}
+        -- A deployment's state, read once per call.
+        local function block(d)
+          local b = blocks[d]
+          if b then return b end
+          local k = d * 6
+          b = {rk = KEYS[k+1], uk = KEYS[k+2], ck = KEYS[k+3], lk = KEYS[k+4], fk = KEYS[k+5], mk = KEYS[k+6],
+               rpm = tonumber(ARGV[5 + d*2]), tpm = tonumber(ARGV[6 + d*2]), addR = 0, addT = 0, fixT = 0}
+          advance(b.uk)
+          local v = redis.call('HMGET', b.uk, 'T', 'R')
+          b.T, b.R = tonumber(v[1] or '0'), tonumber(v[2] or '0')
+          blocks[d] = b
+          return b
+        end
+        local function ewma(old, seen)
+          if old > 0 then return old + 0.2 * (seen - old) end
+          return seen
+        end
+        local p = 5 + D * 2
+        for j = 1, tonumber(ARGV[p]) do
+          local b = block(tonumber(ARGV[p+1]))
+          local at, delta, outcome = ARGV[p+2], tonumber(ARGV[p+3]), ARGV[p+4]
+          b.gone = b.gone or {}
+          b.gone[#b.gone + 1] = at .. ':' .. nonce
+          -- The admission's bucket is still counted (advance dropped the older ones): correct
+          -- it by the real usage.
+          local s = tonumber(string.sub(at, 1, -10))
+          if delta ~= 0 and s > sec - 60 then
+            b.fix = b.fix or {}
+            b.fix[s] = (b.fix[s] or 0) + delta
+            b.fixT = b.fixT + delta
+            b.T = b.T + delta
+          end
+          if outcome == 's' then
+            local lat, ttft = tonumber(ARGV[p+5]), tonumber(ARGV[p+6])
+            if lat > 0 or ttft > 0 then
+              if not b.lat then
+                local m = redis.call('HMGET', b.mk, 'lat', 'ttft')
+                b.lat, b.ttft = tonumber(m[1] or '0'), tonumber(m[2] or '0')
+              end
+              if lat > 0 then b.lat = ewma(b.lat, lat) end
+              if ttft > 0 then b.ttft = ewma(b.ttft, ttft) end
+              b.seen = true
+            end
+          elseif outcome == 'f' then
+            local n = redis.call('INCR', b.fk)
+            if n == 1 then redis.call('PEXPIRE', b.fk, 60000) end
+            if ARGV[p+5] == '1' or n > allowed then
+              local ms = tonumber(ARGV[p+6])
+              if ms > redis.call('PTTL', b.ck) then redis.call('SET', b.ck, '1', 'PX', ms) end
+              redis.call('DEL', b.fk)
+              b.cd = nil
+            end
+          end
+          p = p + 6
+        end
+        p = p + 1
         -- Milliseconds until the oldest buckets free enough of field suffix `sfx` (total `total`).
         local function bucketwait(uk, sfx, total, needed, limit)
           if needed > limit then return 60000 end
@@ -70,123 +131,99 @@ enum RedisScripts {
           end
           return 60000
         end
-        for i = 0, (#KEYS - K) / 4 - 1 do
-          local rk, uk, ck, lk = KEYS[K+i*4+1], KEYS[K+i*4+2], KEYS[K+i*4+3], KEYS[K+i*4+4]
-          local rpm, tpm = tonumber(ARGV[A + 5 + i*2]), tonumber(ARGV[A + 6 + i*2])
-          local wait = 0
-          local cd = redis.call('PTTL', ck)
-          advance(uk)
-          if cd > 0 then
-            cooling = cooling + 1
-            wait = cd
-          elseif enforce then
-            if rpm > exact then
-              local c = tonumber(redis.call('HGET', uk, 'R') or '0')
-              if c + 1 > rpm then
-                atR = atR + 1
-                wait = bucketwait(uk, 'r', c, 1, rpm)
-              end
-            elseif rpm >= 0 then
-              redis.call('ZREMRANGEBYSCORE', rk, '-inf', string.format('%.0f', nowus - 60000000))
-              local c = redis.call('ZCARD', rk)
-              if c >= rpm then
-                atR = atR + 1
-                wait = 60000
-                if rpm > 0 then
-                  local e = redis.call('ZRANGE', rk, c - rpm, c - rpm, 'WITHSCORES')
-                  if e[2] then wait = math.max(1, math.ceil((tonumber(e[2]) + 60000000 - nowus) / 1000)) end
+        -- The exact window's count (`zc`, this call's admissions included; `stored`, before).
+        local function window(b)
+          if b.zc then return end
+          redis.call('ZREMRANGEBYSCORE', b.rk, '-inf', string.format('%.0f', nowus - 60000000))
+          b.zc = redis.call('ZCARD', b.rk)
+          b.stored = b.zc
+        end
+        local out = {}
+        for j = 0, tonumber(ARGV[p]) - 1 do
+          local tokens, enforce, n = tonumber(ARGV[p+1]), ARGV[p+2] == '1', tonumber(ARGV[p+3])
+          local soonest, atR, atT, cooling = -1, 0, 0, 0
+          for i = 0, n - 1 do
+            local b = block(tonumber(ARGV[p+4+i]))
+            local rpm, tpm = b.rpm, b.tpm
+            local wait = 0
+            if not b.cd then b.cd = redis.call('PTTL', b.ck) end
+            if b.cd > 0 then
+              cooling = cooling + 1
+              wait = b.cd
+            elseif enforce then
+              if rpm > exact then
+                if b.R + 1 > rpm then
+                  atR = atR + 1
+                  wait = bucketwait(b.uk, 'r', b.R, 1, rpm)
+                end
+              elseif rpm >= 0 then
+                window(b)
+                if b.zc >= rpm then
+                  atR = atR + 1
+                  wait = 60000
+                  -- The admission whose expiry frees a place; one of this call's: a minute.
+                  if rpm > 0 and b.zc - rpm < b.stored then
+                    local e = redis.call('ZRANGE', b.rk, b.zc - rpm, b.zc - rpm, 'WITHSCORES')
+                    if e[2] then wait = math.max(1, math.ceil((tonumber(e[2]) + 60000000 - nowus) / 1000)) end
+                  end
                 end
               end
-            end
-            if tpm >= 0 then
-              local total = tonumber(redis.call('HGET', uk, 'T') or '0')
-              if total + tokens > tpm then
+              if tpm >= 0 and b.T + tokens > tpm then
                 atT = atT + 1
-                local w = bucketwait(uk, '', total, tokens, tpm)
+                local w = bucketwait(b.uk, '', b.T, tokens, tpm)
                 if w > wait then wait = w end
               end
             end
-          end
-          if wait <= 0 then
-            local member = stamp .. ':' .. ARGV[A + 3]
-            if rpm >= 0 and rpm <= exact then
-              redis.call('ZADD', rk, stamp, member)
-              redis.call('PEXPIRE', rk, 61000)
+            if wait <= 0 then
+              local at = stamp .. string.format('%03d', j)
+              local member = at .. ':' .. nonce
+              b.R, b.T = b.R + 1, b.T + tokens
+              b.addR, b.addT = b.addR + 1, b.addT + tokens
+              if rpm >= 0 and rpm <= exact then
+                window(b)
+                b.zc = b.zc + 1
+                b.window = b.window or {}
+                b.window[#b.window + 1] = stamp
+                b.window[#b.window + 1] = member
+              end
+              b.leases = b.leases or {}
+              b.leases[#b.leases + 1] = now + leasems
+              b.leases[#b.leases + 1] = member
+              out[j + 1] = {i, at}
+              break
             end
+            if soonest < 0 or wait < soonest then soonest = wait end
+          end
+          out[j + 1] = out[j + 1] or {-1, soonest, atR, atT, cooling}
+          p = p + 3 + n
+        end
+        for _, b in pairs(blocks) do
+          if b.addR > 0 then
             -- The second's first admission starts the window bookkeeping and sets the expiry
             -- (61 s from this second covers every bucket written in it).
-            local first = redis.call('HINCRBY', uk, t[1] .. 'r', 1) == 1
-            redis.call('HINCRBY', uk, t[1], tokens)
-            redis.call('HINCRBY', uk, 'T', tokens)
-            redis.call('HINCRBY', uk, 'R', 1)
-            if first then
-              redis.call('HSETNX', uk, 'lo', t[1])
-              redis.call('PEXPIRE', uk, 61000)
+            if redis.call('HINCRBY', b.uk, t[1] .. 'r', b.addR) == b.addR then
+              redis.call('HSETNX', b.uk, 'lo', t[1])
+              redis.call('PEXPIRE', b.uk, 61000)
             end
-            redis.call('ZADD', lk, now + leasems, member)
-            redis.call('PEXPIRE', lk, leasems + 1000)
-            return {i, stamp}
+            redis.call('HINCRBY', b.uk, t[1], b.addT)
+            redis.call('HINCRBY', b.uk, 'R', b.addR)
+            if b.window then
+              redis.call('ZADD', b.rk, unpack(b.window))
+              redis.call('PEXPIRE', b.rk, 61000)
+            end
+            redis.call('ZADD', b.lk, unpack(b.leases))
+            redis.call('PEXPIRE', b.lk, leasems + 1000)
           end
-          if soonest < 0 or wait < soonest then soonest = wait end
+          if b.addT + b.fixT ~= 0 then redis.call('HINCRBY', b.uk, 'T', b.addT + b.fixT) end
+          if b.fix then
+            for s, v in pairs(b.fix) do
+              if v ~= 0 then redis.call('HINCRBY', b.uk, string.format('%d', s), v) end
+            end
+          end
+          if b.gone then redis.call('ZREM', b.lk, unpack(b.gone)) end
+          if b.seen then redis.call('HSET', b.mk, 'lat', tostring(b.lat), 'ttft', tostring(b.ttft)) end
         end
-        return {-1, soonest, atR, atT, cooling}
-        """#)
-
-    /// `settle(k, a)`: one settlement, its KEYS from `k + 1` (usage, cooldown, leases, failures,
-    /// latency) and ARGV from `a + 1` (lease member, second of the admission, token
-    /// correction, outcome (`s`, `f`, `n`), cool now (1/0), cooldown ms, allowed fails,
-    /// latency ms, TTFT ms): drops the lease, corrects the tokens, updates the latency averages
-    /// or counts the failure and sets the cooldown.
-    static let settleFunction = #"""
-        local function settle(k, a)
-          local uk, ck, lk, fk, mk = KEYS[k+1], KEYS[k+2], KEYS[k+3], KEYS[k+4], KEYS[k+5]
-          redis.call('ZREM', lk, ARGV[a+1])
-          local delta = tonumber(ARGV[a+3])
-          if delta ~= 0 then
-            local old = redis.call('HGET', uk, ARGV[a+2])
-            if old then
-              local new = math.max(0, tonumber(old) + delta)
-              redis.call('HSET', uk, ARGV[a+2], new)
-              redis.call('HINCRBY', uk, 'T', new - tonumber(old))
-            end
-          end
-          if ARGV[a+4] == 's' then
-            local seen = {tonumber(ARGV[a+8]), tonumber(ARGV[a+9])}
-            if seen[1] > 0 or seen[2] > 0 then
-              local names = {'lat', 'ttft'}
-              local old = redis.call('HMGET', mk, 'lat', 'ttft')
-              local fields = {}
-              for j = 1, 2 do
-                if seen[j] > 0 then
-                  local o = tonumber(old[j] or '0')
-                  local new = seen[j]
-                  if o > 0 then new = o + 0.2 * (seen[j] - o) end
-                  fields[#fields + 1] = names[j]
-                  fields[#fields + 1] = tostring(new)
-                end
-              end
-              redis.call('HSET', mk, unpack(fields))
-            end
-          elseif ARGV[a+4] == 'f' then
-            local n = redis.call('INCR', fk)
-            if n == 1 then redis.call('PEXPIRE', fk, 60000) end
-            if ARGV[a+5] == '1' or n > tonumber(ARGV[a+7]) then
-              local ms = tonumber(ARGV[a+6])
-              if ms > redis.call('PTTL', ck) then redis.call('SET', ck, '1', 'PX', ms) end
-              redis.call('DEL', fk)
-            end
-          end
-        end
-
-        """#
-
-    /// Settle: KEYS = 5 per settlement, ARGV = their number, then 9 per settlement (see
-    /// ``settleFunction``). Sent for failures at once, and for the settlements no admission
-    /// carried within ``RedisStateStore/Options/settleDelay``.
-    static let settle = RedisScript(settleFunction + #"""
-        local settled = tonumber(ARGV[1])
-        for j = 0, settled - 1 do settle(j * 5, 1 + j * 9) end
-        return settled
+        return out
         """#)
 
     /// Loads: KEYS = 4 per deployment (usage, cooldown, leases, latency). Drops expired leases

@@ -7,9 +7,9 @@ import Synchronization
 /// The state store of a cluster: every worker of every pod that points at the same Redis shares
 /// one set of rpm/tpm windows, cooldowns, in-flight leases and latency averages.
 ///
-/// An admission is one `EVALSHA` of ``RedisScripts/admit`` (all candidates, in order, decided
-/// atomically on the server clock); a settlement is one `EVALSHA` of ``RedisScripts/settle``,
-/// sent without waiting. ``loads(_:)`` reads a cache refreshed every `refreshInterval` by one
+/// The admissions and settlements an event loop makes during one tick go to Redis together, as
+/// one `EVALSHA` of ``RedisScripts/batch`` (per cluster slot): each admission decided on all
+/// its candidates, in order, atomically on the server clock; nobody waits for a settlement. ``loads(_:)`` reads a cache refreshed every `refreshInterval` by one
 /// pipelined script call. When Redis does not answer within the client's deadline (or its
 /// circuit breaker is open) the store answers from an ``EmbeddedStateStore`` (fail open, the
 /// default) or refuses with ``Refusal/Reason/unavailable`` (fail closed), and goes back to
@@ -24,14 +24,8 @@ public final class RedisStateStore: StateStore {
         /// How often the shared loads are read for the strategies.
         public var refreshInterval: TimeAmount
 
-        /// How long a settlement made on an event loop waits for an admission (same Redis
-        /// Cluster slot) to carry it in its script call before it is sent on its own, together
-        /// with the others waiting. Failures are sent at once (cooldowns must not wait).
-        public var settleDelay: TimeAmount
-
-        public init(failClosed: Bool = false, leaseSeconds: Double = 630, refreshInterval: TimeAmount = .milliseconds(50), settleDelay: TimeAmount = .milliseconds(2)) {
+        public init(failClosed: Bool = false, leaseSeconds: Double = 630, refreshInterval: TimeAmount = .milliseconds(50)) {
             self.failClosed = failClosed
-            self.settleDelay = settleDelay
             self.leaseSeconds = leaseSeconds
             self.refreshInterval = refreshInterval
         }
@@ -51,21 +45,21 @@ public final class RedisStateStore: StateStore {
     /// Answers while Redis does not (fail open).
     let fallback: EmbeddedStateStore
     let health: RedisHealth
-    /// Settlements waiting for an admission to carry them.
-    let pendingSettlements = RedisSettlementQueue()
+    /// What each event loop's tick will send.
+    let batches = RedisBatches()
     /// Tells this worker's leases and window entries apart from other workers'.
     let nonce: String
-    /// Each deployment's rpm and tpm as the admit script's arguments (`-1`: none), built once.
+    /// Each deployment's rpm and tpm as the batch script's arguments (`-1`: none), built once.
     let limitArgs: [(rpm: String, tpm: String)]
-    /// The lease length in milliseconds, as the admit script's argument.
-    let leaseMilliseconds: String
+    /// The batch script's first arguments, built once.
+    let batchHead: (nonce: String, leaseMilliseconds: String, allowedFails: String)
     let cache: Mutex<[DeploymentLoad]>
     let refreshing = Atomic<Bool>(false)
     let refreshInFlight = Atomic<Bool>(false)
 
     public init(deployments: [DeploymentLimits], cooldown: CooldownPolicy, client: RedisClient, options: Options = Options(), logger: Logger) {
         self.client = client
-        client.preload([RedisScripts.admit, RedisScripts.settle, RedisScripts.loads])
+        client.preload([RedisScripts.batch, RedisScripts.loads])
         self.options = options
         limits = deployments
         keys = deployments.map { RedisKeys(id: $0.id) }
@@ -75,7 +69,7 @@ public final class RedisStateStore: StateStore {
         health = RedisHealth(logger: logger, server: client.configuration.description, failClosed: options.failClosed)
         nonce = String(UInt64.random(in: 0...UInt64.max), radix: 36)
         limitArgs = deployments.map { (String($0.rpm ?? -1), String($0.tpm ?? -1)) }
-        leaseMilliseconds = String(Int(options.leaseSeconds * 1000))
+        batchHead = (nonce, String(Int(options.leaseSeconds * 1000)), String(cooldown.allowedFails))
         cache = Mutex(Array(repeating: DeploymentLoad(), count: deployments.count))
     }
 
@@ -125,37 +119,19 @@ public final class RedisStateStore: StateStore {
             return
         }
         let slot = slots.isEmpty ? nil : slots[run[run.startIndex]]
-        // The settlements waiting for this slot go first: the script applies them, then decides.
-        var (keyArgs, args) = RedisSettlementQueue.arguments(
-            pendingSettlements.take(slot: slot ?? RedisSettlementQueue.anySlot), extraKeys: 4 * run.count, extraArgs: 4 + 2 * run.count)
-        args.append(String(admission.tokens))
-        args.append(admission.enforceLimits ? "1" : "0")
-        args.append(nonce)
-        args.append(leaseMilliseconds)
-        for d in run {
-            keyArgs += keys[d].admitKeys
-            args.append(limitArgs[d].rpm)
-            args.append(limitArgs[d].tpm)
-        }
         let tokens = admission.tokens
-        let candidates = Array(run)
-        client.evaluate(RedisScripts.admit, keys: keyArgs, args: args, slot: slot) { [self] result in
-            switch result {
-            case .success(let value):
-                switch Self.admission(value, slots: candidates, tokens: tokens) {
+        enqueue(slot: slot) { [self] batch in
+            batch.admit(run, tokens: tokens, enforce: admission.enforceLimits) { [self] reply in
+                guard let reply else { return completion(withoutRedis(admission)) }
+                switch Self.admission(reply, candidates: run, tokens: tokens) {
                 case .admitted(let reservation)?:
-                    health.answered()
                     completion(.admitted(reservation))
                 case .refused(let refusal)?:
-                    health.answered()
                     admit(runs.dropFirst(), admission: admission, refused: refused.map { Self.combine($0, refusal) } ?? refusal, completion: completion)
                 case nil:
-                    health.failed("unexpected reply to the admit script: \(Self.brief(value))")
+                    health.failed("unexpected reply to the batch script: \(Self.brief(reply))")
                     completion(withoutRedis(admission))
                 }
-            case .failure(let error):
-                health.failed(error.description)
-                completion(withoutRedis(admission))
             }
         }
     }
@@ -174,13 +150,13 @@ public final class RedisStateStore: StateStore {
         return fallback.decide(admission)
     }
 
-    /// The admit script's reply as an answer; `nil` when it is not one.
-    static func admission(_ value: RedisValue, slots: [Int], tokens: Int) -> AdmissionResult? {
+    /// An admission's element of the batch script's reply as an answer; `nil` when it is not one.
+    static func admission(_ value: RedisValue, candidates: ArraySlice<Int>, tokens: Int) -> AdmissionResult? {
         let e = value.elements
         guard e.count >= 2, let index = e[0].int else { return nil }
         if index >= 0 {
-            guard index < slots.count, let stamp = e[1].text.flatMap(UInt64.init) else { return nil }
-            return .admitted(Reservation(deployment: slots[index], tokens: tokens, at: redisFlag | (stamp * 1000)))
+            guard index < candidates.count, let stamp = e[1].text.flatMap(UInt64.init) else { return nil }
+            return .admitted(Reservation(deployment: candidates[candidates.startIndex + index], tokens: tokens, at: redisFlag | stamp))
         }
         guard e.count >= 5, let ms = e[1].int, let atR = e[2].int, let atT = e[3].int, let cooling = e[4].int else { return nil }
         return .refused(Refusal(

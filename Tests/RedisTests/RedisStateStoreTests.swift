@@ -213,7 +213,7 @@ final class RedisStateStoreTests: XCTestCase {
         XCTAssertTrue(back, "back on Redis once it answers")
     }
 
-    func testSettlementsRideOnTheNextAdmissionOrAreSentAfterTheDelay() throws {
+    func testSettlementsRideWithTheTicksAdmissionsOrGoAlone() throws {
         let s = try store([DeploymentLimits(id: "a", rpm: nil, tpm: 1000)])
         let loop = MultiThreadedEventLoopGroup.singleton.next()
         server.cli("CONFIG", "SET", "slowlog-log-slower-than", "0")
@@ -234,8 +234,7 @@ final class RedisStateStoreTests: XCTestCase {
         // settlement, which its script applies before deciding (100 + 600 fits; 600 + 600 not).
         let second = try admitOnLoop(600, settlingFirst: Settlement(reservation: first, actualTokens: 100, outcome: .success, latencyMilliseconds: 80))
         guard case .admitted(let r) = second else { return XCTFail("the settlement was applied first: \(second)") }
-        XCTAssertEqual(s.pendingSettlements.count, 0)
-        // A settlement no admission follows is sent on its own after the settle delay.
+        // A settlement no admission follows goes on its own.
         XCTAssertEqual(Int(server.cli("PTTL", "sb:v1:{a}:use")) ?? 0, 61000, accuracy: 1100, "the window's expiry is set")
         XCTAssertGreaterThan(Int(server.cli("PTTL", "sb:v1:{a}:lease")) ?? 0, 600_000, "the leases' expiry is set")
         loop.execute { s.settle(Settlement(reservation: r, actualTokens: nil, outcome: .success, latencyMilliseconds: 40, timeToFirstTokenMilliseconds: 10)) }
@@ -243,14 +242,55 @@ final class RedisStateStoreTests: XCTestCase {
         XCTAssertEqual(Double(server.cli("HGET", "sb:v1:{a}:lat", "lat")) ?? 0, 72, accuracy: 0.01, "80, then 80 + 0.2 × (40 − 80)")
         XCTAssertEqual(Double(server.cli("HGET", "sb:v1:{a}:lat", "ttft")) ?? 0, 10, accuracy: 0.01, "the first TTFT")
         let log = server.cli("SLOWLOG", "GET", "10000").split(separator: "\n").map(String.init)
-        XCTAssertEqual(log.filter { $0 == RedisScripts.admit.sha1 }.count, 1, "one admission")
-        XCTAssertEqual(log.filter { $0 == RedisScripts.settle.sha1 }.count, 1, "one settle call: the first settlement rode on the admission")
+        XCTAssertEqual(log.filter { $0 == RedisScripts.batch.sha1 }.count, 2, "two calls: the first settlement rode on the admission, the second went alone")
         // Failures are not held back: cooldowns must be seen at once.
         let failing = try admitOnLoop(1)
         guard case .admitted(let f) = failing else { return XCTFail() }
         loop.execute { s.settle(Settlement(reservation: f, actualTokens: nil, outcome: .failure(cooldownNow: true, retryAfter: nil))) }
         XCTAssertTrue(ProcessTable.wait(timeout: 1) { self.server.cli("EXISTS", "sb:v1:{a}:cool") == "1" })
-        XCTAssertEqual(s.pendingSettlements.count, 0)
+    }
+
+    func testOneTicksAdmissionsAndSettlementsGoInOneCallDecidedInOrder() async throws {
+        // a: exact window of 3; b: second buckets (rpm above the exact limit) with 4 left;
+        // c: 1000 tokens. 11 admissions made in one tick on one loop.
+        let big = EmbeddedStateStore.exactRequestLimit + 10
+        let s = try store([DeploymentLimits(id: "a", rpm: 3, tpm: nil), DeploymentLimits(id: "b", rpm: big, tpm: nil), DeploymentLimits(id: "c", rpm: nil, tpm: 1000)])
+        server.cli("HSET", "sb:v1:{b}:use", "R", String(big - 4))
+        let loop = MultiThreadedEventLoopGroup.singleton.next()
+        guard case .admitted(let held) = await admit(s, [2], tokens: 900) else { return XCTFail("900 of 1000 tokens") }
+        server.cli("CONFIG", "SET", "slowlog-log-slower-than", "0")
+        server.cli("SLOWLOG", "RESET")
+        let results = try await loop.flatSubmit { () -> EventLoopFuture<[AdmissionResult]> in
+            // Settled first (900 → 200 tokens), so 800 more fit on c in the same call.
+            s.settle(Settlement(reservation: held, actualTokens: 200, outcome: .success, latencyMilliseconds: 50))
+            var futures: [EventLoopFuture<AdmissionResult>] = []
+            for _ in 0..<8 {
+                let p = loop.makePromise(of: AdmissionResult.self)
+                s.admit(Admission(candidates: [0, 1], tokens: 1, enforceLimits: true)) { p.succeed($0) }
+                futures.append(p.futureResult)
+            }
+            for tokens in [500, 300, 1] {
+                let p = loop.makePromise(of: AdmissionResult.self)
+                s.admit(Admission(candidates: [2], tokens: tokens, enforceLimits: true)) { p.succeed($0) }
+                futures.append(p.futureResult)
+            }
+            return EventLoopFuture.whenAllSucceed(futures, on: loop)
+        }.get()
+        XCTAssertEqual(results.map(\.deploymentAdmitted), [0, 0, 0, 1, 1, 1, 1, nil, 2, 2, nil], "in order: a's 3, b's 4, then none; c: 200 + 500 + 300, not 1 more")
+        guard case .refused(let r) = results[7] else { return XCTFail() }
+        XCTAssertEqual(r.atRequestLimit, 2)
+        XCTAssertEqual(r.retryAfter, 60, accuracy: 0.5, "a's oldest was admitted in this call")
+        let log = server.cli("SLOWLOG", "GET", "10000").split(separator: "\n").map(String.init)
+        XCTAssertEqual(log.filter { $0 == RedisScripts.batch.sha1 }.count, 1, "one script call for the tick")
+        XCTAssertEqual(server.cli("ZCARD", "sb:v1:{a}:rpm"), "3")
+        XCTAssertEqual(server.cli("HGET", "sb:v1:{b}:use", "R"), String(big))
+        XCTAssertEqual(server.cli("HGET", "sb:v1:{c}:use", "T"), "1000")
+        XCTAssertEqual(server.cli("ZCARD", "sb:v1:{c}:lease"), "2", "the settled lease is gone, two new ones")
+        XCTAssertEqual(Double(server.cli("HGET", "sb:v1:{c}:lat", "lat")) ?? 0, 50, accuracy: 0.01)
+        // Each admission's stamp is its own: settling one releases one lease.
+        guard case .admitted(let one) = results[8] else { return XCTFail() }
+        loop.execute { s.settle(Settlement(reservation: one, actualTokens: nil, outcome: .neutral)) }
+        XCTAssertTrue(ProcessTable.wait(timeout: 2) { self.server.cli("ZCARD", "sb:v1:{c}:lease") == "1" })
     }
 
     func testRedisDownFailsClosedWhenAsked() async throws {

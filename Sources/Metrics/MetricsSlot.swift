@@ -59,13 +59,16 @@ public final class MetricsSlot: Sendable {
             known[lookup] = n
             return n
         }
-        return found.map { Series(entry: region.entry(slot, $0)) }
+        return found.map { Series(entry: region.entry(slot, $0), region: region) }
     }
 }
 
 /// A handle on one series in shared memory; cheap to copy, safe from any thread.
 public struct Series: @unchecked Sendable {
     let entry: SeriesEntry
+    /// Keeps the mapping alive while a handle exists (a callback sender may outlive the
+    /// gateway that made it, in one process).
+    let region: MetricsRegion
 
     /// Adds to a counter (cell 0).
     @inline(__always)

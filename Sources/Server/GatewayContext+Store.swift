@@ -9,7 +9,7 @@ extension GatewayContext {
     /// The router's state store: Redis when `router_settings` names one (`redis_url`,
     /// `redis_host` / `REDIS_HOST`, or a cluster's `redis_startup_nodes` /
     /// `REDIS_CLUSTER_NODES`), else this worker's embedded store.
-    static func makeStore(config: GatewayConfig, router: ModelRouter, policy: RouterPolicy, requestTimeout: Double, logger: Logger) -> any StateStore {
+    static func makeStore(config: GatewayConfig, router: ModelRouter, policy: RouterPolicy, logger: Logger) -> any StateStore {
         let limits = router.deploymentsBySlot.map { DeploymentLimits(id: $0.id, rpm: $0.params.rpm, tpm: $0.params.tpm) }
         let settings = config.routerSettings
         guard settings.usesRedis else { return EmbeddedStateStore(deployments: limits, cooldown: policy.cooldown) }
@@ -40,7 +40,7 @@ extension GatewayContext {
         redis.callTimeout = .nanoseconds(Int64(settings.redisTimeoutMilliseconds * 1e6))
         do {
             let client = try RedisClient(configuration: redis, logger: logger)
-            let options = RedisStateStore.Options(failClosed: settings.redisFailClosed, leaseSeconds: requestTimeout + 30)
+            let options = RedisStateStore.Options(failClosed: settings.redisFailClosed)
             logger.info("router state in Redis at \(redis) (deadline \(settings.redisTimeoutMilliseconds) ms, \(settings.redisFailClosed ? "fail closed" : "fail open"))")
             return RedisStateStore(deployments: limits, cooldown: policy.cooldown, client: client, options: options, logger: logger)
         } catch {

@@ -113,7 +113,7 @@ public final class GatewayContext: Sendable {
         self.requestTimeout = requestTimeout
         streamTimeout = config.routerSettings.streamTimeout ?? requestTimeout
         dropParams = config.litellmSettings.dropParams
-        store = GatewayContext.makeStore(config: config, router: router, policy: policy, requestTimeout: requestTimeout, logger: logger)
+        store = GatewayContext.makeStore(config: config, router: router, policy: policy, logger: logger)
         let l = config.litellmSettings
         recordsBodies = !Set(l.successCallback + l.failureCallback + l.callbacks).isDisjoint(with: Self.callbacksLoggingBodies)
         observability = ObservabilitySettings(config: config, environment: environment)

@@ -7,14 +7,19 @@ import Synchronization
 struct RedisBatch {
     /// An admission waiting for its reply.
     struct Waiting: Sendable {
-        /// The deployments it offered, in order (the reply names one by position).
-        let candidates: ArraySlice<Int>
-        /// Called with its element of the reply; `nil` when Redis did not answer.
-        let answer: @Sendable (RedisValue?) -> Void
+        let admission: Admission
+        /// The runs of candidates on one slot still to ask, in order (one, with one Redis
+        /// server); the first is this call's.
+        let runs: ArraySlice<ArraySlice<Int>>
+        /// What the runs asked before refused, added up.
+        let refused: Refusal?
+        let completion: @Sendable (AdmissionResult) -> Void
+
+        /// The candidates this call asks about.
+        var candidates: ArraySlice<Int> { runs[runs.startIndex] }
     }
 
-    /// The most admissions one call carries (their stamps share the call's microsecond and
-    /// differ in three more digits).
+    /// The most admissions one call carries.
     static let maximumAdmissions = 500
 
     /// The deployment of each key block, in block order.
@@ -33,35 +38,34 @@ struct RedisBatch {
         return String(deployments.count - 1)
     }
 
-    /// Adds a settlement of the reservation stamped `at` on deployment `d`: `outcome` is `s`
-    /// (`x`, `y`: latency and TTFT ms), `f` (`x`: cool now 1/0, `y`: cooldown ms) or `n`.
-    mutating func settle(_ d: Int, at: String, tokenCorrection: Int, outcome: String, _ x: String, _ y: String) {
+    /// Adds a settlement of a reservation made in `second` on deployment `d`: `outcome` is `c`
+    /// (a failure that cools the deployment at once, for `coolMilliseconds`), `f` (a failure)
+    /// or `n` (no failure).
+    mutating func settle(_ d: Int, second: String, tokenCorrection: Int, outcome: String, coolMilliseconds: String) {
         settlementArgs.append(block(d))
-        settlementArgs.append(at)
+        settlementArgs.append(second)
         settlementArgs.append(String(tokenCorrection))
         settlementArgs.append(outcome)
-        settlementArgs.append(x)
-        settlementArgs.append(y)
+        settlementArgs.append(coolMilliseconds)
         settlements += 1
     }
 
-    /// Adds an admission of `tokens` to the first of `candidates` that takes it.
-    mutating func admit(_ candidates: ArraySlice<Int>, tokens: Int, enforce: Bool, answer: @escaping @Sendable (RedisValue?) -> Void) {
-        admissionArgs.append(String(tokens))
-        admissionArgs.append(enforce ? "1" : "0")
-        admissionArgs.append(String(candidates.count))
-        for d in candidates { admissionArgs.append(block(d)) }
-        waiting.append(Waiting(candidates: candidates, answer: answer))
+    /// Adds an admission on the first of its candidates that takes it.
+    mutating func admit(_ w: Waiting) {
+        admissionArgs.append(String(w.admission.tokens))
+        admissionArgs.append(w.admission.enforceLimits ? "1" : "0")
+        admissionArgs.append(String(w.candidates.count))
+        for d in w.candidates { admissionArgs.append(block(d)) }
+        waiting.append(w)
     }
 
     /// The script call's keys and arguments.
-    func command(keys: [RedisKeys], limits: [(rpm: String, tpm: String)], head: (nonce: String, leaseMilliseconds: String, allowedFails: String)) -> (keys: [String], args: [String]) {
+    func command(keys: [RedisKeys], limits: [(rpm: String, tpm: String)], head: (nonce: String, allowedFails: String)) -> (keys: [String], args: [String]) {
         var keyArgs: [String] = []
-        keyArgs.reserveCapacity(deployments.count * 6)
+        keyArgs.reserveCapacity(deployments.count * 4)
         var args: [String] = []
-        args.reserveCapacity(6 + deployments.count * 2 + settlementArgs.count + admissionArgs.count)
+        args.reserveCapacity(5 + deployments.count * 2 + settlementArgs.count + admissionArgs.count)
         args.append(head.nonce)
-        args.append(head.leaseMilliseconds)
         args.append(head.allowedFails)
         args.append(String(deployments.count))
         for d in deployments {

@@ -47,77 +47,60 @@ enum RedisScripts {
 
     /// One event loop's settlements and admissions of one tick, in one atomic call (under load
     /// a call costs Redis a share of one script run, not a run of its own: the clock, each
-    /// deployment's window and cooldown are read once, and its counters written once).
+    /// deployment's window and cooldown are read once, and its counters written once). Only
+    /// what must be exact is here (windows, failures, cooldowns); in-flight counts and latency
+    /// averages are published by each worker with the loads (``loads``).
     ///
-    /// KEYS: 6 per deployment block (requests, usage, cooldown, leases, failures, latency).
-    /// ARGV: worker nonce, lease ms, allowed fails, the number of blocks, then rpm and tpm per
-    /// block (`-1`: none); the number of settlements, then 6 per settlement (block, admission
-    /// stamp, token correction, outcome `s`/`f`/`n`, then latency and TTFT ms for `s`, cool now
-    /// (1/0) and cooldown ms for `f`); the number of admissions, then per admission: tokens,
-    /// enforce (1/0), its number of candidates, and their blocks in preference order.
+    /// KEYS: 4 per deployment block (requests, usage, cooldown, failures).
+    /// ARGV: worker nonce, allowed fails, the number of blocks, then rpm and tpm per block
+    /// (`-1`: none); the number of settlements, then 5 per settlement (block, second of the
+    /// admission, token correction, `c` (a failure that cools at once), `f` (a failure) or `n`,
+    /// cooldown ms); the number of admissions, then per admission: tokens, enforce (1/0), its
+    /// number of candidates, and their blocks in preference order.
     ///
     /// Settlements are applied first, then admissions are decided one after the other, each
-    /// seeing those before it. Returns one reply per admission: `{index, stamp}` (0-based
-    /// candidate; the stamp, Redis nanoseconds as text, names the reservation) or
+    /// seeing those before it. Returns the call's stamp (Redis microseconds as text), then one
+    /// element per admission: the 0-based index of the candidate that took it, or
     /// `{-1, retry-after ms, at rpm, at tpm, cooling}`.
     static let batch = RedisScript(clock + advance + #"""
-        local nonce, leasems, allowed = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
-        local D = tonumber(ARGV[4])
+        local nonce, allowed, D = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
         local blocks = {}
         -- A deployment's state, read once per call.
         local function block(d)
           local b = blocks[d]
           if b then return b end
-          local k = d * 6
-          b = {rk = KEYS[k+1], uk = KEYS[k+2], ck = KEYS[k+3], lk = KEYS[k+4], fk = KEYS[k+5], mk = KEYS[k+6],
-               rpm = tonumber(ARGV[5 + d*2]), tpm = tonumber(ARGV[6 + d*2]), addR = 0, addT = 0, fixT = 0}
+          local k = d * 4
+          b = {rk = KEYS[k+1], uk = KEYS[k+2], ck = KEYS[k+3], fk = KEYS[k+4],
+               rpm = tonumber(ARGV[4 + d*2]), tpm = tonumber(ARGV[5 + d*2]), addR = 0, addT = 0, fixT = 0}
           advance(b.uk)
           local v = redis.call('HMGET', b.uk, 'T', 'R')
           b.T, b.R = tonumber(v[1] or '0'), tonumber(v[2] or '0')
           blocks[d] = b
           return b
         end
-        local function ewma(old, seen)
-          if old > 0 then return old + 0.2 * (seen - old) end
-          return seen
-        end
-        local p = 5 + D * 2
+        local p = 4 + D * 2
         for j = 1, tonumber(ARGV[p]) do
           local b = block(tonumber(ARGV[p+1]))
-          local at, delta, outcome = ARGV[p+2], tonumber(ARGV[p+3]), ARGV[p+4]
-          b.gone = b.gone or {}
-          b.gone[#b.gone + 1] = at .. ':' .. nonce
+          local s, delta, outcome = tonumber(ARGV[p+2]), tonumber(ARGV[p+3]), ARGV[p+4]
           -- The admission's bucket is still counted (advance dropped the older ones): correct
           -- it by the real usage.
-          local s = tonumber(string.sub(at, 1, -10))
           if delta ~= 0 and s > sec - 60 then
             b.fix = b.fix or {}
             b.fix[s] = (b.fix[s] or 0) + delta
             b.fixT = b.fixT + delta
             b.T = b.T + delta
           end
-          if outcome == 's' then
-            local lat, ttft = tonumber(ARGV[p+5]), tonumber(ARGV[p+6])
-            if lat > 0 or ttft > 0 then
-              if not b.lat then
-                local m = redis.call('HMGET', b.mk, 'lat', 'ttft')
-                b.lat, b.ttft = tonumber(m[1] or '0'), tonumber(m[2] or '0')
-              end
-              if lat > 0 then b.lat = ewma(b.lat, lat) end
-              if ttft > 0 then b.ttft = ewma(b.ttft, ttft) end
-              b.seen = true
-            end
-          elseif outcome == 'f' then
+          if outcome ~= 'n' then
             local n = redis.call('INCR', b.fk)
             if n == 1 then redis.call('PEXPIRE', b.fk, 60000) end
-            if ARGV[p+5] == '1' or n > allowed then
-              local ms = tonumber(ARGV[p+6])
+            if outcome == 'c' or n > allowed then
+              local ms = tonumber(ARGV[p+5])
               if ms > redis.call('PTTL', b.ck) then redis.call('SET', b.ck, '1', 'PX', ms) end
               redis.call('DEL', b.fk)
               b.cd = nil
             end
           end
-          p = p + 6
+          p = p + 5
         end
         p = p + 1
         -- Milliseconds until the oldest buckets free enough of field suffix `sfx` (total `total`).
@@ -138,7 +121,7 @@ enum RedisScripts {
           b.zc = redis.call('ZCARD', b.rk)
           b.stored = b.zc
         end
-        local out = {}
+        local out = {stamp}
         for j = 0, tonumber(ARGV[p]) - 1 do
           local tokens, enforce, n = tonumber(ARGV[p+1]), ARGV[p+2] == '1', tonumber(ARGV[p+3])
           local soonest, atR, atT, cooling = -1, 0, 0, 0
@@ -175,8 +158,6 @@ enum RedisScripts {
               end
             end
             if wait <= 0 then
-              local at = stamp .. string.format('%03d', j)
-              local member = at .. ':' .. nonce
               b.R, b.T = b.R + 1, b.T + tokens
               b.addR, b.addT = b.addR + 1, b.addT + tokens
               if rpm >= 0 and rpm <= exact then
@@ -184,17 +165,14 @@ enum RedisScripts {
                 b.zc = b.zc + 1
                 b.window = b.window or {}
                 b.window[#b.window + 1] = stamp
-                b.window[#b.window + 1] = member
+                b.window[#b.window + 1] = stamp .. ':' .. j .. ':' .. nonce
               end
-              b.leases = b.leases or {}
-              b.leases[#b.leases + 1] = now + leasems
-              b.leases[#b.leases + 1] = member
-              out[j + 1] = {i, at}
+              out[j + 2] = i
               break
             end
             if soonest < 0 or wait < soonest then soonest = wait end
           end
-          out[j + 1] = out[j + 1] or {-1, soonest, atR, atT, cooling}
+          out[j + 2] = out[j + 2] or {-1, soonest, atR, atT, cooling}
           p = p + 3 + n
         end
         for _, b in pairs(blocks) do
@@ -211,8 +189,6 @@ enum RedisScripts {
               redis.call('ZADD', b.rk, unpack(b.window))
               redis.call('PEXPIRE', b.rk, 61000)
             end
-            redis.call('ZADD', b.lk, unpack(b.leases))
-            redis.call('PEXPIRE', b.lk, leasems + 1000)
           end
           if b.addT + b.fixT ~= 0 then redis.call('HINCRBY', b.uk, 'T', b.addT + b.fixT) end
           if b.fix then
@@ -220,24 +196,53 @@ enum RedisScripts {
               if v ~= 0 then redis.call('HINCRBY', b.uk, string.format('%d', s), v) end
             end
           end
-          if b.gone then redis.call('ZREM', b.lk, unpack(b.gone)) end
-          if b.seen then redis.call('HSET', b.mk, 'lat', tostring(b.lat), 'ttft', tostring(b.ttft)) end
         end
         return out
         """#)
 
-    /// Loads: KEYS = 4 per deployment (usage, cooldown, leases, latency). Drops expired leases
-    /// and old usage buckets; returns per deployment `{in flight, requests, tokens, latency,
-    /// ttft, cooldown ms left}`.
+    /// Loads, and this worker's part of them published: KEYS = 4 per deployment (usage,
+    /// cooldown, busy, speed); ARGV = worker nonce, how long a published entry lives (ms), then
+    /// per deployment this worker's in-flight count and latency and TTFT averages (µs, 0: none).
+    /// Drops old usage buckets and the entries of workers that stopped publishing (a dead
+    /// worker's in-flight calls vanish with it); returns per deployment `{in flight elsewhere,
+    /// requests, tokens, latency ms, ttft ms, cooldown ms left}`, the averages over the workers
+    /// that have one.
     static let loads = RedisScript(clock + advance + #"""
+        local nonce, life = ARGV[1], tonumber(ARGV[2])
         local out = {}
         for i = 0, #KEYS / 4 - 1 do
-          local uk, ck, lk, mk = KEYS[i*4+1], KEYS[i*4+2], KEYS[i*4+3], KEYS[i*4+4]
-          redis.call('ZREMRANGEBYSCORE', lk, '-inf', now)
+          local uk, ck, bk, sk = KEYS[i*4+1], KEYS[i*4+2], KEYS[i*4+3], KEYS[i*4+4]
+          local busy, lat, ttft = ARGV[3+i*3], tonumber(ARGV[4+i*3]), tonumber(ARGV[5+i*3])
           advance(uk)
+          redis.call('HSET', bk, nonce, busy .. ':' .. (now + life))
+          redis.call('HSET', sk, nonce, lat .. ':' .. ttft .. ':' .. (now + life))
+          redis.call('PEXPIRE', bk, life * 2)
+          redis.call('PEXPIRE', sk, life * 2)
+          local others = 0
+          local e = redis.call('HGETALL', bk)
+          for j = 1, #e, 2 do
+            local n, until_ = string.match(e[j+1], '^(%d+):(%d+)$')
+            if not n or tonumber(until_) < now then
+              redis.call('HDEL', bk, e[j])
+            elseif e[j] ~= nonce then
+              others = others + tonumber(n)
+            end
+          end
+          local sums, counts = {0, 0}, {0, 0}
+          e = redis.call('HGETALL', sk)
+          for j = 1, #e, 2 do
+            local l, f, until_ = string.match(e[j+1], '^(%d+):(%d+):(%d+)$')
+            if not l or tonumber(until_) < now then
+              redis.call('HDEL', sk, e[j])
+            else
+              l, f = tonumber(l), tonumber(f)
+              if l > 0 then sums[1], counts[1] = sums[1] + l, counts[1] + 1 end
+              if f > 0 then sums[2], counts[2] = sums[2] + f, counts[2] + 1 end
+            end
+          end
           local u = redis.call('HMGET', uk, 'T', 'R')
-          local m = redis.call('HMGET', mk, 'lat', 'ttft')
-          out[#out+1] = {redis.call('ZCARD', lk), tonumber(u[2] or '0'), tonumber(u[1] or '0'), m[1] or '0', m[2] or '0', redis.call('PTTL', ck)}
+          out[#out+1] = {others, tonumber(u[2] or '0'), tonumber(u[1] or '0'),
+            tostring(counts[1] > 0 and sums[1] / counts[1] / 1000 or 0), tostring(counts[2] > 0 and sums[2] / counts[2] / 1000 or 0), redis.call('PTTL', ck)}
         end
         return out
         """#)

@@ -6,11 +6,19 @@ import Synchronization
 /// The loads the strategies read: a cache refreshed every `refreshInterval` by one script call
 /// (one per slot in a cluster).
 extension RedisStateStore {
-    /// The shared loads as last read (at most `refreshInterval` old); this worker's own view
-    /// while Redis is not answering.
+    /// The shared loads as last read (at most `refreshInterval` old) with this worker's own
+    /// calls in flight as they are now; this worker's own view while Redis is not answering.
     public func loads(_ deployments: [Int]) -> [DeploymentLoad] {
         guard health.isAnswering else { return fallback.loads(deployments) }
-        return cache.withLock { cache in deployments.map { cache.indices.contains($0) ? cache[$0] : DeploymentLoad() } }
+        let own = workerLoads.snapshot
+        return cache.withLock { cache in
+            deployments.map { d in
+                guard cache.indices.contains(d) else { return DeploymentLoad() }
+                var load = cache[d]
+                load.inFlight += own[d].inFlight
+                return load
+            }
+        }
     }
 
     /// Starts the background refresh of the loads on the caller's event loop (once; a no-op
@@ -23,13 +31,21 @@ extension RedisStateStore {
     /// Starts the background refresh of the loads on `loop` (once).
     public func startRefreshing(on loop: any EventLoop) {
         guard !limits.isEmpty, !refreshing.exchange(true, ordering: .relaxed) else { return }
-        loop.scheduleRepeatedTask(initialDelay: .zero, delay: options.refreshInterval) { [weak self] task in
+        let task = loop.scheduleRepeatedTask(initialDelay: .zero, delay: options.refreshInterval) { [weak self] task in
             guard let self else {
                 task.cancel()
                 return
             }
             self.refresh()
         }
+        refreshTask.withLock { $0 = task }
+    }
+
+    /// Stops the refresh for good: this worker's published loads expire after
+    /// ``Options/publishedLife`` (as a dead worker's do).
+    public func stopRefreshing() {
+        refreshing.store(true, ordering: .relaxed)
+        refreshTask.withLock { $0?.cancel() }
     }
 
     private func refresh() {
@@ -42,9 +58,17 @@ extension RedisStateStore {
             groups = Array(bySlot.values)
         }
         let gathered = RedisLoadsGathering(parts: groups.count, count: limits.count)
+        let own = workerLoads.snapshot
+        let life = String(options.publishedLife.nanoseconds / 1_000_000)
         for group in groups {
-            let keyArgs = group.flatMap { [keys[$0].usage, keys[$0].cooldown, keys[$0].leases, keys[$0].latency] }
-            client.evaluate(RedisScripts.loads, keys: keyArgs, args: [], slot: slots.isEmpty ? nil : slots[group[0]]) { [self] result in
+            let keyArgs = group.flatMap { keys[$0].loadKeys }
+            var args = [nonce, life]
+            for d in group {
+                args.append(String(own[d].inFlight))
+                args.append(String(Int(own[d].latency * 1000)))
+                args.append(String(Int(own[d].timeToFirstToken * 1000)))
+            }
+            client.evaluate(RedisScripts.loads, keys: keyArgs, args: args, slot: slots.isEmpty ? nil : slots[group[0]]) { [self] result in
                 var loads: [DeploymentLoad]?
                 if case .success(let value) = result, case .array(let rows) = value, rows.count == group.count {
                     loads = rows.map(Self.load)
@@ -56,7 +80,7 @@ extension RedisStateStore {
         }
     }
 
-    /// One deployment's row of the loads script.
+    /// One deployment's row of the loads script (in flight: the other workers').
     static func load(_ row: RedisValue) -> DeploymentLoad {
         let f = row.elements
         var load = DeploymentLoad()

@@ -5,11 +5,14 @@ import RedisClient
 import Synchronization
 
 /// The state store of a cluster: every worker of every pod that points at the same Redis shares
-/// one set of rpm/tpm windows, cooldowns, in-flight leases and latency averages.
+/// one set of rpm/tpm windows and cooldowns, and sees every worker's in-flight counts and
+/// latency averages.
 ///
 /// The admissions and settlements an event loop makes during one tick go to Redis together, as
 /// one `EVALSHA` of ``RedisScripts/batch`` (per cluster slot): each admission decided on all
-/// its candidates, in order, atomically on the server clock; nobody waits for a settlement. ``loads(_:)`` reads a cache refreshed every `refreshInterval` by one
+/// its candidates, in order, atomically on the server clock; nobody waits for a settlement.
+/// In-flight counts and latency averages need no call per request: each worker keeps its own
+/// (``WorkerLoads``) and publishes them with the loads refresh, which reads the others'. ``loads(_:)`` reads a cache refreshed every `refreshInterval` by one
 /// pipelined script call. When Redis does not answer within the client's deadline (or its
 /// circuit breaker is open) the store answers from an ``EmbeddedStateStore`` (fail open, the
 /// default) or refuses with ``Refusal/Reason/unavailable`` (fail closed), and goes back to
@@ -19,14 +22,15 @@ public final class RedisStateStore: StateStore {
     public struct Options: Sendable {
         /// Refuse admissions while Redis is down instead of falling back to per-worker limits.
         public var failClosed: Bool
-        /// How long an in-flight lease lives when its worker never settles it (a crash).
-        public var leaseSeconds: Double
+        /// How long a worker's published in-flight counts and averages count when it stops
+        /// publishing them (it died): a few refresh intervals.
+        public var publishedLife: TimeAmount
         /// How often the shared loads are read for the strategies.
         public var refreshInterval: TimeAmount
 
-        public init(failClosed: Bool = false, leaseSeconds: Double = 630, refreshInterval: TimeAmount = .milliseconds(50)) {
+        public init(failClosed: Bool = false, refreshInterval: TimeAmount = .milliseconds(50), publishedLife: TimeAmount = .seconds(2)) {
             self.failClosed = failClosed
-            self.leaseSeconds = leaseSeconds
+            self.publishedLife = publishedLife
             self.refreshInterval = refreshInterval
         }
     }
@@ -47,15 +51,18 @@ public final class RedisStateStore: StateStore {
     let health: RedisHealth
     /// What each event loop's tick will send.
     let batches = RedisBatches()
-    /// Tells this worker's leases and window entries apart from other workers'.
+    /// Tells this worker's published loads and window entries apart from other workers'.
     let nonce: String
     /// Each deployment's rpm and tpm as the batch script's arguments (`-1`: none), built once.
     let limitArgs: [(rpm: String, tpm: String)]
     /// The batch script's first arguments, built once.
-    let batchHead: (nonce: String, leaseMilliseconds: String, allowedFails: String)
+    let batchHead: (nonce: String, allowedFails: String)
+    /// This worker's in-flight counts and latency averages.
+    let workerLoads: WorkerLoads
     let cache: Mutex<[DeploymentLoad]>
     let refreshing = Atomic<Bool>(false)
     let refreshInFlight = Atomic<Bool>(false)
+    let refreshTask = Mutex<RepeatedTask?>(nil)
 
     public init(deployments: [DeploymentLimits], cooldown: CooldownPolicy, client: RedisClient, options: Options = Options(), logger: Logger) {
         self.client = client
@@ -69,7 +76,8 @@ public final class RedisStateStore: StateStore {
         health = RedisHealth(logger: logger, server: client.configuration.description, failClosed: options.failClosed)
         nonce = String(UInt64.random(in: 0...UInt64.max), radix: 36)
         limitArgs = deployments.map { (String($0.rpm ?? -1), String($0.tpm ?? -1)) }
-        batchHead = (nonce, String(Int(options.leaseSeconds * 1000)), String(cooldown.allowedFails))
+        batchHead = (nonce, String(cooldown.allowedFails))
+        workerLoads = WorkerLoads(deployments: deployments.count)
         cache = Mutex(Array(repeating: DeploymentLoad(), count: deployments.count))
     }
 
@@ -87,7 +95,7 @@ public final class RedisStateStore: StateStore {
             : client.isAvailable(slot: admission.candidates.first.flatMap { slots.indices.contains($0) ? slots[$0] : nil })
         guard !available else { return nil }
         health.failed("reconnecting, or its circuit breaker is open")
-        return withoutRedis(admission)
+        return counted(withoutRedis(admission))
     }
 
     public func admit(_ admission: Admission, completion: @escaping @Sendable (AdmissionResult) -> Void) {
@@ -109,31 +117,34 @@ public final class RedisStateStore: StateStore {
                 start = i
             }
         }
-        admit(runs[...], admission: admission, refused: nil, completion: completion)
+        enqueue(RedisBatch.Waiting(admission: admission, runs: runs[...], refused: nil, completion: completion))
     }
 
-    /// Tries the first run; on a refusal the next, adding up the refusals.
-    private func admit(_ runs: ArraySlice<ArraySlice<Int>>, admission: Admission, refused: Refusal?, completion: @escaping @Sendable (AdmissionResult) -> Void) {
-        guard let run = runs.first else {
-            completion(.refused(refused ?? Refusal(reason: .coolingDown, retryAfter: 1)))
-            return
+    /// An admission's element of the batch script's reply (`stamp`: the call's): the result,
+    /// or the next run of candidates asked after a refusal.
+    func answered(_ w: RedisBatch.Waiting, _ reply: RedisValue, stamp: UInt64) {
+        switch Self.admission(reply, candidates: w.candidates, tokens: w.admission.tokens, stamp: stamp) {
+        case .admitted(let reservation)?:
+            finish(w, .admitted(reservation))
+        case .refused(let refusal)?:
+            let refused = w.refused.map { Self.combine($0, refusal) } ?? refusal
+            guard w.runs.count > 1 else { return finish(w, .refused(refused)) }
+            enqueue(RedisBatch.Waiting(admission: w.admission, runs: w.runs.dropFirst(), refused: refused, completion: w.completion))
+        case nil:
+            health.failed("unexpected reply to the batch script: \(Self.brief(reply))")
+            finish(w, withoutRedis(w.admission))
         }
-        let slot = slots.isEmpty ? nil : slots[run[run.startIndex]]
-        let tokens = admission.tokens
-        enqueue(slot: slot) { [self] batch in
-            batch.admit(run, tokens: tokens, enforce: admission.enforceLimits) { [self] reply in
-                guard let reply else { return completion(withoutRedis(admission)) }
-                switch Self.admission(reply, candidates: run, tokens: tokens) {
-                case .admitted(let reservation)?:
-                    completion(.admitted(reservation))
-                case .refused(let refusal)?:
-                    admit(runs.dropFirst(), admission: admission, refused: refused.map { Self.combine($0, refusal) } ?? refusal, completion: completion)
-                case nil:
-                    health.failed("unexpected reply to the batch script: \(Self.brief(reply))")
-                    completion(withoutRedis(admission))
-                }
-            }
-        }
+    }
+
+    /// Completes a waiting admission (counted in flight when admitted).
+    func finish(_ w: RedisBatch.Waiting, _ result: AdmissionResult) {
+        w.completion(counted(result))
+    }
+
+    /// `result`, counted in flight when it admits.
+    private func counted(_ result: AdmissionResult) -> AdmissionResult {
+        if case .admitted(let r) = result { workerLoads.started(r.deployment) }
+        return result
     }
 
     /// Two refusals of parts of one admission as one: the soonest retry, the counts added.
@@ -151,14 +162,13 @@ public final class RedisStateStore: StateStore {
     }
 
     /// An admission's element of the batch script's reply as an answer; `nil` when it is not one.
-    static func admission(_ value: RedisValue, candidates: ArraySlice<Int>, tokens: Int) -> AdmissionResult? {
-        let e = value.elements
-        guard e.count >= 2, let index = e[0].int else { return nil }
-        if index >= 0 {
-            guard index < candidates.count, let stamp = e[1].text.flatMap(UInt64.init) else { return nil }
-            return .admitted(Reservation(deployment: candidates[candidates.startIndex + index], tokens: tokens, at: redisFlag | stamp))
+    static func admission(_ value: RedisValue, candidates: ArraySlice<Int>, tokens: Int, stamp: UInt64) -> AdmissionResult? {
+        if let index = value.int {
+            guard index >= 0, index < candidates.count else { return nil }
+            return .admitted(Reservation(deployment: candidates[candidates.startIndex + index], tokens: tokens, at: redisFlag | (stamp * 1000)))
         }
-        guard e.count >= 5, let ms = e[1].int, let atR = e[2].int, let atT = e[3].int, let cooling = e[4].int else { return nil }
+        let e = value.elements
+        guard e.count >= 5, e[0].int == -1, let ms = e[1].int, let atR = e[2].int, let atT = e[3].int, let cooling = e[4].int else { return nil }
         return .refused(Refusal(
             reason: atR + atT > 0 ? .rateLimited : .coolingDown, retryAfter: ms < 0 ? 1 : Double(ms) / 1000,
             atRequestLimit: atR, atTokenLimit: atT, cooling: cooling))

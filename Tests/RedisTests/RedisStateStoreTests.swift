@@ -176,16 +176,29 @@ final class RedisStateStoreTests: XCTestCase {
         }
         XCTAssertEqual(requests, 5, "rpm 5 for both workers together")
         XCTAssertEqual(tokens, 10, "tpm 1000 / 100 tokens each")
-        XCTAssertEqual(Set(server.cli("KEYS", "*").split(separator: "\n").map(String.init)), [
-            "sb:v1:{shared}:rpm", "sb:v1:{shared}:use", "sb:v1:{shared}:lease", "sb:v1:{tokens}:use", "sb:v1:{tokens}:lease",
-        ], "hash-tagged, versioned keys")
+        let keys = Set(server.cli("KEYS", "*").split(separator: "\n").map(String.init))
+        XCTAssertTrue(keys.isSuperset(of: ["sb:v1:{shared}:rpm", "sb:v1:{shared}:use", "sb:v1:{tokens}:use"]), "\(keys)")
+        XCTAssertTrue(keys.isSubset(of: [
+            "sb:v1:{shared}:rpm", "sb:v1:{shared}:use", "sb:v1:{shared}:busy", "sb:v1:{shared}:speed",
+            "sb:v1:{tokens}:use", "sb:v1:{tokens}:busy", "sb:v1:{tokens}:speed",
+        ]), "hash-tagged, versioned keys: \(keys)")
     }
 
-    func testLeasesOfAWorkerThatNeverSettlesExpire() async throws {
-        let s = try store([DeploymentLimits(id: "a", rpm: nil, tpm: nil)], options: .init(leaseSeconds: 1))
-        _ = await admit(s, [0])
-        XCTAssertEqual(loads(s, [0]) { $0[0].inFlight == 1 }[0].inFlight, 1)
-        XCTAssertEqual(loads(s, [0]) { $0[0].inFlight == 0 }[0].inFlight, 0, "the lease expired")
+    func testInFlightCallsOfAWorkerThatStopsPublishingVanish() async throws {
+        let options = RedisStateStore.Options(publishedLife: .milliseconds(400))
+        let limits = [DeploymentLimits(id: "a", rpm: nil, tpm: nil)]
+        let (dying, other) = (try store(limits, options: options), try store(limits, options: options))
+        _ = await admit(dying, [0])
+        _ = await admit(dying, [0])
+        guard case .admitted(let mine) = await admit(other, [0]) else { return XCTFail() }
+        dying.startRefreshing(on: MultiThreadedEventLoopGroup.singleton.next())
+        XCTAssertEqual(loads(other, [0]) { $0[0].inFlight == 3 }[0].inFlight, 3, "2 published by the other worker + 1 of its own")
+        XCTAssertEqual(loads(dying, [0]) { $0[0].inFlight == 3 }[0].inFlight, 3)
+        other.settle(Settlement(reservation: mine, actualTokens: nil, outcome: .success, latencyMilliseconds: 30))
+        XCTAssertEqual(loads(other, [0]) { $0[0].inFlight == 2 }[0].inFlight, 2, "its own call ended at once")
+        XCTAssertEqual(loads(dying, [0]) { $0[0].latencyMilliseconds == 30 }[0].latencyMilliseconds, 30, "the other worker's latency is seen")
+        dying.stopRefreshing()
+        XCTAssertEqual(loads(other, [0]) { $0[0].inFlight == 0 }[0].inFlight, 0, "the dead worker's calls left with it")
     }
 
     func testRedisDownFailsOpenToPerWorkerLimitsAndComesBack() async throws {
@@ -236,11 +249,12 @@ final class RedisStateStoreTests: XCTestCase {
         guard case .admitted(let r) = second else { return XCTFail("the settlement was applied first: \(second)") }
         // A settlement no admission follows goes on its own.
         XCTAssertEqual(Int(server.cli("PTTL", "sb:v1:{a}:use")) ?? 0, 61000, accuracy: 1100, "the window's expiry is set")
-        XCTAssertGreaterThan(Int(server.cli("PTTL", "sb:v1:{a}:lease")) ?? 0, 600_000, "the leases' expiry is set")
-        loop.execute { s.settle(Settlement(reservation: r, actualTokens: nil, outcome: .success, latencyMilliseconds: 40, timeToFirstTokenMilliseconds: 10)) }
-        XCTAssertTrue(ProcessTable.wait(timeout: 2) { self.server.cli("ZCARD", "sb:v1:{a}:lease") == "0" }, "both leases released")
-        XCTAssertEqual(Double(server.cli("HGET", "sb:v1:{a}:lat", "lat")) ?? 0, 72, accuracy: 0.01, "80, then 80 + 0.2 × (40 − 80)")
-        XCTAssertEqual(Double(server.cli("HGET", "sb:v1:{a}:lat", "ttft")) ?? 0, 10, accuracy: 0.01, "the first TTFT")
+        loop.execute { s.settle(Settlement(reservation: r, actualTokens: 50, outcome: .success, latencyMilliseconds: 40, timeToFirstTokenMilliseconds: 10)) }
+        XCTAssertTrue(ProcessTable.wait(timeout: 2) { self.server.cli("HGET", "sb:v1:{a}:use", "T") == "150" }, "100 + 50")
+        let load = loads(s, [0]) { $0[0].timeToFirstTokenMilliseconds > 0 }[0]
+        XCTAssertEqual(load.inFlight, 0, "both calls ended")
+        XCTAssertEqual(load.latencyMilliseconds, 72, accuracy: 0.01, "80, then 80 + 0.2 × (40 − 80)")
+        XCTAssertEqual(load.timeToFirstTokenMilliseconds, 10, accuracy: 0.01, "the first TTFT")
         let log = server.cli("SLOWLOG", "GET", "10000").split(separator: "\n").map(String.init)
         XCTAssertEqual(log.filter { $0 == RedisScripts.batch.sha1 }.count, 2, "two calls: the first settlement rode on the admission, the second went alone")
         // Failures are not held back: cooldowns must be seen at once.
@@ -285,12 +299,17 @@ final class RedisStateStoreTests: XCTestCase {
         XCTAssertEqual(server.cli("ZCARD", "sb:v1:{a}:rpm"), "3")
         XCTAssertEqual(server.cli("HGET", "sb:v1:{b}:use", "R"), String(big))
         XCTAssertEqual(server.cli("HGET", "sb:v1:{c}:use", "T"), "1000")
-        XCTAssertEqual(server.cli("ZCARD", "sb:v1:{c}:lease"), "2", "the settled lease is gone, two new ones")
-        XCTAssertEqual(Double(server.cli("HGET", "sb:v1:{c}:lat", "lat")) ?? 0, 50, accuracy: 0.01)
-        // Each admission's stamp is its own: settling one releases one lease.
+        let load = loads(s, [0, 1, 2]) { $0[2].latencyMilliseconds > 0 }
+        XCTAssertEqual(load.map(\.inFlight), [3, 4, 2], "the settled call left")
+        XCTAssertEqual(load[2].latencyMilliseconds, 50, accuracy: 0.01)
+        XCTAssertEqual(load[1].requestsThisMinute, big)
+        // A settlement that changes nothing in Redis is not sent.
         guard case .admitted(let one) = results[8] else { return XCTFail() }
-        loop.execute { s.settle(Settlement(reservation: one, actualTokens: nil, outcome: .neutral)) }
-        XCTAssertTrue(ProcessTable.wait(timeout: 2) { self.server.cli("ZCARD", "sb:v1:{c}:lease") == "1" })
+        server.cli("SLOWLOG", "RESET")
+        try await loop.submit { s.settle(Settlement(reservation: one, actualTokens: nil, outcome: .neutral)) }.get()
+        _ = await admit(s, [2], tokens: 1)
+        let calls = server.cli("SLOWLOG", "GET", "10000").split(separator: "\n").filter { $0 == RedisScripts.batch.sha1 }
+        XCTAssertEqual(calls.count, 1, "only the admission's")
     }
 
     func testRedisDownFailsClosedWhenAsked() async throws {

@@ -30,9 +30,14 @@ extension Call {
             admitted(result, reason)
             return
         }
+        // The Redis store answers on this loop: no hop then.
         let bound = NIOLoopBound(self, eventLoop: handler.loop.pool.eventLoop)
         gateway.store.admit(admission) { result in
-            bound.eventLoop.execute { bound.value.admitted(result, reason) }
+            if bound.eventLoop.inEventLoop {
+                bound.value.admitted(result, reason)
+            } else {
+                bound.eventLoop.execute { bound.value.admitted(result, reason) }
+            }
         }
     }
 

@@ -312,6 +312,29 @@ final class RedisStateStoreTests: XCTestCase {
         XCTAssertEqual(calls.count, 1, "only the admission's")
     }
 
+    func testATickWithMoreAdmissionsThanOneCallCarriesIsSplit() async throws {
+        let s = try store([DeploymentLimits(id: "a", rpm: 600, tpm: nil)])
+        let loop = MultiThreadedEventLoopGroup.singleton.next()
+        _ = await admit(s, [0])
+        server.cli("CONFIG", "SET", "slowlog-log-slower-than", "0")
+        server.cli("CONFIG", "SET", "slowlog-max-len", "10000")
+        server.cli("SLOWLOG", "RESET")
+        let count = RedisBatch.maximumAdmissions + 100
+        let results = try await loop.flatSubmit { () -> EventLoopFuture<[AdmissionResult]> in
+            let futures = (0..<count).map { _ in
+                let p = loop.makePromise(of: AdmissionResult.self)
+                s.admit(Admission(candidates: [0], tokens: 1, enforceLimits: true)) { p.succeed($0) }
+                return p.futureResult
+            }
+            return EventLoopFuture.whenAllSucceed(futures, on: loop)
+        }.get()
+        XCTAssertEqual(results.filter { $0.deploymentAdmitted == 0 }.count, 599, "600 with the first")
+        XCTAssertEqual(results.suffix(1).map(\.deploymentAdmitted), [nil], "the last one is over")
+        let calls = server.cli("SLOWLOG", "GET", "10000").split(separator: "\n").filter { $0 == RedisScripts.batch.sha1 }
+        XCTAssertEqual(calls.count, 2, "a full call, then the rest")
+        XCTAssertEqual(server.cli("ZCARD", "sb:v1:{a}:rpm"), "600", "every member its own")
+    }
+
     func testRedisDownFailsClosedWhenAsked() async throws {
         let s = try store([DeploymentLimits(id: "a", rpm: nil, tpm: nil)], options: .init(failClosed: true))
         server.stop()

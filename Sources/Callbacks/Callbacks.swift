@@ -180,9 +180,11 @@ public final class Callbacks: Sendable {
             let dropped = metrics?.series(MetricFamily.named("litellm_callback_dropped_events_metric"), [name])
             let failed = metrics?.series(MetricFamily.named("litellm_callback_failed_deliveries_metric"), [name])
             let alerts = name == "slack" ? nil : slack
-            hooks.dropped = { n in dropped?.add(UInt64(n)) }
-            hooks.deliveryFailed = { reason in
-                failed?.add(1)
+            // The closures keep the slot (and so its mapped region) alive: a sender may retry
+            // after the gateway that made it is gone (tests run many gateways in one process).
+            hooks.dropped = { [metrics] n in withExtendedLifetime(metrics) { dropped?.add(UInt64(n)) } }
+            hooks.deliveryFailed = { [metrics] reason in
+                withExtendedLifetime(metrics) { failed?.add(1) }
                 alerts?.callbackFailed(name, reason: reason)
             }
             return hooks

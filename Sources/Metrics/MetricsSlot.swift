@@ -59,16 +59,15 @@ public final class MetricsSlot: Sendable {
             known[lookup] = n
             return n
         }
-        return found.map { Series(entry: region.entry(slot, $0), region: region) }
+        return found.map { Series(entry: region.entry(slot, $0)) }
     }
 }
 
-/// A handle on one series in shared memory; cheap to copy, safe from any thread.
+/// A handle on one series in shared memory; cheap to copy (no reference: the request path
+/// copies them), safe from any thread. It is valid while its ``MetricsSlot`` (which maps the
+/// region) lives: whoever may use it longer keeps the slot.
 public struct Series: @unchecked Sendable {
     let entry: SeriesEntry
-    /// Keeps the mapping alive while a handle exists (a callback sender may outlive the
-    /// gateway that made it, in one process).
-    let region: MetricsRegion
 
     /// Adds to a counter (cell 0).
     @inline(__always)

@@ -251,14 +251,25 @@ final class HTTPGatewayHandler: ChannelInboundHandler {
     /// outgrows its buffer costs two more allocations.
     static let headCapacity = 1024
 
+    /// Bodies up to this size are copied behind their head and written with it: one write
+    /// through the pipeline costs more than copying a few kilobytes.
+    static let copiedBodyLimit = 8192
+
     /// Writes a complete answer of any content type.
     func writeAnswer(status: HTTPResponseStatus, contentType: String, _ body: ByteBuffer, meta: ResponseMetadata? = nil, retryAfter: Int? = nil, allow: String? = nil) {
         guard let context, let out = wire.context else { return }
-        var head = context.channel.allocator.buffer(capacity: Self.headCapacity)
+        let sendBody = requestMethod != .HEAD
+        let copyBody = sendBody && body.readableBytes <= Self.copiedBodyLimit
+        var head = context.channel.allocator.buffer(capacity: Self.headCapacity + (copyBody ? body.readableBytes : 0))
         writeHead(&head, status: status, contentType: contentType, contentLength: body.readableBytes, meta: meta, retryAfter: retryAfter, allow: allow)
         if gateway.detailedDebug { DebugLog.response(gateway.logger, status, head, body) }
-        out.write(NIOAny(head), promise: nil)
-        if requestMethod != .HEAD { out.write(NIOAny(body), promise: nil) }
+        if copyBody {
+            head.writeImmutableBuffer(body)
+            out.write(NIOAny(head), promise: nil)
+        } else {
+            out.write(NIOAny(head), promise: nil)
+            if sendBody { out.write(NIOAny(body), promise: nil) }
+        }
         finishResponse(context, out)
     }
 

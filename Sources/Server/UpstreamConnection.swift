@@ -55,7 +55,8 @@ final class UpstreamConnection: ChannelInboundHandler {
         reusable = true
         parser.reset()
         requestCount += 1
-        var head = context.channel.allocator.buffer(capacity: 256 + request.uri.utf8.count)
+        let copyBody = request.body.readableBytes <= HTTPGatewayHandler.copiedBodyLimit
+        var head = context.channel.allocator.buffer(capacity: 256 + request.uri.utf8.count + (copyBody ? request.body.readableBytes : 0))
         head.writeString(request.method.rawValue)
         head.writeStaticString(" ")
         head.writeString(request.uri)
@@ -69,8 +70,13 @@ final class UpstreamConnection: ChannelInboundHandler {
         head.writeStaticString("Content-Length: ")
         head.writeString(String(request.body.readableBytes))
         head.writeStaticString("\r\n\r\n")
-        context.write(wrapOutboundOut(head), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(request.body), promise: nil)
+        if copyBody {
+            head.writeImmutableBuffer(request.body)
+            context.writeAndFlush(wrapOutboundOut(head), promise: nil)
+        } else {
+            context.write(wrapOutboundOut(head), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(request.body), promise: nil)
+        }
     }
 
     /// Abandons the request in flight: the connection is closed, never reused.

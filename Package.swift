@@ -206,7 +206,7 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "SwitchboardTesting", "Server", "SwitchboardConfig", "OpenAIWire", "CallModel", "Providers", "Routing", "Callbacks", "Metrics", "Tokenizers",
+                "SwitchboardTesting", "Server", "SwitchboardConfig", "OpenAIWire", "CallModel", "Providers", "Routing", "Callbacks", "Metrics", "Tokenizers", "CloudAuth",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -13,7 +13,7 @@ import Foundation
 public actor AWSCredentialChain {
     public let sources: [any AWSCredentialSource]
     /// How long before expiry cached credentials are replaced.
-    public let refreshMargin: TimeInterval
+    public nonisolated let refreshMargin: TimeInterval
     private var cached: AWSCredentials?
     private var inFlight: Task<AWSCredentials, any Error>?
 

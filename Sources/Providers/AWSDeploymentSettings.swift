@@ -14,21 +14,25 @@ struct AWSEnvironment: Sendable {
     var region: String?
     /// The endpoint override and the variable it came from.
     var endpoint: (value: String, variable: String)?
+    /// The AWS credential chain, for deployments with no keys when the environment has none.
+    var chain: AWSChainCredentials?
 
-    init(_ environment: [String: String], endpointService: String) {
+    init(_ environment: [String: String], endpointService: String, chain: AWSCredentialChain? = nil) {
         func read(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
         accessKeyID = read("AWS_ACCESS_KEY_ID")
         secretAccessKey = read("AWS_SECRET_ACCESS_KEY")
         sessionToken = read("AWS_SESSION_TOKEN")
         region = read("AWS_REGION_NAME") ?? read("AWS_REGION") ?? read("AWS_DEFAULT_REGION")
         endpoint = AWSRegion.endpointOverride(service: endpointService, environment: environment)
+        if accessKeyID == nil || secretAccessKey == nil {
+            self.chain = AWSChainCredentials(chain: chain ?? AWSCredentialChain.standard(environment: environment))
+        }
     }
 }
 
-/// One AWS deployment's signing identity and endpoint, from `litellm_params` first and the
-/// environment second.
+/// One AWS deployment's region and endpoint, from `litellm_params` first and the environment
+/// second (its credentials are read for each request: ``identity(_:environment:)``).
 struct AWSDeploymentSettings {
-    var credentials: AWSCredentials
     var region: String
     var url: UpstreamURL
 
@@ -42,7 +46,8 @@ struct AWSDeploymentSettings {
         _ deployment: Deployment, environment env: AWSEnvironment, endpointKeys: [String], defaultHost: (String) -> String
     ) throws(OpenAIError) -> AWSDeploymentSettings {
         let p = deployment.params
-        let (credentials, region) = try identity(deployment, environment: env)
+        let region = try region(deployment, environment: env)
+        if try staticCredentials(deployment, environment: env) == nil, let chain = env.chain { chain.start() }
         var endpoint: (value: String, source: String)?
         for key in endpointKeys {
             let value = key == "api_base" ? p.apiBase : p.all.first(where: { $0.key == key })?.value.stringValue
@@ -61,32 +66,53 @@ struct AWSDeploymentSettings {
         guard let url = UpstreamURL(urlText) else {
             throw OpenAIError.badRequest("Deployment '\(deployment.modelName)' has an endpoint (\(endpoint?.source ?? "default")) that is not an http(s) URL; fix it in the config.")
         }
-        return AWSDeploymentSettings(credentials: credentials, region: region, url: url)
+        return AWSDeploymentSettings(region: region, url: url)
     }
 
-    /// Credentials and region (the signing identity): for the plan, and again for each request.
+    /// Credentials and region (the signing identity), for each request: the deployment's keys,
+    /// else the environment's, else the AWS credential chain's current ones.
     static func identity(_ deployment: Deployment, environment env: AWSEnvironment) throws(OpenAIError) -> (AWSCredentials, String) {
+        let region = try region(deployment, environment: env)
+        if let credentials = try staticCredentials(deployment, environment: env) { return (credentials, region) }
+        guard let chain = env.chain else { throw Self.unusable(deployment, "no AWS credentials") }
+        chain.start()
+        switch chain.current() {
+        case .success(let credentials):
+            for (name, value) in [("access key id", credentials.accessKeyID), ("session token", credentials.sessionToken ?? "")]
+            where !HeaderValidation.isValidValue(value) {
+                throw Self.unusable(deployment, "the AWS credential chain's \(name) contains a line break or another control character")
+            }
+            return (credentials, region)
+        case .failure(let problem):
+            throw Self.unusable(deployment, "no AWS credentials: none in litellm_params or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, and the AWS credential chain (web identity, profile, container, instance metadata) has none: \(problem.description)")
+        }
+    }
+
+    /// The keys configured for the deployment or in the environment; `nil` when neither has any.
+    static func staticCredentials(_ deployment: Deployment, environment env: AWSEnvironment) throws(OpenAIError) -> AWSCredentials? {
         let p = deployment.params
-        let credentials: AWSCredentials
         if p.awsAccessKeyId != nil || p.awsSecretAccessKey != nil {
             guard let id = p.awsAccessKeyId, !id.isEmpty, let secret = p.awsSecretAccessKey, !secret.isEmpty else {
                 throw Self.unusable(deployment, "litellm_params sets only one of aws_access_key_id and aws_secret_access_key; set both")
             }
-            credentials = AWSCredentials(accessKeyID: id, secretAccessKey: secret, sessionToken: p.awsSessionToken)
-        } else if let id = env.accessKeyID, let secret = env.secretAccessKey {
-            credentials = AWSCredentials(accessKeyID: id, secretAccessKey: secret, sessionToken: p.awsSessionToken ?? env.sessionToken)
-            for (name, value) in [("AWS_ACCESS_KEY_ID", id), ("AWS_SESSION_TOKEN", credentials.sessionToken ?? "")]
-            where !HeaderValidation.isValidValue(value) {
-                throw Self.unusable(deployment, "environment variable \(name) contains a line break or another control character, which cannot be sent upstream")
-            }
-        } else {
-            throw Self.unusable(deployment, "no AWS credentials: set litellm_params.aws_access_key_id and aws_secret_access_key, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in Switchboard's environment (IAM roles, profiles and web identity are not supported)")
+            return AWSCredentials(accessKeyID: id, secretAccessKey: secret, sessionToken: p.awsSessionToken)
         }
-        let region = p.awsRegionName.flatMap { $0.isEmpty ? nil : $0 } ?? env.region ?? defaultRegion
+        guard let id = env.accessKeyID, let secret = env.secretAccessKey else { return nil }
+        let credentials = AWSCredentials(accessKeyID: id, secretAccessKey: secret, sessionToken: p.awsSessionToken ?? env.sessionToken)
+        for (name, value) in [("AWS_ACCESS_KEY_ID", id), ("AWS_SESSION_TOKEN", credentials.sessionToken ?? "")]
+        where !HeaderValidation.isValidValue(value) {
+            throw Self.unusable(deployment, "environment variable \(name) contains a line break or another control character, which cannot be sent upstream")
+        }
+        return credentials
+    }
+
+    /// The deployment's region (`aws_region_name`, else the environment's, else LiteLLM's default).
+    static func region(_ deployment: Deployment, environment env: AWSEnvironment) throws(OpenAIError) -> String {
+        let region = deployment.params.awsRegionName.flatMap { $0.isEmpty ? nil : $0 } ?? env.region ?? defaultRegion
         guard region.utf8.allSatisfy({ $0 == UInt8(ascii: "-") || (0x30...0x39).contains($0) || (0x61...0x7A).contains($0) }) else {
             throw Self.unusable(deployment, "the AWS region '\(region)' is not a region name (lower-case letters, digits and '-')")
         }
-        return (credentials, region)
+        return region
     }
 
     static func unusable(_ deployment: Deployment, _ why: String) -> OpenAIError {

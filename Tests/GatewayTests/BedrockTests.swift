@@ -1,4 +1,5 @@
 import CallModel
+import CloudAuth
 import Foundation
 import NIOCore
 import OpenAIWire
@@ -209,5 +210,47 @@ final class BedrockTests: XCTestCase {
         XCTAssertTrue(bedrock.requests.first?.header("authorization")?.contains("/eu-central-1/bedrock/aws4_request") ?? false)
         await gateway.shutdown()
         await bedrock.shutdown()
+    }
+    func testWithoutKeysTheAWSCredentialChainSignsAndAnEmptyChainIsAClearError() async throws {
+        // An ECS task role / EKS Pod Identity: the container endpoint hands out session credentials.
+        let issued = FakeIssuedCredentials()
+        let credentialServer = try await FakeAWSCredentialServer(issued: issued)
+        let bedrock = try await FakeBedrockServer.start(credentials: AWSCredentials(
+            accessKeyID: issued.accessKeyID, secretAccessKey: issued.secretAccessKey, sessionToken: issued.sessionToken))
+        let yaml = """
+            model_list:
+              - model_name: claude
+                litellm_params: {model: "bedrock/\(Self.model)", api_base: "\(bedrock.endpointURL)", aws_region_name: us-east-1}
+            """
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("no-aws-\(UUID())").path
+        let isolated = ["HOME": home, "AWS_EC2_METADATA_DISABLED": "true"]
+        let gateway = try await GatewayHarness(yaml: yaml, environment: isolated.merging(
+            ["AWS_CONTAINER_CREDENTIALS_FULL_URI": credentialServer.endpointURL + credentialServer.containerPath]) { $1 })
+        var r = try gateway.request("POST", "/v1/chat/completions", body: Self.chat("Hi"))
+        for _ in 0..<50 where r.status == 500 {
+            // The chain's first fetch started with the plan; a call this early may precede it.
+            try await Task.sleep(nanoseconds: 100_000_000)
+            r = try gateway.request("POST", "/v1/chat/completions", body: Self.chat("Hi"))
+        }
+        XCTAssertEqual(r.status, 200, r.body)
+        let sent = try XCTUnwrap(bedrock.requests.last)
+        XCTAssertTrue(sent.header("authorization")?.hasPrefix("AWS4-HMAC-SHA256 Credential=\(issued.accessKeyID)/") ?? false)
+        XCTAssertEqual(sent.header("x-amz-security-token"), issued.sessionToken)
+        XCTAssertNil(bedrock.signatureProblem(sent), "signed with the chain's session credentials")
+        XCTAssertEqual(credentialServer.requests.count, 1, "fetched once, kept until near its expiry")
+        await gateway.shutdown()
+
+        // No keys anywhere and no chain source: a 500 that says why, naming no secret.
+        let empty = try await GatewayHarness(yaml: yaml, environment: isolated)
+        var failed = try empty.request("POST", "/v1/chat/completions", body: Self.chat("Hi"))
+        for _ in 0..<50 where !failed.body.contains("no AWS credentials found") {
+            try await Task.sleep(nanoseconds: 100_000_000)
+            failed = try empty.request("POST", "/v1/chat/completions", body: Self.chat("Hi"))
+        }
+        XCTAssertEqual(failed.status, 500)
+        XCTAssertTrue(failed.body.contains("the AWS credential chain (web identity, profile, container, instance metadata) has none: no AWS credentials found"), failed.body)
+        await empty.shutdown()
+        await bedrock.shutdown()
+        await credentialServer.shutdown()
     }
 }

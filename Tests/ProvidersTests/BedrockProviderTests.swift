@@ -50,9 +50,14 @@ final class BedrockProviderTests: XCTestCase {
         }, model: "bedrock/m")
         XCTAssertEqual(configured.target.host, "vpce-1.bedrock-runtime.us-east-1.vpce.amazonaws.com")
 
-        XCTAssertThrowsError(try ProviderRegistry(environment: [:]).plan(deployment("bedrock/m"), model: "bedrock/m")) { error in
+        // No keys: the plan stands (the AWS credential chain is asked in the background); a
+        // request before the chain has credentials is a 500 that says what was looked at.
+        let keyless = ProviderRegistry(environment: ["AWS_EC2_METADATA_DISABLED": "true", "HOME": "/nonexistent"])
+        let chained = try keyless.plan(deployment("bedrock/m"), model: "bedrock/m")
+        XCTAssertThrowsError(try chained.provider.makeRequest(call(#"{"messages":[{"role":"user","content":"hi"}]}"#), plan: chained)) { error in
             XCTAssertEqual((error as? OpenAIError)?.status, 500)
             XCTAssertTrue("\(error)".contains("AWS_ACCESS_KEY_ID"), "\(error)")
+            XCTAssertTrue("\(error)".contains("the AWS credential chain"), "\(error)")
         }
         let defaultRegion = try ProviderRegistry(environment: ["AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "b"]).plan(deployment("bedrock/m"), model: "bedrock/m")
         XCTAssertEqual(defaultRegion.target.host, "bedrock-runtime.us-west-2.amazonaws.com", "LiteLLM's default region")

@@ -378,7 +378,7 @@ final class HTTPGatewayHandler: ChannelInboundHandler {
         }
         state = .idle
         if keepAlive {
-            out.flush()
+            loop.pool.flusher.flushSoon(out)
             if !queued.isEmpty { replayQueued(context) }
         } else {
             queued.removeAll()

@@ -72,11 +72,12 @@ final class UpstreamConnection: ChannelInboundHandler {
         head.writeStaticString("\r\n\r\n")
         if copyBody {
             head.writeImmutableBuffer(request.body)
-            context.writeAndFlush(wrapOutboundOut(head), promise: nil)
+            context.write(wrapOutboundOut(head), promise: nil)
         } else {
             context.write(wrapOutboundOut(head), promise: nil)
-            context.writeAndFlush(wrapOutboundOut(request.body), promise: nil)
+            context.write(wrapOutboundOut(request.body), promise: nil)
         }
+        if let pool { pool.flusher.flushSoon(context) } else { context.flush() }
     }
 
     /// Abandons the request in flight: the connection is closed, never reused.

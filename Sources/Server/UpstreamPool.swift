@@ -19,8 +19,12 @@ final class UpstreamPool {
     /// At most this many idle connections are kept per upstream.
     let maxIdlePerTarget = 512
 
+    /// Flushes this loop's writes at the end of its tick (client answers and upstream requests).
+    let flusher: TickFlusher
+
     init(eventLoop: any EventLoop, tls: ClientTLS, connectTimeout: TimeAmount = .seconds(10)) {
         self.eventLoop = eventLoop
+        flusher = TickFlusher(eventLoop: eventLoop)
         self.tls = tls
         self.connectTimeout = connectTimeout
     }

@@ -24,12 +24,21 @@ struct RedisBatch {
 
     /// The deployment of each key block, in block order.
     private(set) var deployments: [Int] = []
-    private(set) var settlements = 0
-    private var settlementArgs: [String] = []
+    /// Settlements in order; those that only correct tokens are summed per deployment and second.
+    private var settlements: [Settlement] = []
+
+    struct Settlement {
+        let block: String
+        let deployment: Int
+        let second: UInt64
+        var tokenCorrection: Int
+        let outcome: String
+        let coolMilliseconds: String
+    }
     private var admissionArgs: [String] = []
     private(set) var waiting: [Waiting] = []
 
-    var isEmpty: Bool { settlements == 0 && waiting.isEmpty }
+    var isEmpty: Bool { settlements.isEmpty && waiting.isEmpty }
 
     /// The block of deployment `d`, added on first use (a call touches few deployments).
     private mutating func block(_ d: Int) -> String {
@@ -40,14 +49,15 @@ struct RedisBatch {
 
     /// Adds a settlement of a reservation made in `second` on deployment `d`: `outcome` is `c`
     /// (a failure that cools the deployment at once, for `coolMilliseconds`), `f` (a failure)
-    /// or `n` (no failure).
-    mutating func settle(_ d: Int, second: String, tokenCorrection: Int, outcome: String, coolMilliseconds: String) {
-        settlementArgs.append(block(d))
-        settlementArgs.append(second)
-        settlementArgs.append(String(tokenCorrection))
-        settlementArgs.append(outcome)
-        settlementArgs.append(coolMilliseconds)
-        settlements += 1
+    /// or `n` (no failure: only the token correction, added to the tick's others for the same
+    /// deployment and second — under load one correction carries most of a tick's calls).
+    mutating func settle(_ d: Int, second: UInt64, tokenCorrection: Int, outcome: String, coolMilliseconds: String) {
+        if outcome == "n", let i = settlements.lastIndex(where: { $0.deployment == d && $0.second == second && $0.outcome == "n" }) {
+            settlements[i].tokenCorrection += tokenCorrection
+            return
+        }
+        settlements.append(Settlement(
+            block: block(d), deployment: d, second: second, tokenCorrection: tokenCorrection, outcome: outcome, coolMilliseconds: coolMilliseconds))
     }
 
     /// Adds an admission on the first of its candidates that takes it.
@@ -64,7 +74,7 @@ struct RedisBatch {
         var keyArgs: [String] = []
         keyArgs.reserveCapacity(deployments.count * 4)
         var args: [String] = []
-        args.reserveCapacity(5 + deployments.count * 2 + settlementArgs.count + admissionArgs.count)
+        args.reserveCapacity(5 + deployments.count * 2 + settlements.count * 5 + admissionArgs.count)
         args.append(head.nonce)
         args.append(head.allowedFails)
         args.append(String(deployments.count))
@@ -73,8 +83,14 @@ struct RedisBatch {
             args.append(limits[d].rpm)
             args.append(limits[d].tpm)
         }
-        args.append(String(settlements))
-        args += settlementArgs
+        args.append(String(settlements.count))
+        for e in settlements {
+            args.append(e.block)
+            args.append(String(e.second))
+            args.append(String(e.tokenCorrection))
+            args.append(e.outcome)
+            args.append(e.coolMilliseconds)
+        }
         args.append(String(waiting.count))
         args += admissionArgs
         return (keyArgs, args)

@@ -18,7 +18,7 @@ extension RedisStateStore {
     }
 
     /// Adds a settlement to the calling event loop's batch (off any loop: the fallback loop's).
-    func enqueueSettlement(_ d: Int, second: String, tokenCorrection: Int, outcome: String, coolMilliseconds: String) {
+    func enqueueSettlement(_ d: Int, second: UInt64, tokenCorrection: Int, outcome: String, coolMilliseconds: String) {
         guard let loop = MultiThreadedEventLoopGroup.currentEventLoop else {
             client.fallbackLoop.execute {
                 self.enqueueSettlement(d, second: second, tokenCorrection: tokenCorrection, outcome: outcome, coolMilliseconds: coolMilliseconds)

@@ -19,7 +19,7 @@ extension RedisStateStore {
         }
         let correction = s.actualTokens.map { $0 - r.tokens } ?? 0
         guard correction != 0 || outcome != "n" else { return }
-        let d = r.deployment, second = String((r.at & ~Self.redisFlag) / 1_000_000_000)
+        let d = r.deployment, second = (r.at & ~Self.redisFlag) / 1_000_000_000
         enqueueSettlement(d, second: second, tokenCorrection: correction, outcome: outcome, coolMilliseconds: coolMs)
     }
 

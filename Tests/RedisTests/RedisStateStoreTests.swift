@@ -335,6 +335,26 @@ final class RedisStateStoreTests: XCTestCase {
         XCTAssertEqual(server.cli("ZCARD", "sb:v1:{a}:rpm"), "600", "every member its own")
     }
 
+    func testATicksTokenCorrectionsAreSummedAndFailuresKeptApart() async throws {
+        let s = try store([DeploymentLimits(id: "a", rpm: nil, tpm: 1000)], allowedFails: 0)
+        var reservations: [Reservation] = []
+        for _ in 0..<4 {
+            guard case .admitted(let r) = await admit(s, [0], tokens: 100) else { return XCTFail() }
+            reservations.append(r)
+        }
+        XCTAssertEqual(server.cli("HGET", "sb:v1:{a}:use", "T"), "400")
+        let loop = MultiThreadedEventLoopGroup.singleton.next()
+        try await loop.submit { [reservations] in
+            for r in reservations.dropLast() { s.settle(Settlement(reservation: r, actualTokens: 10, outcome: .success)) }
+            s.settle(Settlement(reservation: reservations[3], actualTokens: 40, outcome: .failure(cooldownNow: false, retryAfter: nil)))
+        }.get()
+        XCTAssertTrue(ProcessTable.wait(timeout: 2) { self.server.cli("HGET", "sb:v1:{a}:use", "T") == "70" }, "3 × 10 + 40")
+        let second = String((reservations[0].at & ~RedisStateStore.redisFlag) / 1_000_000_000)
+        let buckets = (reservations.map { String(($0.at & ~RedisStateStore.redisFlag) / 1_000_000_000) }).allSatisfy { $0 == second }
+        if buckets { XCTAssertEqual(server.cli("HGET", "sb:v1:{a}:use", second), "70") }
+        XCTAssertTrue(ProcessTable.wait(timeout: 2) { self.server.cli("EXISTS", "sb:v1:{a}:cool") == "1" }, "the failure (allowed_fails 0) cools it")
+    }
+
     func testRedisDownFailsClosedWhenAsked() async throws {
         let s = try store([DeploymentLimits(id: "a", rpm: nil, tpm: nil)], options: .init(failClosed: true))
         server.stop()

@@ -35,7 +35,7 @@ public final class Callbacks: Sendable {
         b.addSlack(sharedClaims: sharedClaims)
         b.addGenericAPI()
         b.addTraces()
-        shared = b.sinks
+        shared = b.sinks + (b.queued.isEmpty ? [] : [CallbackQueues(b.queued)])
         monitors = b.slack.map { [$0] } ?? []
         senders = b.senders
     }
@@ -80,6 +80,8 @@ public final class Callbacks: Sendable {
         /// `DEFAULT_FLUSH_INTERVAL_SECONDS` (LiteLLM's, for every batch logger), default 5.
         let interval: Duration
         var sinks: [any CallRecordSink & Sendable] = []
+        /// The queues of the callbacks that log calls, fed by one ``CallbackQueues`` sink.
+        var queued: [CallbackQueues.Target] = []
         var senders: [Sender] = []
         var slack: SlackAlerts?
 
@@ -142,8 +144,7 @@ public final class Callbacks: Sendable {
             let sender = BatchingSender<QueuedCall>(
                 settings: settings, client: client, logger: logger, hooks: hooks("generic_api"),
                 encode: GenericAPICallback.encoder(directory: directory))
-            sinks.append(GenericAPICallback(
-                sender: sender, directory: directory, onSuccess: onSuccess.contains("generic_api"), onFailure: onFailure.contains("generic_api")))
+            queued.append(.init(sender: sender, onSuccess: onSuccess.contains("generic_api"), onFailure: onFailure.contains("generic_api")))
             senders.append(Sender("generic_api", sender))
         }
 
@@ -169,7 +170,7 @@ public final class Callbacks: Sendable {
             let sender = BatchingSender<QueuedCall>(
                 settings: settings, client: WebhookClient(group: group, timeout: exporter.timeout), logger: logger, hooks: hooks(name),
                 encode: TraceCallback.encoder(spans: CallSpans(directory: directory, flavor: flavor), resource: exporter.resource))
-            sinks.append(TraceCallback(sender: sender, onSuccess: !onSuccess.isDisjoint(with: names), onFailure: !onFailure.isDisjoint(with: names)))
+            queued.append(.init(sender: sender, onSuccess: !onSuccess.isDisjoint(with: names), onFailure: !onFailure.isDisjoint(with: names)))
             senders.append(Sender(name, sender))
             logger.info("callback '\(name)': OTLP/HTTP JSON traces to \(SecretRedaction.redactURL(exporter.endpoint))")
         }

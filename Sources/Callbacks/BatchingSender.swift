@@ -18,6 +18,8 @@ public final class BatchingSender<Entry: Sendable>: Sendable {
         public var name: String
         public var url: String
         public var headers: [(String, String)]
+        /// The body's `Content-Type`.
+        public var contentType = "application/json"
         public var interval: Duration = .seconds(5)
         public var batchSize = 512
         public var capacity = 10_000
@@ -184,7 +186,7 @@ public final class BatchingSender<Entry: Sendable>: Sendable {
     private func deliver(_ body: ByteBuffer, count: Int) async -> Bool {
         let reason: String
         do {
-            let status = try await client.post(settings.url, headers: settings.headers, body: body)
+            let status = try await client.post(settings.url, contentType: settings.contentType, headers: settings.headers, body: body)
             if (200..<300).contains(status) {
                 sentCount.add(count, ordering: .relaxed)
                 return true

@@ -148,7 +148,7 @@ public final class Callbacks: Sendable {
             senders.append(Sender("generic_api", sender))
         }
 
-        /// `otel` and `langfuse`: OTLP/HTTP JSON traces, each with its own endpoint and settings.
+        /// `otel` and `langfuse`: OTLP/HTTP traces, each with its own endpoint and settings.
         mutating func addTraces() {
             if named.contains("otel") {
                 addTrace("otel", OTLPExporterSettings.otel(environment: environment), .otel, names: ["otel"])
@@ -164,15 +164,17 @@ public final class Callbacks: Sendable {
         private mutating func addTrace(_ name: String, _ exporter: OTLPExporterSettings, _ flavor: CallSpans.Flavor, names: Set<String>) {
             for w in exporter.warnings { logger.warning("config: callback '\(name)': \(w)") }
             var settings = BatchingSender<QueuedCall>.Settings(name: name, url: exporter.endpoint, headers: exporter.headers)
+            settings.contentType = exporter.wireProtocol.contentType
             settings.interval = exporter.interval
             settings.batchSize = exporter.batchSize
             settings.capacity = exporter.capacity
             let sender = BatchingSender<QueuedCall>(
                 settings: settings, client: WebhookClient(group: group, timeout: exporter.timeout), logger: logger, hooks: hooks(name),
-                encode: TraceCallback.encoder(spans: CallSpans(directory: directory, flavor: flavor), resource: exporter.resource))
+                encode: TraceCallback.encoder(
+                    protocol: exporter.wireProtocol, directory: directory, flavor: flavor, resource: exporter.resource))
             queued.append(.init(sender: sender, onSuccess: !onSuccess.isDisjoint(with: names), onFailure: !onFailure.isDisjoint(with: names)))
             senders.append(Sender(name, sender))
-            logger.info("callback '\(name)': OTLP/HTTP JSON traces to \(SecretRedaction.redactURL(exporter.endpoint))")
+            logger.info("callback '\(name)': OTLP traces (\(exporter.wireProtocol.name)) to \(SecretRedaction.redactURL(exporter.endpoint))")
         }
 
         /// Drops and failed deliveries counted in the metrics; failures reported to Slack (never Slack's own).

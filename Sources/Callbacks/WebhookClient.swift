@@ -15,8 +15,8 @@ public struct WebhookClient: Sendable {
     }
 
     /// The response status; throws on a transport failure or timeout.
-    public func post(_ url: String, headers: [(String, String)], body: ByteBuffer) async throws -> Int {
-        let all = [(name: "Content-Type", value: "application/json")] + headers.map { (name: $0.0, value: $0.1) }
+    public func post(_ url: String, contentType: String = "application/json", headers: [(String, String)], body: ByteBuffer) async throws -> Int {
+        let all = [(name: "Content-Type", value: contentType)] + headers.map { (name: $0.0, value: $0.1) }
         return try await fetcher.post(url, headers: all, body: body).status
     }
 }

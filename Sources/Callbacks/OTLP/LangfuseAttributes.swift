@@ -6,8 +6,8 @@ import OpenAIWire
 /// What Langfuse shows of a call: a generation with its model, input, output, usage, cost,
 /// latency (the span's own times, and the completion start), metadata, and errors as level
 /// ERROR — the `langfuse.*` attributes of the call's span, written into the batch's buffer.
-/// Values that appear twice (on the observation and on the trace) are escaped once and their
-/// escaped bytes copied.
+/// The metadata, which appears twice (on the observation and on the trace), is encoded once
+/// and its bytes copied.
 struct LangfuseAttributes {
     let record: CallRecord
     let deployment: DeploymentSpanBytes?
@@ -41,74 +41,70 @@ struct LangfuseAttributes {
         return (Double(r.usage?.promptTokens ?? 0) * (d.inputCostPerToken ?? 0), Double(r.usage?.completionTokens ?? 0) * (d.outputCostPerToken ?? 0))
     }
 
-    func write(to out: inout JSONOut) {
+    /// The trace's input and output are not written: Langfuse copies them from the trace's
+    /// root observation, which the call's span is (the same bytes twice made a third of a
+    /// call's Langfuse payload). The metadata is (the trace's is not derived).
+    func write<W: SpanOut>(to out: inout W) {
         let r = record
         out.staticStringAttribute("langfuse.observation.type", "generation")
-        out.attributeKey("langfuse.trace.name", "stringValue")
-        out.raw(Self.quotedTraceName(r.route))
-        out.raw("}}")
+        out.staticStringAttribute("langfuse.trace.name", Self.traceName(r.route))
         if let model = deployment?.observationModel, !model.isEmpty {
             out.raw(model)
         } else {
             out.optionalStringAttribute("langfuse.observation.model.name", r.modelGroup)
         }
         if let body = r.requestBody, let input = firstMember(request, body, Self.inputKey(r.route)) {
-            let value = Self.value(&out, "langfuse.observation.input") { $0.string(body, input) }
-            Self.again(&out, "langfuse.trace.input", value)
+            out.stringAttribute("langfuse.observation.input", body, input)
         }
-        var output: Range<Int>?
         if let body = r.responseBody, let choices {
-            output = Self.value(&out, "langfuse.observation.output") { $0.string(body, choices) }
+            out.stringAttribute("langfuse.observation.output", body, choices)
         } else if let streamed {
-            output = Self.value(&out, "langfuse.observation.output") { $0.string(streamed) }
+            out.stringAttribute("langfuse.observation.output", streamed)
         }
-        if let output { Self.again(&out, "langfuse.trace.output", output) }
         if let body = r.requestBody, let request, Self.hasModelParameters(request, body) {
-            out.attributeKey("langfuse.observation.model.parameters", "stringValue")
-            out.escapedDocument(bound: 16 + 3 * body.readableBytes) { Self.writeModelParameters(request, body, to: &$0) }
-            out.raw("}}")
+            _ = out.documentAttribute("langfuse.observation.model.parameters", bound: 16 + 3 * body.readableBytes) {
+                Self.writeModelParameters(request, body, to: &$0)
+            }
         }
         if let usage = r.usage {
-            out.attributeKey("langfuse.observation.usage_details", "stringValue")
-            out.raw("\"{\\\"input\\\":")
-            out.decimal(usage.promptTokens)
-            out.raw(",\\\"output\\\":")
-            out.decimal(usage.completionTokens)
-            out.raw(",\\\"total\\\":")
-            out.decimal(usage.totalTokens)
-            out.raw("}\"}}")
+            _ = out.documentAttribute("langfuse.observation.usage_details", bound: 96) { d in
+                d.raw("{\"input\":")
+                d.decimal(usage.promptTokens)
+                d.raw(",\"output\":")
+                d.decimal(usage.completionTokens)
+                d.raw(",\"total\":")
+                d.decimal(usage.totalTokens)
+                d.byte(UInt8(ascii: "}"))
+            }
         }
         if let cost = Self.costs(r, deployment) {
-            out.attributeKey("langfuse.observation.cost_details", "stringValue")
-            out.raw("\"{\\\"input\\\":")
-            out.double(cost.input)
-            out.raw(",\\\"output\\\":")
-            out.double(cost.output)
-            out.raw(",\\\"total\\\":")
-            out.double(cost.input + cost.output)
-            out.raw("}\"}}")
+            _ = out.documentAttribute("langfuse.observation.cost_details", bound: 128) { d in
+                d.raw("{\"input\":")
+                d.double(cost.input)
+                d.raw(",\"output\":")
+                d.double(cost.output)
+                d.raw(",\"total\":")
+                d.double(cost.input + cost.output)
+                d.byte(UInt8(ascii: "}"))
+            }
         }
         if r.timeToFirstByteNanoseconds > 0 {
             // A JSON string (quoted), as Langfuse's SDKs send it and its ingestion parses it.
-            out.attributeKey("langfuse.observation.completion_start_time", "stringValue")
-            out.raw("\"\\\"")
-            out.iso8601(unixNanos: start &+ r.timeToFirstByteNanoseconds)
-            out.raw("\\\"\"}}")
+            _ = out.documentAttribute("langfuse.observation.completion_start_time", bound: 32) { d in
+                d.byte(UInt8(ascii: "\""))
+                d.iso8601(unixNanos: start &+ r.timeToFirstByteNanoseconds)
+                d.byte(UInt8(ascii: "\""))
+            }
         }
         if let failure {
             out.staticStringAttribute("langfuse.observation.level", "ERROR")
             out.stringAttribute("langfuse.observation.status_message", failure.description)
         } else if r.status >= 400 {
             out.staticStringAttribute("langfuse.observation.level", "ERROR")
-            out.attributeKey("langfuse.observation.status_message", "stringValue")
-            out.raw("\"answered ")
-            out.decimal(r.status)
-            out.raw("\"}}")
+            out.stringAttribute("langfuse.observation.status_message", "answered \(r.status)")
         }
-        let metadata = Self.value(&out, "langfuse.observation.metadata") { out in
-            out.escapedDocument(bound: Self.metadataBound(r, deployment)) { writeMetadata(to: &$0) }
-        }
-        Self.again(&out, "langfuse.trace.metadata", metadata)
+        let metadata = out.documentAttribute("langfuse.observation.metadata", bound: Self.metadataBound(r, deployment)) { writeMetadata(to: &$0) }
+        out.again("langfuse.trace.metadata", metadata)
     }
 
     /// The most the metadata object takes (before it is escaped as a string).
@@ -140,24 +136,6 @@ struct LangfuseAttributes {
         m.byte(UInt8(ascii: "}"))
     }
 
-    /// A string attribute whose value `writeValue` writes (quoted); answers where the quoted
-    /// value lies, for ``again(_:_:_:)``.
-    private static func value(_ out: inout JSONOut, _ key: StaticString, _ writeValue: (inout JSONOut) -> Void) -> Range<Int> {
-        out.attributeKey(key, "stringValue")
-        let at = out.count
-        writeValue(&out)
-        let value = at..<out.count
-        out.raw("}}")
-        return value
-    }
-
-    /// A string attribute with the value already written at `value`, copied.
-    private static func again(_ out: inout JSONOut, _ key: StaticString, _ value: Range<Int>) {
-        out.attributeKey(key, "stringValue")
-        out.again(value)
-        out.raw("}}")
-    }
-
     static func inputKey(_ route: CallRecord.Route) -> StaticString {
         switch route {
         case .embeddings: return "input"
@@ -166,12 +144,12 @@ struct LangfuseAttributes {
         }
     }
 
-    /// `"litellm-{call type}"`.
-    static func quotedTraceName(_ route: CallRecord.Route) -> StaticString {
+    /// `litellm-{call type}`.
+    static func traceName(_ route: CallRecord.Route) -> StaticString {
         switch route {
-        case .chatCompletions: return "\"litellm-acompletion\""
-        case .completions: return "\"litellm-atext_completion\""
-        case .embeddings: return "\"litellm-aembedding\""
+        case .chatCompletions: return "litellm-acompletion"
+        case .completions: return "litellm-atext_completion"
+        case .embeddings: return "litellm-aembedding"
         }
     }
 

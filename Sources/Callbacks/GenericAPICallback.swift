@@ -18,7 +18,7 @@ public enum GenericAPICallback {
             out.writeInteger(UInt8(ascii: "["))
             for i in calls.indices {
                 if i > 0 { out.writeInteger(UInt8(ascii: ",")) }
-                payloads.write(calls[i].record, now: calls[i].endUnixNanos, to: &out)
+                payloads.write(calls[i], to: &out)
             }
             out.writeInteger(UInt8(ascii: "]"))
             return out

@@ -38,8 +38,12 @@ struct CallSpanWriter<W: SpanOut>: Sendable {
 
     /// Writes the call's span and its attempts' spans (`first`: the request's first spans).
     func write(_ entry: QueuedCall, first: Bool, to buffer: inout ByteBuffer) {
-        let r = entry.record
-        let end = entry.endUnixNanos
+        write(entry.record, entry, end: entry.endUnixNanos, first: first, to: &buffer)
+    }
+
+    /// `r` is borrowed from the queued entry: no copy of the record (a retain and release of
+    /// each of its references) per call and encoding.
+    private func write(_ r: borrowing CallRecord, _ entry: QueuedCall, end: UInt64, first: Bool, to buffer: inout ByteBuffer) {
         let start = end &- min(end, r.totalNanoseconds)
         let trace = CallSpans.traceBits(callID: r.callID)
         let seed = trace.high ^ trace.low
@@ -59,7 +63,7 @@ struct CallSpanWriter<W: SpanOut>: Sendable {
             out.spanName(operation, r.modelGroup ?? "unknown")
             out.spanTimes(kind: .server, start: start, end: end, operation: operation)
             let error = writeCallAttributes(r, dep, failure: failure, to: &out)
-            langfuse?.write(to: &out)
+            langfuse?.write(entry, to: &out)
             out.spanEnd(error: error)
         }
 
@@ -74,7 +78,7 @@ struct CallSpanWriter<W: SpanOut>: Sendable {
     /// The call span's attributes but Langfuse's (after `gen_ai.operation.name`); answers its
     /// error status message (`nil`: success).
     private func writeCallAttributes(
-        _ r: CallRecord, _ dep: DeploymentSpanBytes?, failure: (name: String, description: String)?, to out: inout W
+        _ r: borrowing CallRecord, _ dep: DeploymentSpanBytes?, failure: (name: String, description: String)?, to out: inout W
     ) -> String? {
         if let dep { out.raw(dep.provider) }
         out.optionalStringAttribute("gen_ai.request.model", r.modelGroup)
@@ -85,7 +89,7 @@ struct CallSpanWriter<W: SpanOut>: Sendable {
             out.intAttribute("gen_ai.usage.total_tokens", usage.totalTokens)
             if usage.estimated { out.boolAttribute("switchboard.usage.estimated", true) }
         }
-        if let cost = LangfuseAttributes.costs(r, dep) { out.doubleAttribute("gen_ai.usage.cost", cost.input + cost.output) }
+        if let cost = LangfuseAttributes.costs(r.usage, dep) { out.doubleAttribute("gen_ai.usage.cost", cost.input + cost.output) }
         out.intAttribute("http.response.status_code", r.status)
         out.staticStringAttribute("http.route", CallSpans.route(r.route))
         out.stringAttribute("switchboard.call_id", r.callID)
@@ -172,13 +176,18 @@ enum CallSpans {
             var high: UInt64 = 0
             var low: UInt64 = 0
             var digits = 0
-            for c in bytes where c != UInt8(ascii: "-") {
+            for i in 0..<bytes.count {
+                let c = bytes[i]
+                if c == UInt8(ascii: "-") { continue }
                 let v: UInt8
-                switch c {
-                case 48...57: v = c &- 48
-                case 97...102: v = c &- 87
-                case 65...70: v = c &- 55
-                default: return randomTraceID()
+                if c &- 48 < 10 {
+                    v = c &- 48
+                } else if c &- 97 < 6 {
+                    v = c &- 87
+                } else if c &- 65 < 6 {
+                    v = c &- 55
+                } else {
+                    return randomTraceID()
                 }
                 guard digits < 32 else { return randomTraceID() }
                 if digits < 16 { high = high << 4 | UInt64(v) } else { low = low << 4 | UInt64(v) }

@@ -9,7 +9,6 @@ import OpenAIWire
 /// The metadata, which appears twice (on the observation and on the trace), is encoded once
 /// and its bytes copied.
 struct LangfuseAttributes {
-    let record: CallRecord
     let deployment: DeploymentSpanBytes?
     let start: UInt64
     let failure: (name: String, description: String)?
@@ -22,8 +21,7 @@ struct LangfuseAttributes {
     /// The most these attributes take (every value escaped, the metadata twice).
     let bound: Int
 
-    init(record r: CallRecord, deployment: DeploymentSpanBytes?, start: UInt64, failure: (name: String, description: String)?) {
-        self.record = r
+    init(record r: borrowing CallRecord, deployment: DeploymentSpanBytes?, start: UInt64, failure: (name: String, description: String)?) {
         self.deployment = deployment
         self.start = start
         self.failure = failure
@@ -32,41 +30,44 @@ struct LangfuseAttributes {
         streamed = r.route == .embeddings || choices != nil ? nil : Self.streamedOutput(r.streamedEvents)
         let bodies = (r.requestBody?.readableBytes ?? 0) + (choices?.count ?? 0) + (streamed?.utf8.count ?? 0)
         bound = 4096 + 40 * bodies + 6 * (failure?.description.utf8.count ?? 0)
-            + 2 * 6 * Self.metadataBound(r, deployment)
+            + 2 * 6 * Self.metadataBound(r.callID, r.modelGroup, deployment)
     }
 
     /// A call's input and output cost, when its deployment has prices.
-    static func costs(_ r: CallRecord, _ d: DeploymentSpanBytes?) -> (input: Double, output: Double)? {
+    static func costs(_ usage: TokenUsage?, _ d: DeploymentSpanBytes?) -> (input: Double, output: Double)? {
         guard let d, d.inputCostPerToken != nil || d.outputCostPerToken != nil else { return nil }
-        return (Double(r.usage?.promptTokens ?? 0) * (d.inputCostPerToken ?? 0), Double(r.usage?.completionTokens ?? 0) * (d.outputCostPerToken ?? 0))
+        return (Double(usage?.promptTokens ?? 0) * (d.inputCostPerToken ?? 0), Double(usage?.completionTokens ?? 0) * (d.outputCostPerToken ?? 0))
     }
 
     /// The trace's input and output are not written: Langfuse copies them from the trace's
     /// root observation, which the call's span is (the same bytes twice made a third of a
     /// call's Langfuse payload). The metadata is (the trace's is not derived).
-    func write<W: SpanOut>(to out: inout W) {
-        let r = record
+    /// The attributes of the queued call `e` (whose record this was made from). Its fields are
+    /// read through the entry: closures capturing a copy of the record would retain and
+    /// release each of its references.
+    func write<W: SpanOut>(_ e: QueuedCall, to out: inout W) {
         out.staticStringAttribute("langfuse.observation.type", "generation")
-        out.staticStringAttribute("langfuse.trace.name", Self.traceName(r.route))
+        out.staticStringAttribute("langfuse.trace.name", Self.traceName(e.record.route))
         if let model = deployment?.observationModel, !model.isEmpty {
             out.raw(model)
         } else {
-            out.optionalStringAttribute("langfuse.observation.model.name", r.modelGroup)
+            out.optionalStringAttribute("langfuse.observation.model.name", e.record.modelGroup)
         }
-        if let body = r.requestBody, let input = firstMember(request, body, Self.inputKey(r.route)) {
+        if let body = e.record.requestBody, let input = firstMember(request, body, Self.inputKey(e.record.route)) {
             out.stringAttribute("langfuse.observation.input", body, input)
         }
-        if let body = r.responseBody, let choices {
+        if let body = e.record.responseBody, let choices {
             out.stringAttribute("langfuse.observation.output", body, choices)
         } else if let streamed {
             out.stringAttribute("langfuse.observation.output", streamed)
         }
-        if let body = r.requestBody, let request, Self.hasModelParameters(request, body) {
+        if let body = e.record.requestBody, let request, Self.hasModelParameters(request, body) {
+            // (`request` is a local copy: the closure must not capture `self`, a copy of it all.)
             _ = out.documentAttribute("langfuse.observation.model.parameters", bound: 16 + 3 * body.readableBytes) {
                 Self.writeModelParameters(request, body, to: &$0)
             }
         }
-        if let usage = r.usage {
+        if let usage = e.record.usage {
             _ = out.documentAttribute("langfuse.observation.usage_details", bound: 96) { d in
                 d.raw("{\"input\":")
                 d.decimal(usage.promptTokens)
@@ -77,7 +78,7 @@ struct LangfuseAttributes {
                 d.byte(UInt8(ascii: "}"))
             }
         }
-        if let cost = Self.costs(r, deployment) {
+        if let cost = Self.costs(e.record.usage, deployment) {
             _ = out.documentAttribute("langfuse.observation.cost_details", bound: 128) { d in
                 d.raw("{\"input\":")
                 d.double(cost.input)
@@ -88,51 +89,51 @@ struct LangfuseAttributes {
                 d.byte(UInt8(ascii: "}"))
             }
         }
-        if r.timeToFirstByteNanoseconds > 0 {
+        if e.record.timeToFirstByteNanoseconds > 0 {
             // A JSON string (quoted), as Langfuse's SDKs send it and its ingestion parses it.
+            let firstToken = start &+ e.record.timeToFirstByteNanoseconds
             _ = out.documentAttribute("langfuse.observation.completion_start_time", bound: 32) { d in
                 d.byte(UInt8(ascii: "\""))
-                d.iso8601(unixNanos: start &+ r.timeToFirstByteNanoseconds)
+                d.iso8601(unixNanos: firstToken)
                 d.byte(UInt8(ascii: "\""))
             }
         }
         if let failure {
             out.staticStringAttribute("langfuse.observation.level", "ERROR")
             out.stringAttribute("langfuse.observation.status_message", failure.description)
-        } else if r.status >= 400 {
+        } else if e.record.status >= 400 {
             out.staticStringAttribute("langfuse.observation.level", "ERROR")
-            out.stringAttribute("langfuse.observation.status_message", "answered \(r.status)")
+            out.stringAttribute("langfuse.observation.status_message", "answered \(e.record.status)")
         }
-        let metadata = out.documentAttribute("langfuse.observation.metadata", bound: Self.metadataBound(r, deployment)) { writeMetadata(to: &$0) }
+        let metadata = out.documentAttribute("langfuse.observation.metadata", bound: Self.metadataBound(e.record.callID, e.record.modelGroup, deployment)) { [deployment] in Self.writeMetadata(e, deployment, to: &$0) }
         out.again("langfuse.trace.metadata", metadata)
     }
 
     /// The most the metadata object takes (before it is escaped as a string).
-    private static func metadataBound(_ r: CallRecord, _ d: DeploymentSpanBytes?) -> Int {
-        256 + 6 * (r.callID.utf8.count + (r.modelGroup?.utf8.count ?? 0)) + (d?.metadata.count ?? 0)
+    private static func metadataBound(_ callID: String, _ modelGroup: String?, _ d: DeploymentSpanBytes?) -> Int {
+        256 + 6 * (callID.utf8.count + (modelGroup?.utf8.count ?? 0)) + (d?.metadata.count ?? 0)
     }
 
     /// The metadata object (call id, model group and deployment, status, timings, key alias).
-    private func writeMetadata(to m: inout JSONOut) {
-        let r = record
+    private static func writeMetadata(_ e: QueuedCall, _ deployment: DeploymentSpanBytes?, to m: inout JSONOut) {
         m.raw("{\"call_id\":")
-        m.string(r.callID)
+        m.string(e.record.callID)
         m.raw(",\"model_group\":")
-        m.stringOrNull(r.modelGroup)
+        m.stringOrNull(e.record.modelGroup)
         if let deployment {
             m.raw(deployment.metadata)
         } else {
             m.raw(",\"model_id\":null,\"api_base\":null")
         }
         m.raw(",\"status_code\":")
-        m.decimal(r.status)
-        m.raw(r.stream ? ",\"stream\":true,\"attempts\":" : ",\"stream\":false,\"attempts\":")
-        m.decimal(r.attemptCount)
+        m.decimal(e.record.status)
+        m.raw(e.record.stream ? ",\"stream\":true,\"attempts\":" : ",\"stream\":false,\"attempts\":")
+        m.decimal(e.record.attemptCount)
         m.raw(",\"latency_ms\":")
-        m.finiteDouble(Double(r.totalNanoseconds) / 1e6)
+        m.finiteDouble(Double(e.record.totalNanoseconds) / 1e6)
         m.raw(",\"overhead_ms\":")
-        m.finiteDouble(Double(r.overheadNanoseconds) / 1e6)
-        if r.caller == .masterKey { m.raw(",\"user_api_key_alias\":\"master_key\"") }
+        m.finiteDouble(Double(e.record.overheadNanoseconds) / 1e6)
+        if e.record.caller == .masterKey { m.raw(",\"user_api_key_alias\":\"master_key\"") }
         m.byte(UInt8(ascii: "}"))
     }
 

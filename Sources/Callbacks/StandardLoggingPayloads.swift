@@ -66,9 +66,11 @@ struct StandardLoggingPayloads: Sendable {
     /// (a closure capturing a copy of the record would retain and release each of its references).
     func write(_ e: QueuedCall, to buffer: inout ByteBuffer) {
         let now = e.endUnixNanos
-        let end = Double(now) / 1e9
-        let start = end - Double(e.record.totalNanoseconds) / 1e9
-        let firstByte = e.record.timeToFirstByteNanoseconds > 0 ? start + Double(e.record.timeToFirstByteNanoseconds) / 1e9 : end
+        // Times as exact decimal seconds from the nanoseconds (no `Double` formatting, which
+        // allocates a `String` for a timestamp's 17 digits).
+        let total = min(now, e.record.totalNanoseconds)
+        let start = now - total
+        let firstByte = e.record.timeToFirstByteNanoseconds > 0 ? start &+ e.record.timeToFirstByteNanoseconds : now
         let d = deployment(e.record.deploymentID)
         let prompt = e.record.usage?.promptTokens ?? 0
         let completion = e.record.usage?.completionTokens ?? 0
@@ -100,13 +102,13 @@ struct StandardLoggingPayloads: Sendable {
             out.raw(",\"completion_tokens\":")
             out.decimal(completion)
             out.raw(",\"startTime\":")
-            out.finiteDouble(start)
+            out.fixedPoint(start, fractionDigits: 9)
             out.raw(",\"endTime\":")
-            out.finiteDouble(end)
+            out.fixedPoint(now, fractionDigits: 9)
             out.raw(",\"completionStartTime\":")
-            out.finiteDouble(firstByte)
+            out.fixedPoint(firstByte, fractionDigits: 9)
             out.raw(",\"response_time\":")
-            out.finiteDouble(end - start)
+            out.fixedPoint(total, fractionDigits: 9)
             out.raw(d.modelAndID)
             out.raw(",\"model_group\":")
             out.stringOrNull(e.record.modelGroup)
@@ -140,7 +142,7 @@ struct StandardLoggingPayloads: Sendable {
             out.raw(",\"model_parameters\":{}")
             out.raw(d.hidden)
             out.raw(",\"litellm_overhead_time_ms\":")
-            out.finiteDouble(Double(e.record.overheadNanoseconds) / 1e6)
+            out.fixedPoint(e.record.overheadNanoseconds, fractionDigits: 6)
             out.raw(",\"response_cost\":")
             out.finiteDouble(cost)
             out.raw("}}")

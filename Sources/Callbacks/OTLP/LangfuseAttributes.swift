@@ -130,9 +130,9 @@ struct LangfuseAttributes {
         m.raw(e.record.stream ? ",\"stream\":true,\"attempts\":" : ",\"stream\":false,\"attempts\":")
         m.decimal(e.record.attemptCount)
         m.raw(",\"latency_ms\":")
-        m.finiteDouble(Double(e.record.totalNanoseconds) / 1e6)
+        m.fixedPoint(e.record.totalNanoseconds, fractionDigits: 6)
         m.raw(",\"overhead_ms\":")
-        m.finiteDouble(Double(e.record.overheadNanoseconds) / 1e6)
+        m.fixedPoint(e.record.overheadNanoseconds, fractionDigits: 6)
         if e.record.caller == .masterKey { m.raw(",\"user_api_key_alias\":\"master_key\"") }
         m.byte(UInt8(ascii: "}"))
     }

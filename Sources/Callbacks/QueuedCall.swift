@@ -1,4 +1,6 @@
 import CallModel
+import OpenAIWire
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -15,6 +17,19 @@ import Darwin
 public final class QueuedCall: Sendable {
     public let record: CallRecord
     public let endUnixNanos: UInt64
+    /// The request body's top-level members, scanned by the first encoder that needs them
+    /// (langfuse and generic_api both read the input): one scan a call, not one per callback.
+    private let scanned = Mutex<JSONObjectScan??>(nil)
+
+    /// The request body's members (`nil`: no body, or not a JSON object).
+    var requestScan: JSONObjectScan? {
+        scanned.withLock { cached in
+            if let done = cached { return done }
+            let scan = record.requestBody.flatMap { try? JSONScanner.scanObject($0) }
+            cached = .some(scan)
+            return scan
+        }
+    }
 
     /// Stamps `record` with the wall clock now.
     init(_ record: CallRecord) {

@@ -117,7 +117,7 @@ struct StandardLoggingPayloads: Sendable {
                 ? #","metadata":{"user_api_key_alias":"master_key"},"cache_hit":false,"messages":"#
                 : #","metadata":{},"cache_hit":false,"messages":"#)
             let inputKey = LangfuseAttributes.inputKey(e.record.route)
-            if let body = e.record.requestBody, let input = firstMember(try? JSONScanner.scanObject(body), body, inputKey) {
+            if let body = e.record.requestBody, let input = firstMember(e.requestScan, body, inputKey) {
                 out.raw(body, input)
             } else {
                 out.raw("null")

@@ -21,11 +21,15 @@ struct LangfuseAttributes {
     /// The most these attributes take (every value escaped, the metadata twice).
     let bound: Int
 
-    init(record r: borrowing CallRecord, deployment: DeploymentSpanBytes?, start: UInt64, failure: (name: String, description: String)?) {
+    /// `requestScan`: the request body's members (``QueuedCall/requestScan``).
+    init(
+        record r: borrowing CallRecord, requestScan: JSONObjectScan?, deployment: DeploymentSpanBytes?, start: UInt64,
+        failure: (name: String, description: String)?
+    ) {
         self.deployment = deployment
         self.start = start
         self.failure = failure
-        request = r.requestBody.flatMap { try? JSONScanner.scanObject($0) }
+        request = requestScan
         choices = r.route == .embeddings ? nil : r.responseBody.flatMap { body in firstMember(try? JSONScanner.scanObject(body), body, "choices") }
         streamed = r.route == .embeddings || choices != nil ? nil : Self.streamedOutput(r.streamedEvents)
         let bodies = (r.requestBody?.readableBytes ?? 0) + (choices?.count ?? 0) + (streamed?.utf8.count ?? 0)

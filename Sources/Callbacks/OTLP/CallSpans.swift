@@ -176,24 +176,21 @@ enum CallSpans {
             var high: UInt64 = 0
             var low: UInt64 = 0
             var digits = 0
+            // Branch-free per digit (the digits of a random id would mispredict a branch on
+            // digit-or-letter half the time): `c & 0xF` is the value of `0`-`9`, plus 9 for
+            // `a`-`f`/`A`-`F` (bit 6 set); `valid` collects whether every byte was a hex digit.
+            var valid: UInt8 = 1
             for i in 0..<bytes.count {
                 let c = bytes[i]
                 if c == UInt8(ascii: "-") { continue }
-                let v: UInt8
-                if c &- 48 < 10 {
-                    v = c &- 48
-                } else if c &- 97 < 6 {
-                    v = c &- 87
-                } else if c &- 65 < 6 {
-                    v = c &- 55
-                } else {
-                    return randomTraceID()
-                }
-                guard digits < 32 else { return randomTraceID() }
-                if digits < 16 { high = high << 4 | UInt64(v) } else { low = low << 4 | UInt64(v) }
+                let letter = c &- 48 >= 10
+                valid &= (c &- 48 < 10 ? 1 : 0) | ((c | 0x20) &- 97 < 6 ? 1 : 0)
+                let v = UInt64(c & 0xF) &+ (letter ? 9 : 0)
+                if digits < 16 { high = high << 4 | v } else { low = low << 4 | v }
                 digits += 1
+                if digits > 32 { return randomTraceID() }
             }
-            guard digits == 32, high | low != 0 else { return randomTraceID() }
+            guard valid == 1, digits == 32, high | low != 0 else { return randomTraceID() }
             return TraceID(high: high, low: low)
         }
     }

@@ -143,7 +143,7 @@ public final class Callbacks: Sendable {
             if let n = Int(environment["DEFAULT_BATCH_SIZE"] ?? ""), n > 0 { settings.batchSize = n }
             let sender = BatchingSender<QueuedCall>(
                 settings: settings, client: client, logger: logger, hooks: hooks("generic_api"),
-                encode: GenericAPICallback.encoder(directory: directory))
+                encodeInto: GenericAPICallback.encoder(directory: directory))
             queued.append(.init(sender: sender, onSuccess: onSuccess.contains("generic_api"), onFailure: onFailure.contains("generic_api")))
             senders.append(Sender("generic_api", sender))
         }
@@ -170,7 +170,7 @@ public final class Callbacks: Sendable {
             settings.capacity = exporter.capacity
             let sender = BatchingSender<QueuedCall>(
                 settings: settings, client: WebhookClient(group: group, timeout: exporter.timeout), logger: logger, hooks: hooks(name),
-                encode: TraceCallback.encoder(
+                encodeInto: TraceCallback.encoder(
                     protocol: exporter.wireProtocol, directory: directory, flavor: flavor, resource: exporter.resource))
             queued.append(.init(sender: sender, onSuccess: !onSuccess.isDisjoint(with: names), onFailure: !onFailure.isDisjoint(with: names)))
             senders.append(Sender(name, sender))

@@ -11,17 +11,17 @@ public enum GenericAPICallback {
 
     /// A batch → a JSON array of StandardLoggingPayload objects, written straight into one
     /// buffer reserved for the batch; each deployment's values are escaped once, here.
-    static func encoder(directory: DeploymentDirectory) -> BatchingSender<QueuedCall>.Encode {
+    static func encoder(directory: DeploymentDirectory) -> BatchingSender<QueuedCall>.EncodeInto {
         let payloads = StandardLoggingPayloads(directory: directory)
-        return { calls in
-            var out = ByteBufferAllocator().buffer(capacity: 2 + calls.count * 2048)
+        return { calls, out in
+            out.clear()
+            out.reserveCapacity(2 + calls.count * 2048)
             out.writeInteger(UInt8(ascii: "["))
             for i in calls.indices {
                 if i > 0 { out.writeInteger(UInt8(ascii: ",")) }
                 payloads.write(calls[i], to: &out)
             }
             out.writeInteger(UInt8(ascii: "]"))
-            return out
         }
     }
 

@@ -12,21 +12,21 @@ enum TraceCallback {
     /// reserved for the whole batch.
     static func encoder(
         protocol: OTLPExporterSettings.WireProtocol, directory: DeploymentDirectory, flavor: CallSpans.Flavor, resource: [(String, String)]
-    ) -> BatchingSender<QueuedCall>.Encode {
+    ) -> BatchingSender<QueuedCall>.EncodeInto {
         switch `protocol` {
         case .protobuf:
             let request = OTLPProtoTraceRequest(resource: resource, scopeVersion: "1")
             let spans = CallSpanWriter<ProtoOut>(directory: directory, flavor: flavor)
-            return { entries in
-                request.encode(capacity: entries.count * spans.bytesPerCall) { out in
+            return { entries, out in
+                request.encode(into: &out, capacity: entries.count * spans.bytesPerCall) { out in
                     for i in entries.indices { spans.write(entries[i], first: i == 0, to: &out) }
                 }
             }
         case .json:
             let request = OTLPTraceRequest(resource: resource, scopeVersion: "1")
             let spans = CallSpanWriter<JSONOut>(directory: directory, flavor: flavor)
-            return { entries in
-                request.encode(capacity: entries.count * spans.bytesPerCall) { out in
+            return { entries, out in
+                request.encode(into: &out, capacity: entries.count * spans.bytesPerCall) { out in
                     for i in entries.indices { spans.write(entries[i], first: i == 0, to: &out) }
                 }
             }

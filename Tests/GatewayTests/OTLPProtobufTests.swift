@@ -57,7 +57,10 @@ final class OTLPProtobufTests: XCTestCase {
         let encode = TraceCallback.encoder(
             protocol: p, directory: DeploymentDirectory(config: config), flavor: flavor,
             resource: [("service.name", "svc"), ("deployment.environment", "tést")])
-        let body = encode(calls)
+        // Into a buffer holding an earlier batch's leftovers, as a sender reuses its last one.
+        var body = ByteBuffer(string: "an earlier batch")
+        body.moveReaderIndex(forwardBy: 3)
+        encode(calls, &body)
         return RecordedRequest(
             method: "POST", uri: "/v1/traces", headers: [("Content-Type", p.contentType)], body: String(buffer: body),
             bytes: Array(body.readableBytesView))

@@ -173,11 +173,11 @@ struct OTLPTraceRequest: Sendable {
     }
 
     /// One request: `writeSpans` writes the spans, comma-separated.
-    func encode(capacity: Int, _ writeSpans: (inout ByteBuffer) -> Void) -> ByteBuffer {
-        var out = ByteBufferAllocator().buffer(capacity: head.count + capacity + 8)
+    func encode(into out: inout ByteBuffer, capacity: Int, _ writeSpans: (inout ByteBuffer) -> Void) {
+        out.clear()
+        out.reserveCapacity(head.count + capacity + 8)
         out.writeBytes(head)
         writeSpans(&out)
         out.writeStaticString("]}]}]}")
-        return out
     }
 }

@@ -255,9 +255,10 @@ struct OTLPProtoTraceRequest: Sendable {
 
     /// One request: `writeSpans` writes the spans; the envelope, whose lengths depend on
     /// theirs, is then written in the room left in front of them.
-    func encode(capacity: Int, _ writeSpans: (inout ByteBuffer) -> Void) -> ByteBuffer {
+    func encode(into out: inout ByteBuffer, capacity: Int, _ writeSpans: (inout ByteBuffer) -> Void) {
         let room = 48 + resource.count + scope.count
-        var out = ByteBufferAllocator().buffer(capacity: room + capacity)
+        out.clear()
+        out.reserveCapacity(room + capacity)
         out.moveWriterIndex(forwardBy: room)
         out.moveReaderIndex(forwardBy: room)
         writeSpans(&out)
@@ -273,6 +274,5 @@ struct OTLPProtoTraceRequest: Sendable {
         }
         out.moveReaderIndex(to: out.readerIndex - head.count)
         out.setBytes(head, at: out.readerIndex)
-        return out
     }
 }

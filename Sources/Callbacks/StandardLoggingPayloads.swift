@@ -48,6 +48,8 @@ struct StandardLoggingPayloads: Sendable {
     }
 
     private let known: [String: Deployment]
+    /// By slot (`AttemptRecord.deploymentIndex`), with each one's id.
+    private let bySlot: [(id: String, deployment: Deployment)]
     /// A call without a deployment (refused before one was chosen).
     private let none = Deployment(id: nil, entry: nil)
 
@@ -55,10 +57,12 @@ struct StandardLoggingPayloads: Sendable {
         var known: [String: Deployment] = [:]
         for (id, entry) in directory.entries { known[id] = Deployment(id: id, entry: entry) }
         self.known = known
+        bySlot = directory.ids.compactMap { id in known[id].map { (id, $0) } }
     }
 
-    private func deployment(_ id: String?) -> Deployment {
+    private func deployment(_ id: String?, slot: Int?) -> Deployment {
         guard let id else { return none }
+        if let slot, slot >= 0, slot < bySlot.count, bySlot[slot].id == id { return bySlot[slot].deployment }
         return known[id] ?? Deployment(id: id, entry: nil)
     }
 
@@ -71,7 +75,9 @@ struct StandardLoggingPayloads: Sendable {
         let total = min(now, e.record.totalNanoseconds)
         let start = now - total
         let firstByte = e.record.timeToFirstByteNanoseconds > 0 ? start &+ e.record.timeToFirstByteNanoseconds : now
-        let d = deployment(e.record.deploymentID)
+        let d = deployment(
+            e.record.deploymentID,
+            slot: e.record.laterAttempts.isEmpty ? e.record.firstAttempt?.deploymentIndex : e.record.laterAttempts.last?.deploymentIndex)
         let prompt = e.record.usage?.promptTokens ?? 0
         let completion = e.record.usage?.completionTokens ?? 0
         let cost = Double(prompt) * (d.inputCostPerToken ?? 0) + Double(completion) * (d.outputCostPerToken ?? 0)

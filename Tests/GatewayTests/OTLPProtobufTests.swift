@@ -36,7 +36,8 @@ final class OTLPProtobufTests: XCTestCase {
         var failed = CallRecord(
             callID: "not-a-uuid", route: .embeddings, modelGroup: nil, deploymentID: "dep-unknown",
             firstAttempt: AttemptRecord(deploymentID: "dep-1", deploymentIndex: 0, reason: .first),
-            laterAttempts: [AttemptRecord(deploymentID: "dep-unknown", deploymentIndex: 1, reason: .retry)],
+            // Slot 0 is dep-1's: a lookup by slot must check the id.
+            laterAttempts: [AttemptRecord(deploymentID: "dep-unknown", deploymentIndex: 0, reason: .retry)],
             status: 504, failure: .timeout(seconds: 3), stream: true, mocked: true, caller: .anonymous,
             timeToFirstByteNanoseconds: 0, totalNanoseconds: 3_000_000_000, overheadNanoseconds: 1000, usage: nil)
         failed.firstAttempt?.failure = .timeout(seconds: 3)
@@ -112,6 +113,10 @@ final class OTLPProtobufTests: XCTestCase {
                 XCTAssertEqual(root["langfuse.observation.usage_details"], #"{"input":9,"output":4,"total":13}"#)
                 XCTAssertEqual(root["langfuse.observation.metadata"], root["langfuse.trace.metadata"])
             }
+            let retried = b.filter { $0["switchboard.attempt.reason"] == "retry" }
+            XCTAssertEqual(retried.map { $0["switchboard.deployment_id"] }, ["dep-unknown"])
+            XCTAssertEqual(retried.first?.name, "embeddings dep-unknown")
+            XCTAssertEqual(b.first { $0["switchboard.call_id"] == "not-a-uuid" }?["switchboard.deployment_id"], "dep-unknown")
             let refused = try XCTUnwrap(b.first { $0["switchboard.call_id"] == "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee" })
             XCTAssertEqual(refused["error.type"], "429")
             XCTAssertEqual(refused.statusMessage, "answered 429")

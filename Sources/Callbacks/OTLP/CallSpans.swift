@@ -17,8 +17,9 @@ struct CallSpanWriter<W: SpanOut>: Sendable {
 
     let directory: DeploymentDirectory
     let flavor: Flavor
-    /// Every configured deployment's span bytes, by id.
+    /// Every configured deployment's span bytes, by id, and by slot.
     private let known: [String: DeploymentSpanBytes]
+    private let bySlot: [DeploymentSpanBytes]
 
     init(directory: DeploymentDirectory, flavor: Flavor) {
         self.directory = directory
@@ -26,11 +27,19 @@ struct CallSpanWriter<W: SpanOut>: Sendable {
         var known: [String: DeploymentSpanBytes] = [:]
         for (id, entry) in directory.entries { known[id] = DeploymentSpanBytes(id: id, entry: entry, flavor: flavor, as: W.self) }
         self.known = known
+        bySlot = directory.ids.compactMap { known[$0] }
     }
 
     /// A deployment's span bytes (made on the spot for an id the config does not know).
     func deployment(_ id: String) -> DeploymentSpanBytes {
         known[id] ?? DeploymentSpanBytes(id: id, entry: nil, flavor: flavor, as: W.self)
+    }
+
+    /// The same, found by the attempt's slot when it holds that id (comparing the id, usually the
+    /// very same string, is cheaper than hashing it).
+    func deployment(_ id: String, slot: Int?) -> DeploymentSpanBytes {
+        if let slot, slot >= 0, slot < bySlot.count, bySlot[slot].id == id { return bySlot[slot] }
+        return deployment(id)
     }
 
     /// Roughly what one call's spans take (the buffer of a batch is reserved up front).
@@ -48,7 +57,7 @@ struct CallSpanWriter<W: SpanOut>: Sendable {
         let trace = CallSpans.traceBits(callID: r.callID)
         let seed = trace.high ^ trace.low
         let rootID = CallSpans.spanID(seed, 0)
-        let dep = r.deploymentID.map(deployment)
+        let dep = r.deploymentID.map { deployment($0, slot: r.laterAttempts.isEmpty ? r.firstAttempt?.deploymentIndex : r.laterAttempts.last?.deploymentIndex) }
         let operation = CallSpans.operation(r.route)
         let failure = r.failure.map { (name: $0.name, description: $0.description) }
         let langfuse = flavor == .langfuse ? LangfuseAttributes(record: r, requestScan: entry.requestScan, deployment: dep, start: start, failure: failure) : nil
@@ -115,7 +124,7 @@ struct CallSpanWriter<W: SpanOut>: Sendable {
         _ attempt: AttemptRecord, n: UInt64, trace: TraceID, seed: UInt64, parent: UInt64, start: UInt64, end: UInt64,
         operation: StaticString, to buffer: inout ByteBuffer
     ) {
-        let ad = deployment(attempt.deploymentID)
+        let ad = deployment(attempt.deploymentID, slot: attempt.deploymentIndex)
         let attemptStart = start &+ attempt.startNanoseconds
         let failure = attempt.failure.map { (name: $0.name, description: $0.description) }
         let failed = failure.map { $0.name.utf8.count + $0.description.utf8.count } ?? 0

@@ -3,6 +3,7 @@
 /// again: its provider, model and address attributes, the tail of its attempts' span name,
 /// and its part of the Langfuse metadata. A class: a lookup shares it, no copy.
 final class DeploymentSpanBytes: Sendable {
+    let id: String
     /// `,gen_ai.system,gen_ai.provider.name` (empty for an unknown deployment).
     let provider: [UInt8]
     /// `,gen_ai.response.model` (the call's span).
@@ -23,6 +24,7 @@ final class DeploymentSpanBytes: Sendable {
     let longest: Int
 
     init<W: SpanOut>(id: String, entry d: DeploymentDirectory.Entry?, flavor: CallSpans.Flavor, as: W.Type) {
+        self.id = id
         let bare = d.map { CallSpans.bareModel($0.model) }
         // Every string escaped (at most 6 bytes a byte), plus the keys.
         let bound = 512 + 6 * (id.utf8.count + (d?.model.utf8.count ?? 0) + 2 * (d?.provider.utf8.count ?? 0) + (d?.apiBase?.utf8.count ?? 0))

@@ -44,6 +44,8 @@ public final class Callbacks: Sendable {
     public func dropped(_ name: String) -> Int { senders.first { $0.name == name }?.dropped() ?? 0 }
     /// Events of callback `name` delivered.
     public func sent(_ name: String) -> Int { senders.first { $0.name == name }?.sent() ?? 0 }
+    /// Failed deliveries (POSTs) of callback `name`, each retry counted.
+    public func failures(_ name: String) -> Int { senders.first { $0.name == name }?.failures() ?? 0 }
 
     /// Delivers what is queued (at shutdown).
     public func stop() async {
@@ -55,12 +57,14 @@ public final class Callbacks: Sendable {
         var name: String
         var dropped: @Sendable () -> Int
         var sent: @Sendable () -> Int
+        var failures: @Sendable () -> Int
         var stop: @Sendable () async -> Void
 
         init<E>(_ name: String, _ sender: BatchingSender<E>) {
             self.name = name
             dropped = { sender.dropped }
             sent = { sender.sent }
+            failures = { sender.failures }
             stop = { await sender.stop() }
             sender.start()
         }
@@ -183,9 +187,13 @@ public final class Callbacks: Sendable {
             let dropped = metrics?.series(MetricFamily.named("litellm_callback_dropped_events_metric"), [name])
             let failed = metrics?.series(MetricFamily.named("litellm_callback_failed_deliveries_metric"), [name])
             let alerts = name == "slack" ? nil : slack
-            hooks.dropped = { n in dropped?.add(UInt64(n)) }
+            // A series points into the slot's shared memory, which stays mapped only while the
+            // slot lives: the hooks keep it (a sender can outlive the server that made it, and
+            // report a delivery that failed after it stopped).
+            let slot = metrics
+            hooks.dropped = { n in withExtendedLifetime(slot) { dropped?.add(UInt64(n)) } }
             hooks.deliveryFailed = { reason in
-                failed?.add(1)
+                withExtendedLifetime(slot) { failed?.add(1) }
                 alerts?.callbackFailed(name, reason: reason)
             }
             return hooks

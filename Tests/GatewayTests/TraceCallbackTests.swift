@@ -327,6 +327,30 @@ final class TraceCallbackTests: XCTestCase {
         await collector.shutdown()
     }
 
+    func testASenderOutlivingItsGatewayCountsFailuresSafely() async throws {
+        // The failure counter lives in the gateway's shared metrics memory: a sender whose POST
+        // fails after the gateway is gone must still find it mapped (it wrote into freed memory).
+        let upstream = try await upstream()
+        let collector = try await FakeOTLPCollector { _, _ in .hang }
+        let env = ["OTEL_EXPORTER_OTLP_ENDPOINT": collector.baseURL, "OTEL_BSP_SCHEDULE_DELAY": "20", "OTEL_EXPORTER_OTLP_TIMEOUT": "300"]
+        var gateway: GatewayHarness? = nil
+        let callbacks: Callbacks
+        do {
+            let (g, c) = try await gatewayWithCallbacks(yaml(upstream, callbacks: #"["otel"]"#), env: env)
+            gateway = g
+            callbacks = c
+        }
+        XCTAssertEqual(try gateway?.request("POST", "/v1/chat/completions", body: Self.chat).status, 200)
+        await gateway?.shutdown()
+        gateway = nil
+        // The POST times out (300 ms) and is retried: each failure is counted.
+        let deadline = ContinuousClock.now + .seconds(15)
+        while ContinuousClock.now < deadline, callbacks.failures("otel") < 2 { try await Task.sleep(for: .milliseconds(50)) }
+        XCTAssertGreaterThanOrEqual(callbacks.failures("otel"), 2)
+        await collector.shutdown()
+        await upstream.shutdown()
+    }
+
     func testUnknownCallbackNamesAndMissingKeysAreWarningsNotCrashes() async throws {
         let upstream = try await upstream()
         let logs = CapturedLog()

@@ -18,6 +18,8 @@ public final class BatchingSender<Entry: Sendable>: Sendable {
         public var name: String
         public var url: String
         public var headers: [(String, String)]
+        /// The body's `Content-Type`.
+        public var contentType = "application/json"
         public var interval: Duration = .seconds(5)
         public var batchSize = 512
         public var capacity = 10_000
@@ -31,6 +33,9 @@ public final class BatchingSender<Entry: Sendable>: Sendable {
 
     /// How one batch becomes a request body.
     public typealias Encode = @Sendable ([Entry]) -> ByteBuffer
+    /// How one batch becomes a request body, written into an empty buffer that may keep the
+    /// capacity of an earlier batch's (reused: a fresh megabyte a batch costs page faults).
+    public typealias EncodeInto = @Sendable ([Entry], inout ByteBuffer) -> Void
     /// Runs once per batch before it is encoded (deduplication); may drop entries.
     public typealias Filter = @Sendable ([Entry]) async -> [Entry]
 
@@ -46,7 +51,7 @@ public final class BatchingSender<Entry: Sendable>: Sendable {
     let settings: Settings
     let client: WebhookClient
     let logger: Logger
-    let encode: Encode
+    let encode: EncodeInto
     let filter: Filter?
     let hooks: Hooks
     private let queue = Mutex<[Entry]>([])
@@ -58,15 +63,25 @@ public final class BatchingSender<Entry: Sendable>: Sendable {
     private let lastFailureLog = Mutex<ContinuousClock.Instant?>(nil)
     /// An encoded batch whose delivery failed for a temporary reason, retried first.
     private let pending = Mutex<(body: ByteBuffer, count: Int)?>(nil)
+    /// The last delivered batch's buffer, cleared, for the next batch (at most `maxSpareBytes`).
+    private let spare = Mutex<ByteBuffer?>(nil)
+    private static var maxSpareBytes: Int { 4 << 20 }
     /// One flush at a time (the loop and `stop`).
     private let flushing = Mutex<Bool>(false)
     private let wake: AsyncStream<Void>.Continuation
     private let wakes: Mutex<AsyncStream<Void>?>
     private let tasks = Mutex<[Task<Void, Never>]>([])
 
-    public init(
+    public convenience init(
         settings: Settings, client: WebhookClient, logger: Logger, hooks: Hooks = Hooks(), filter: Filter? = nil,
         encode: @escaping Encode
+    ) {
+        self.init(settings: settings, client: client, logger: logger, hooks: hooks, filter: filter, encodeInto: { entries, out in out = encode(entries) })
+    }
+
+    public init(
+        settings: Settings, client: WebhookClient, logger: Logger, hooks: Hooks = Hooks(), filter: Filter? = nil,
+        encodeInto encode: @escaping EncodeInto
     ) {
         self.settings = settings
         self.client = client
@@ -176,7 +191,13 @@ public final class BatchingSender<Entry: Sendable>: Sendable {
             guard !taken.isEmpty else { return true }
             let batch = await filter?(taken) ?? taken
             guard !batch.isEmpty else { continue }
-            guard await deliver(encode(batch), count: batch.count) else { return false }
+            var body = spare.withLock { s -> ByteBuffer in defer { s = nil }; return s ?? ByteBuffer() }
+            body.clear()
+            encode(batch, &body)
+            guard await deliver(body, count: batch.count) else { return false }
+            // Delivered: the connection is done with it (an answer came after the request).
+            body.clear()
+            if body.capacity <= Self.maxSpareBytes { spare.withLock { $0 = body } }
         }
     }
 
@@ -184,7 +205,7 @@ public final class BatchingSender<Entry: Sendable>: Sendable {
     private func deliver(_ body: ByteBuffer, count: Int) async -> Bool {
         let reason: String
         do {
-            let status = try await client.post(settings.url, headers: settings.headers, body: body)
+            let status = try await client.post(settings.url, contentType: settings.contentType, headers: settings.headers, body: body)
             if (200..<300).contains(status) {
                 sentCount.add(count, ordering: .relaxed)
                 return true

@@ -35,7 +35,7 @@ public final class Callbacks: Sendable {
         b.addSlack(sharedClaims: sharedClaims)
         b.addGenericAPI()
         b.addTraces()
-        shared = b.sinks
+        shared = b.sinks + (b.queued.isEmpty ? [] : [CallbackQueues(b.queued)])
         monitors = b.slack.map { [$0] } ?? []
         senders = b.senders
     }
@@ -44,6 +44,8 @@ public final class Callbacks: Sendable {
     public func dropped(_ name: String) -> Int { senders.first { $0.name == name }?.dropped() ?? 0 }
     /// Events of callback `name` delivered.
     public func sent(_ name: String) -> Int { senders.first { $0.name == name }?.sent() ?? 0 }
+    /// Failed deliveries (POSTs) of callback `name`, each retry counted.
+    public func failures(_ name: String) -> Int { senders.first { $0.name == name }?.failures() ?? 0 }
 
     /// Delivers what is queued (at shutdown).
     public func stop() async {
@@ -55,12 +57,14 @@ public final class Callbacks: Sendable {
         var name: String
         var dropped: @Sendable () -> Int
         var sent: @Sendable () -> Int
+        var failures: @Sendable () -> Int
         var stop: @Sendable () async -> Void
 
         init<E>(_ name: String, _ sender: BatchingSender<E>) {
             self.name = name
             dropped = { sender.dropped }
             sent = { sender.sent }
+            failures = { sender.failures }
             stop = { await sender.stop() }
             sender.start()
         }
@@ -80,6 +84,8 @@ public final class Callbacks: Sendable {
         /// `DEFAULT_FLUSH_INTERVAL_SECONDS` (LiteLLM's, for every batch logger), default 5.
         let interval: Duration
         var sinks: [any CallRecordSink & Sendable] = []
+        /// The queues of the callbacks that log calls, fed by one ``CallbackQueues`` sink.
+        var queued: [CallbackQueues.Target] = []
         var senders: [Sender] = []
         var slack: SlackAlerts?
 
@@ -141,13 +147,12 @@ public final class Callbacks: Sendable {
             if let n = Int(environment["DEFAULT_BATCH_SIZE"] ?? ""), n > 0 { settings.batchSize = n }
             let sender = BatchingSender<QueuedCall>(
                 settings: settings, client: client, logger: logger, hooks: hooks("generic_api"),
-                encode: GenericAPICallback.encoder(directory: directory))
-            sinks.append(GenericAPICallback(
-                sender: sender, directory: directory, onSuccess: onSuccess.contains("generic_api"), onFailure: onFailure.contains("generic_api")))
+                encodeInto: GenericAPICallback.encoder(directory: directory))
+            queued.append(.init(sender: sender, onSuccess: onSuccess.contains("generic_api"), onFailure: onFailure.contains("generic_api")))
             senders.append(Sender("generic_api", sender))
         }
 
-        /// `otel` and `langfuse`: OTLP/HTTP JSON traces, each with its own endpoint and settings.
+        /// `otel` and `langfuse`: OTLP/HTTP traces, each with its own endpoint and settings.
         mutating func addTraces() {
             if named.contains("otel") {
                 addTrace("otel", OTLPExporterSettings.otel(environment: environment), .otel, names: ["otel"])
@@ -163,15 +168,17 @@ public final class Callbacks: Sendable {
         private mutating func addTrace(_ name: String, _ exporter: OTLPExporterSettings, _ flavor: CallSpans.Flavor, names: Set<String>) {
             for w in exporter.warnings { logger.warning("config: callback '\(name)': \(w)") }
             var settings = BatchingSender<QueuedCall>.Settings(name: name, url: exporter.endpoint, headers: exporter.headers)
+            settings.contentType = exporter.wireProtocol.contentType
             settings.interval = exporter.interval
             settings.batchSize = exporter.batchSize
             settings.capacity = exporter.capacity
             let sender = BatchingSender<QueuedCall>(
                 settings: settings, client: WebhookClient(group: group, timeout: exporter.timeout), logger: logger, hooks: hooks(name),
-                encode: TraceCallback.encoder(spans: CallSpans(directory: directory, flavor: flavor), resource: exporter.resource))
-            sinks.append(TraceCallback(sender: sender, onSuccess: !onSuccess.isDisjoint(with: names), onFailure: !onFailure.isDisjoint(with: names)))
+                encodeInto: TraceCallback.encoder(
+                    protocol: exporter.wireProtocol, directory: directory, flavor: flavor, resource: exporter.resource))
+            queued.append(.init(sender: sender, onSuccess: !onSuccess.isDisjoint(with: names), onFailure: !onFailure.isDisjoint(with: names)))
             senders.append(Sender(name, sender))
-            logger.info("callback '\(name)': OTLP/HTTP JSON traces to \(SecretRedaction.redactURL(exporter.endpoint))")
+            logger.info("callback '\(name)': OTLP traces (\(exporter.wireProtocol.name)) to \(SecretRedaction.redactURL(exporter.endpoint))")
         }
 
         /// Drops and failed deliveries counted in the metrics; failures reported to Slack (never Slack's own).
@@ -180,11 +187,13 @@ public final class Callbacks: Sendable {
             let dropped = metrics?.series(MetricFamily.named("litellm_callback_dropped_events_metric"), [name])
             let failed = metrics?.series(MetricFamily.named("litellm_callback_failed_deliveries_metric"), [name])
             let alerts = name == "slack" ? nil : slack
-            // The closures keep the slot (and so its mapped region) alive: a sender may retry
-            // after the gateway that made it is gone (tests run many gateways in one process).
-            hooks.dropped = { [metrics] n in withExtendedLifetime(metrics) { dropped?.add(UInt64(n)) } }
-            hooks.deliveryFailed = { [metrics] reason in
-                withExtendedLifetime(metrics) { failed?.add(1) }
+            // A series points into the slot's shared memory, which stays mapped only while the
+            // slot lives: the hooks keep it (a sender can outlive the server that made it, and
+            // report a delivery that failed after it stopped).
+            let slot = metrics
+            hooks.dropped = { n in withExtendedLifetime(slot) { dropped?.add(UInt64(n)) } }
+            hooks.deliveryFailed = { reason in
+                withExtendedLifetime(slot) { failed?.add(1) }
                 alerts?.callbackFailed(name, reason: reason)
             }
             return hooks

@@ -13,10 +13,15 @@ public struct DeploymentDirectory: Sendable {
     }
 
     let entries: [String: Entry]
+    /// The distinct deployment ids in config order: index = the router's slot
+    /// (`AttemptRecord.deploymentIndex`), for lookups without hashing an id.
+    let ids: [String]
 
     public init(config: GatewayConfig) {
         var entries: [String: Entry] = [:]
+        var ids: [String] = []
         for d in config.deployments where entries[d.id] == nil {
+            ids.append(d.id)
             let model = d.params.model
             let provider = model.firstIndex(of: "/").map { String(model[..<$0]) } ?? "openai"
             entries[d.id] = Entry(
@@ -25,6 +30,7 @@ public struct DeploymentDirectory: Sendable {
                 inputCostPerToken: d.modelInfo.inputCostPerToken, outputCostPerToken: d.modelInfo.outputCostPerToken)
         }
         self.entries = entries
+        self.ids = ids
     }
 
     public subscript(id: String?) -> Entry? { id.flatMap { entries[$0] } }

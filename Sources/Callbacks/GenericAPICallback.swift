@@ -5,41 +5,23 @@ import OpenAIWire
 
 /// LiteLLM's `generic_api` callback: each finished call as a StandardLoggingPayload object, sent
 /// in JSON arrays to `GENERIC_LOGGER_ENDPOINT` with `GENERIC_LOGGER_HEADERS` (`k=v,k2=v2`).
-/// The record is queued as it is; it is turned into JSON, and POSTed, on the sender's task.
-public final class GenericAPICallback: CallRecordSink, Sendable {
-    let sender: BatchingSender<QueuedCall>
-    let directory: DeploymentDirectory
-    /// Log successes, failures, or both (`success_callback` / `failure_callback` / `callbacks`).
-    let onSuccess: Bool
-    let onFailure: Bool
-
-    public init(sender: BatchingSender<QueuedCall>, directory: DeploymentDirectory, onSuccess: Bool, onFailure: Bool) {
-        self.sender = sender
-        self.directory = directory
-        self.onSuccess = onSuccess
-        self.onFailure = onFailure
-    }
-
-    public func record(_ r: CallRecord) {
-        if case .clientGone? = r.failure { return }
-        let success = r.succeeded
-        guard success ? onSuccess : onFailure else { return }
-        sender.add(QueuedCall(r))
-    }
+/// The record is queued as it is (``CallbackQueues``); it is turned into JSON, and POSTed, on
+/// the sender's task.
+public enum GenericAPICallback {
 
     /// A batch → a JSON array of StandardLoggingPayload objects, written straight into one
     /// buffer reserved for the batch; each deployment's values are escaped once, here.
-    static func encoder(directory: DeploymentDirectory) -> BatchingSender<QueuedCall>.Encode {
+    static func encoder(directory: DeploymentDirectory) -> BatchingSender<QueuedCall>.EncodeInto {
         let payloads = StandardLoggingPayloads(directory: directory)
-        return { calls in
-            var out = ByteBufferAllocator().buffer(capacity: 2 + calls.count * 2048)
+        return { calls, out in
+            out.clear()
+            out.reserveCapacity(2 + calls.count * 2048)
             out.writeInteger(UInt8(ascii: "["))
             for i in calls.indices {
                 if i > 0 { out.writeInteger(UInt8(ascii: ",")) }
-                payloads.write(calls[i].record, now: calls[i].endUnixNanos, to: &out)
+                payloads.write(calls[i], to: &out)
             }
             out.writeInteger(UInt8(ascii: "]"))
-            return out
         }
     }
 

@@ -152,6 +152,23 @@ struct JSONOut {
         if v.isFinite { double(v) } else { byte(UInt8(ascii: "0")) }
     }
 
+    /// `v / 10^fractionDigits` as an exact decimal number (`1764476400.123456789`; trailing zeros
+    /// of the fraction dropped, at least one kept: `2.0`), for times counted in integer units
+    /// (at most 21 + `fractionDigits` bytes; `fractionDigits` ≤ 18).
+    mutating func fixedPoint(_ v: UInt64, fractionDigits: Int) {
+        var scale: UInt64 = 1
+        for _ in 0..<fractionDigits { scale &*= 10 }
+        decimal(v / scale)
+        byte(UInt8(ascii: "."))
+        var fraction = v % scale
+        var digits = fractionDigits
+        while digits > 1, fraction % 10 == 0 {
+            fraction /= 10
+            digits -= 1
+        }
+        fixed(Int(fraction), digits)
+    }
+
     /// `v` as 16 lowercase hex digits.
     mutating func hex16(_ v: UInt64) {
         for i in 0..<16 {

@@ -51,8 +51,9 @@ public final class SlackAlerts: CallRecordSink, GatewayMonitor, Sendable {
     // MARK: Finished calls (on the event loop: O(1), no I/O)
 
     public func record(_ r: CallRecord) {
-        let d = directory[r.deploymentID]
+        // The deployment is looked up only for an alert (a lookup hashes its id).
         if let failure = r.failure {
+            let d = directory[r.deploymentID]
             if Self.isProviderFault(failure, status: r.status) {
                 add("llm_exceptions", subject: "\(r.deploymentID ?? r.modelGroup ?? "-"):\(failure.name)") {
                     Self.text(
@@ -62,6 +63,7 @@ public final class SlackAlerts: CallRecordSink, GatewayMonitor, Sendable {
             }
         } else if Double(r.totalNanoseconds) / 1e9 > threshold {
             let seconds = Double(r.totalNanoseconds) / 1e9
+            let d = directory[r.deploymentID]
             add("llm_too_slow", subject: r.deploymentID ?? r.modelGroup ?? "-") {
                 Self.text(
                     type: "llm_too_slow", level: "Low",

@@ -48,6 +48,8 @@ struct StandardLoggingPayloads: Sendable {
     }
 
     private let known: [String: Deployment]
+    /// By slot (`AttemptRecord.deploymentIndex`), with each one's id.
+    private let bySlot: [(id: String, deployment: Deployment)]
     /// A call without a deployment (refused before one was chosen).
     private let none = Deployment(id: nil, entry: nil)
 
@@ -55,37 +57,45 @@ struct StandardLoggingPayloads: Sendable {
         var known: [String: Deployment] = [:]
         for (id, entry) in directory.entries { known[id] = Deployment(id: id, entry: entry) }
         self.known = known
+        bySlot = directory.ids.compactMap { id in known[id].map { (id, $0) } }
     }
 
-    private func deployment(_ id: String?) -> Deployment {
+    private func deployment(_ id: String?, slot: Int?) -> Deployment {
         guard let id else { return none }
+        if let slot, slot >= 0, slot < bySlot.count, bySlot[slot].id == id { return bySlot[slot].deployment }
         return known[id] ?? Deployment(id: id, entry: nil)
     }
 
-    /// One StandardLoggingPayload object; `now` is when the call ended (Unix nanoseconds).
-    func write(_ r: CallRecord, now: UInt64, to buffer: inout ByteBuffer) {
-        let end = Double(now) / 1e9
-        let start = end - Double(r.totalNanoseconds) / 1e9
-        let firstByte = r.timeToFirstByteNanoseconds > 0 ? start + Double(r.timeToFirstByteNanoseconds) / 1e9 : end
-        let d = deployment(r.deploymentID)
-        let prompt = r.usage?.promptTokens ?? 0
-        let completion = r.usage?.completionTokens ?? 0
+    /// One StandardLoggingPayload object. The record's fields are read through the queued entry
+    /// (a closure capturing a copy of the record would retain and release each of its references).
+    func write(_ e: QueuedCall, to buffer: inout ByteBuffer) {
+        let now = e.endUnixNanos
+        // Times as exact decimal seconds from the nanoseconds (no `Double` formatting, which
+        // allocates a `String` for a timestamp's 17 digits).
+        let total = min(now, e.record.totalNanoseconds)
+        let start = now - total
+        let firstByte = e.record.timeToFirstByteNanoseconds > 0 ? start &+ e.record.timeToFirstByteNanoseconds : now
+        let d = deployment(
+            e.record.deploymentID,
+            slot: e.record.laterAttempts.isEmpty ? e.record.firstAttempt?.deploymentIndex : e.record.laterAttempts.last?.deploymentIndex)
+        let prompt = e.record.usage?.promptTokens ?? 0
+        let completion = e.record.usage?.completionTokens ?? 0
         let cost = Double(prompt) * (d.inputCostPerToken ?? 0) + Double(completion) * (d.outputCostPerToken ?? 0)
-        let succeeded = r.succeeded
-        let failure = r.failure.map { (name: $0.name, description: $0.description) }
-        let bodies = (r.requestBody?.readableBytes ?? 0) + (r.responseBody?.readableBytes ?? 0)
-        let strings = 3 * r.callID.utf8.count + (r.modelGroup?.utf8.count ?? 0) + (failure.map { $0.name.utf8.count + 2 * $0.description.utf8.count } ?? 0)
+        let succeeded = e.record.succeeded
+        let failure = e.record.failure.map { (name: $0.name, description: $0.description) }
+        let bodies = (e.record.requestBody?.readableBytes ?? 0) + (e.record.responseBody?.readableBytes ?? 0)
+        let strings = 3 * e.record.callID.utf8.count + (e.record.modelGroup?.utf8.count ?? 0) + (failure.map { $0.name.utf8.count + 2 * $0.description.utf8.count } ?? 0)
         buffer.writeJSON(bound: 2048 + bodies + 6 * strings + d.bound) { out in
             out.raw("{\"id\":")
             let at = out.count
-            out.string(r.callID)
+            out.string(e.record.callID)
             let id = at..<out.count
             out.raw(",\"trace_id\":")
             out.again(id)
             out.raw(",\"litellm_call_id\":")
             out.again(id)
-            out.raw(Self.callType(r.route))
-            out.raw(r.stream ? ",\"stream\":true,\"response_cost\":" : ",\"stream\":false,\"response_cost\":")
+            out.raw(Self.callType(e.record.route))
+            out.raw(e.record.stream ? ",\"stream\":true,\"response_cost\":" : ",\"stream\":false,\"response_cost\":")
             out.finiteDouble(cost)
             out.raw(succeeded
                 ? #","status":"success","status_fields":{"llm_api_status":"success","guardrail_status":"not_run"},"custom_llm_provider":"#
@@ -98,33 +108,33 @@ struct StandardLoggingPayloads: Sendable {
             out.raw(",\"completion_tokens\":")
             out.decimal(completion)
             out.raw(",\"startTime\":")
-            out.finiteDouble(start)
+            out.fixedPoint(start, fractionDigits: 9)
             out.raw(",\"endTime\":")
-            out.finiteDouble(end)
+            out.fixedPoint(now, fractionDigits: 9)
             out.raw(",\"completionStartTime\":")
-            out.finiteDouble(firstByte)
+            out.fixedPoint(firstByte, fractionDigits: 9)
             out.raw(",\"response_time\":")
-            out.finiteDouble(end - start)
+            out.fixedPoint(total, fractionDigits: 9)
             out.raw(d.modelAndID)
             out.raw(",\"model_group\":")
-            out.stringOrNull(r.modelGroup)
+            out.stringOrNull(e.record.modelGroup)
             out.raw(d.apiBase)
-            out.raw(r.caller == .masterKey
+            out.raw(e.record.caller == .masterKey
                 ? #","metadata":{"user_api_key_alias":"master_key"},"cache_hit":false,"messages":"#
                 : #","metadata":{},"cache_hit":false,"messages":"#)
-            let inputKey = LangfuseAttributes.inputKey(r.route)
-            if let body = r.requestBody, let input = firstMember(try? JSONScanner.scanObject(body), body, inputKey) {
+            let inputKey = LangfuseAttributes.inputKey(e.record.route)
+            if let body = e.record.requestBody, let input = firstMember(e.requestScan, body, inputKey) {
                 out.raw(body, input)
             } else {
                 out.raw("null")
             }
             out.raw(",\"response\":")
-            if let body = r.responseBody { out.raw(body, 0..<body.readableBytes) } else { out.raw("null") }
+            if let body = e.record.responseBody { out.raw(body, 0..<body.readableBytes) } else { out.raw("null") }
             if let failure {
                 out.raw(",\"error_str\":")
                 out.string(failure.description)
                 out.raw(",\"error_information\":{\"error_code\":\"")
-                out.decimal(r.status)
+                out.decimal(e.record.status)
                 out.raw("\",\"error_class\":")
                 out.string(failure.name)
                 out.raw(",\"llm_provider\":")
@@ -138,7 +148,7 @@ struct StandardLoggingPayloads: Sendable {
             out.raw(",\"model_parameters\":{}")
             out.raw(d.hidden)
             out.raw(",\"litellm_overhead_time_ms\":")
-            out.finiteDouble(Double(r.overheadNanoseconds) / 1e6)
+            out.fixedPoint(e.record.overheadNanoseconds, fractionDigits: 6)
             out.raw(",\"response_cost\":")
             out.finiteDouble(cost)
             out.raw("}}")

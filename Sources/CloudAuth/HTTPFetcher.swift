@@ -110,43 +110,19 @@ public struct HTTPFetcher: Sendable {
     }
 
     private func exchange(_ request: HTTPFetchRequest, target: HTTPURL) async throws -> HTTPFetchResponse {
-        let tls = target.tls ? try Self.tlsContext() : nil
         let promise = group.next().makePromise(of: HTTPFetchResponse.self)
         let limit = maxBodyBytes
         let origin = target.origin
         let channel: any Channel
         do {
-            channel = try await ClientBootstrap(group: group)
-                .connectTimeout(timeout)
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        let sync = channel.pipeline.syncOperations
-                        if let tls {
-                            let name = target.host.contains(":") || target.host.allSatisfy({ $0.isNumber || $0 == "." }) ? nil : target.host
-                            try sync.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: name))
-                        }
-                        try sync.addHTTPClientHandlers()
-                        try sync.addHandler(ResponseCollector(promise: promise, limit: limit, origin: origin))
-                    }
-                }
-                .connect(host: target.host, port: target.port)
-                .get()
+            channel = try await Self.connect(target, group: group, timeout: timeout) { sync in
+                try sync.addHandler(ResponseCollector(promise: promise, limit: limit, origin: origin))
+            }
         } catch {
             promise.fail(error)
             throw HTTPFetchError("cannot connect to \(origin): \(Self.describe(error))")
         }
-        var head = HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: request.method), uri: target.pathAndQuery)
-        func given(_ name: String) -> Bool { request.headers.contains { $0.name.lowercased() == name } }
-        if !given("host") { head.headers.add(name: "Host", value: target.hostHeader) }
-        if !given("user-agent") { head.headers.add(name: "User-Agent", value: "switchboard") }
-        if request.body != nil || request.method == "POST" || request.method == "PUT" {
-            head.headers.add(name: "Content-Length", value: String(request.body?.readableBytes ?? 0))
-        }
-        head.headers.add(name: "Connection", value: "close")
-        for (name, value) in request.headers { head.headers.add(name: name, value: value) }
-        channel.write(HTTPClientRequestPart.head(head), promise: nil)
-        if let body = request.body, body.readableBytes > 0 { channel.write(HTTPClientRequestPart.body(.byteBuffer(body)), promise: nil) }
-        channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+        Self.write(request, target: target, keepAlive: false, to: channel)
         let deadline = timeout
         let timer = channel.eventLoop.scheduleTask(in: timeout) {
             promise.fail(HTTPFetchError("\(origin): no complete answer within \(deadline.nanoseconds / 1_000_000) ms"))
@@ -158,11 +134,52 @@ public struct HTTPFetcher: Sendable {
         return try await promise.futureResult.get()
     }
 
+    /// A connection to `target` (TLS for https) with HTTP/1.1 client handlers, then what
+    /// `addHandlers` adds.
+    static func connect(
+        _ target: HTTPURL, group: any EventLoopGroup, timeout: TimeAmount,
+        addHandlers: @escaping @Sendable (ChannelPipeline.SynchronousOperations) throws -> Void
+    ) async throws -> any Channel {
+        let tls = target.tls ? try tlsContext() : nil
+        return try await ClientBootstrap(group: group)
+            .connectTimeout(timeout)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    if let tls {
+                        let name = target.host.contains(":") || target.host.allSatisfy({ $0.isNumber || $0 == "." }) ? nil : target.host
+                        try sync.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: name))
+                    }
+                    try sync.addHTTPClientHandlers()
+                    try addHandlers(sync)
+                }
+            }
+            .connect(host: target.host, port: target.port)
+            .get()
+    }
+
+    /// Writes `request` (head, body, end) to `channel`; `keepAlive: false` asks the server to
+    /// close the connection after its answer (`Connection: close`).
+    static func write(_ request: HTTPFetchRequest, target: HTTPURL, keepAlive: Bool, to channel: any Channel) {
+        var head = HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: request.method), uri: target.pathAndQuery)
+        func given(_ name: String) -> Bool { request.headers.contains { $0.name.lowercased() == name } }
+        if !given("host") { head.headers.add(name: "Host", value: target.hostHeader) }
+        if !given("user-agent") { head.headers.add(name: "User-Agent", value: "switchboard") }
+        if request.body != nil || request.method == "POST" || request.method == "PUT" {
+            head.headers.add(name: "Content-Length", value: String(request.body?.readableBytes ?? 0))
+        }
+        if !keepAlive { head.headers.add(name: "Connection", value: "close") }
+        for (name, value) in request.headers { head.headers.add(name: name, value: value) }
+        channel.write(HTTPClientRequestPart.head(head), promise: nil)
+        if let body = request.body, body.readableBytes > 0 { channel.write(HTTPClientRequestPart.body(.byteBuffer(body)), promise: nil) }
+        channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+    }
+
     private static let sharedTLS: Result<NIOSSLContext, any Error> = Result {
         try NIOSSLContext(configuration: .makeClientConfiguration())
     }
 
-    private static func tlsContext() throws -> NIOSSLContext { try sharedTLS.get() }
+    static func tlsContext() throws -> NIOSSLContext { try sharedTLS.get() }
 
     static func describe(_ error: any Error) -> String {
         if let error = error as? HTTPFetchError { return error.description }

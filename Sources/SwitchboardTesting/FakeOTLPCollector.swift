@@ -4,8 +4,9 @@ import OpenAIWire
 import Synchronization
 
 /// An OpenTelemetry collector's OTLP/HTTP receiver on a loopback port (also standing in for
-/// Langfuse's `/api/public/otel/v1/traces`): records every POST and decodes the OTLP JSON
-/// `ExportTraceServiceRequest` it carries into ``ReceivedSpan``s. Answers with `answer`
+/// Langfuse's `/api/public/otel/v1/traces`): records every POST and decodes the
+/// `ExportTraceServiceRequest` it carries — protobuf (`application/x-protobuf`, through
+/// ``OTLPProtobufDecoder``) or JSON — into ``ReceivedSpan``s. Answers with `answer`
 /// (default: 200 with an empty `ExportTraceServiceResponse`), called with the number of the
 /// request (0-based).
 public final class FakeOTLPCollector: Sendable {
@@ -43,8 +44,9 @@ public final class FakeOTLPCollector: Sendable {
 
     public func shutdown() async { await server.shutdown() }
 
-    /// The spans of one OTLP/HTTP JSON request.
+    /// The spans of one OTLP/HTTP request, protobuf or JSON by its `Content-Type`.
     public static func decode(_ request: RecordedRequest) -> [ReceivedSpan] {
+        if request.header("content-type") == "application/x-protobuf" { return OTLPProtobufDecoder.decode(request.bytes) }
         guard let json = request.json else { return [] }
         var out: [ReceivedSpan] = []
         for rs in json["resourceSpans"]?.arrayValue ?? [] {

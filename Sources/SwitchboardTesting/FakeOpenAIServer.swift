@@ -9,7 +9,18 @@ public struct RecordedRequest: Sendable {
     public var method: String
     public var uri: String
     public var headers: [(name: String, value: String)]
+    /// The body as UTF-8 text.
     public var body: String
+    /// The body's bytes (binary bodies: protobuf).
+    public var bytes: [UInt8]
+
+    public init(method: String, uri: String, headers: [(name: String, value: String)], body: String, bytes: [UInt8]) {
+        self.method = method
+        self.uri = uri
+        self.headers = headers
+        self.body = body
+        self.bytes = bytes
+    }
 
     /// The first header named `name` (case-insensitive).
     public func header(_ name: String) -> String? {

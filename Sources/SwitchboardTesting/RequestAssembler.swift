@@ -19,7 +19,8 @@ struct RequestAssembler {
             guard let head else { return nil }
             return RecordedRequest(
                 method: head.method.rawValue, uri: head.uri,
-                headers: head.headers.map { ($0.name, $0.value) }, body: String(buffer: body))
+                headers: head.headers.map { ($0.name, $0.value) }, body: String(buffer: body),
+                bytes: Array(body.readableBytesView))
         }
         return nil
     }

@@ -38,6 +38,13 @@ final class JSONOutTests: XCTestCase {
             XCTAssertEqual(written { $0.double(v) }, "\(v)")
         }
         XCTAssertEqual(written { $0.finiteDouble(.infinity) }, "0")
+        XCTAssertEqual(written { $0.fixedPoint(1_764_476_400_123_456_789, fractionDigits: 9) }, "1764476400.123456789")
+        XCTAssertEqual(written { $0.fixedPoint(1_764_476_400_120_000_000, fractionDigits: 9) }, "1764476400.12")
+        XCTAssertEqual(written { $0.fixedPoint(2_000_000_000, fractionDigits: 9) }, "2.0")
+        XCTAssertEqual(written { $0.fixedPoint(40_000, fractionDigits: 6) }, "0.04")
+        XCTAssertEqual(written { $0.fixedPoint(5, fractionDigits: 9) }, "0.000000005")
+        XCTAssertEqual(written { $0.fixedPoint(0, fractionDigits: 6) }, "0.0")
+        XCTAssertEqual(Double(written { $0.fixedPoint(1_764_476_400_123_456_789, fractionDigits: 9) }), 1_764_476_400.123456789)
         XCTAssertEqual(written { $0.hex16(0x0123_4567_89AB_CDEF) }, "0123456789abcdef")
         XCTAssertEqual(written { $0.iso8601(unixNanos: 1_709_251_199_123_456_789) }, "2024-02-29T23:59:59.123456Z")
         XCTAssertEqual(written { $0.iso8601(unixNanos: 4_102_444_800_000_001_000) }, "2100-01-01T00:00:00.000001Z")

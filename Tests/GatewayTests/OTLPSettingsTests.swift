@@ -40,7 +40,14 @@ final class OTLPSettingsTests: XCTestCase {
         XCTAssertEqual(
             OTLPExporterSettings.otel(environment: ["OTEL_RESOURCE_ATTRIBUTES": "service.name=from-resource"]).resource.first { $0.0 == "service.name" }?.1,
             "from-resource")
-        XCTAssertEqual(OTLPExporterSettings.otel(environment: ["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "http/protobuf"]).warnings.count, 1)
+        XCTAssertEqual(s.wireProtocol, .json)
+        XCTAssertEqual(OTLPExporterSettings.otel(environment: [:]).wireProtocol, .protobuf, "the OTLP default")
+        let protobuf = OTLPExporterSettings.otel(environment: ["OTEL_EXPORTER_OTLP_PROTOCOL": "http/json", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "http/protobuf"])
+        XCTAssertEqual(protobuf.wireProtocol, .protobuf, "the traces variable wins")
+        XCTAssertTrue(protobuf.warnings.isEmpty)
+        let grpc = OTLPExporterSettings.otel(environment: ["OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"])
+        XCTAssertEqual(grpc.wireProtocol, .protobuf)
+        XCTAssertEqual(grpc.warnings.count, 1)
     }
 
     func testLangfuseEndpointAndAuthIgnoreTheOTelVariables() throws {
@@ -56,6 +63,8 @@ final class OTLPSettingsTests: XCTestCase {
             "LANGFUSE_PUBLIC_KEY": "a", "LANGFUSE_SECRET_KEY": "b", "LANGFUSE_HOST": "http://langfuse.internal:3000//",
         ]).get()
         XCTAssertEqual(selfHosted.endpoint, "http://langfuse.internal:3000/api/public/otel/v1/traces")
+        let json = try OTLPExporterSettings.langfuse(environment: ["LANGFUSE_PUBLIC_KEY": "a", "LANGFUSE_SECRET_KEY": "b", "OTEL_EXPORTER_OTLP_PROTOCOL": "http/json"]).get()
+        XCTAssertEqual(json.wireProtocol, .protobuf, "Langfuse is always sent protobuf")
     }
 
     func testISO8601AndTraceIDs() {

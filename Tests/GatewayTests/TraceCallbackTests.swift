@@ -43,13 +43,23 @@ final class TraceCallbackTests: XCTestCase {
     }
 
     func testOtelSendsOneSpanPerCallAndOnePerAttemptWithGenAIAttributesAndExactTimings() async throws {
+        try await checkOtelSpans(protocol: nil)
+    }
+
+    func testOtelOverHTTPJSONSendsTheSameSpans() async throws {
+        try await checkOtelSpans(protocol: "http/json")
+    }
+
+    /// `protocol`: `OTEL_EXPORTER_OTLP_PROTOCOL` (`nil`: the default, `http/protobuf`).
+    func checkOtelSpans(protocol: String?) async throws {
         let upstream = try await upstream()
         let collector = try await FakeOTLPCollector()
-        let env = [
+        var env = [
             "OTEL_EXPORTER_OTLP_ENDPOINT": collector.baseURL + "/", "OTEL_EXPORTER_OTLP_HEADERS": "x-tenant=blue%20team,x-other=1",
             "OTEL_SERVICE_NAME": "gateway-under-test", "OTEL_RESOURCE_ATTRIBUTES": "deployment.environment=test",
             "OTEL_BSP_SCHEDULE_DELAY": "50",
         ]
+        if let `protocol` { env["OTEL_EXPORTER_OTLP_PROTOCOL"] = `protocol` }
         let (gateway, _) = try await gatewayWithCallbacks(yaml(upstream, callbacks: #"["otel"]"#), env: env)
         let ok = try gateway.request("POST", "/v1/chat/completions", body: Self.chat("flaky"))
         XCTAssertEqual(ok.status, 200)
@@ -58,10 +68,15 @@ final class TraceCallbackTests: XCTestCase {
         let spans = await collector.waitForSpans { s in s.filter { $0.parentSpanID == nil }.count >= 2 }
 
         let request = try XCTUnwrap(collector.requests.first)
-        XCTAssertTrue(request.body.contains(#""intValue":9"#), "integers as JSON numbers")
+        if `protocol` == "http/json" {
+            XCTAssertTrue(request.body.contains(#""intValue":9"#), "integers as JSON numbers")
+            XCTAssertEqual(request.header("content-type"), "application/json")
+        } else {
+            XCTAssertEqual(request.header("content-type"), "application/x-protobuf")
+            XCTAssertNil(request.json, "binary protobuf, not JSON")
+        }
         XCTAssertEqual(request.method, "POST")
         XCTAssertEqual(request.uri, "/v1/traces")
-        XCTAssertEqual(request.header("content-type"), "application/json")
         XCTAssertEqual(request.header("x-tenant"), "blue team")
         XCTAssertEqual(request.header("x-other"), "1")
 
@@ -146,6 +161,7 @@ final class TraceCallbackTests: XCTestCase {
 
         for request in langfuse.requests {
             XCTAssertEqual(request.uri, "/api/public/otel/v1/traces")
+            XCTAssertEqual(request.header("content-type"), "application/x-protobuf", "as LiteLLM's Langfuse exporter sends")
             XCTAssertEqual(request.header("authorization"), "Basic " + Data("pk-lf-test:sk-lf-secret".utf8).base64EncodedString())
         }
         for request in otel.requests {
@@ -164,7 +180,9 @@ final class TraceCallbackTests: XCTestCase {
         let input = try XCTUnwrap(plain["langfuse.observation.input"].flatMap { try? JSONValue.parse($0) })
         XCTAssertEqual(input.arrayValue?.first?["role"]?.stringValue, "user")
         XCTAssertEqual(input.arrayValue?.first?["content"]?.stringValue, "hello")
-        XCTAssertEqual(plain["langfuse.trace.input"], plain["langfuse.observation.input"])
+        // Langfuse copies a trace's input and output from its root observation (this span).
+        XCTAssertNil(plain["langfuse.trace.input"], "not sent twice")
+        XCTAssertNil(plain["langfuse.trace.output"], "not sent twice")
         let output = try XCTUnwrap(plain["langfuse.observation.output"].flatMap { try? JSONValue.parse($0) })
         XCTAssertEqual(output.arrayValue?.first?["message"]?["role"]?.stringValue, "assistant")
         XCTAssertNotNil(output.arrayValue?.first?["message"]?["content"]?.stringValue)
@@ -307,6 +325,30 @@ final class TraceCallbackTests: XCTestCase {
         await gateway.shutdown()
         await upstream.shutdown()
         await collector.shutdown()
+    }
+
+    func testASenderOutlivingItsGatewayCountsFailuresSafely() async throws {
+        // The failure counter lives in the gateway's shared metrics memory: a sender whose POST
+        // fails after the gateway is gone must still find it mapped (it wrote into freed memory).
+        let upstream = try await upstream()
+        let collector = try await FakeOTLPCollector { _, _ in .hang }
+        let env = ["OTEL_EXPORTER_OTLP_ENDPOINT": collector.baseURL, "OTEL_BSP_SCHEDULE_DELAY": "20", "OTEL_EXPORTER_OTLP_TIMEOUT": "300"]
+        var gateway: GatewayHarness? = nil
+        let callbacks: Callbacks
+        do {
+            let (g, c) = try await gatewayWithCallbacks(yaml(upstream, callbacks: #"["otel"]"#), env: env)
+            gateway = g
+            callbacks = c
+        }
+        XCTAssertEqual(try gateway?.request("POST", "/v1/chat/completions", body: Self.chat).status, 200)
+        await gateway?.shutdown()
+        gateway = nil
+        // The POST times out (300 ms) and is retried: each failure is counted.
+        let deadline = ContinuousClock.now + .seconds(15)
+        while ContinuousClock.now < deadline, callbacks.failures("otel") < 2 { try await Task.sleep(for: .milliseconds(50)) }
+        XCTAssertGreaterThanOrEqual(callbacks.failures("otel"), 2)
+        await collector.shutdown()
+        await upstream.shutdown()
     }
 
     func testUnknownCallbackNamesAndMissingKeysAreWarningsNotCrashes() async throws {

@@ -8,65 +8,71 @@ import OpenAIWire
 /// attribute names. The Langfuse flavour adds the `langfuse.*` attributes Langfuse's OTLP
 /// ingestion maps (type generation, input, output, usage and cost details, metadata, level).
 ///
-/// The spans are written as JSON straight into the batch's buffer: a deployment's attributes
-/// come from ``DeploymentSpanBytes`` made once, and per call only what varies is formatted
-/// (ids, times, tokens, status, costs, input and output — escaped once and copied for the
-/// trace's second occurrence).
-struct CallSpans: Sendable {
-    enum Flavor: Sendable {
-        case otel
-        case langfuse
-    }
+/// The spans are written straight into the batch's buffer in the exporter's encoding `W`
+/// (``SpanOut``: protobuf or JSON): a deployment's attributes come from
+/// ``DeploymentSpanBytes`` made once, and per call only what varies is formatted (ids,
+/// times, tokens, status, costs, input and output).
+struct CallSpanWriter<W: SpanOut>: Sendable {
+    typealias Flavor = CallSpans.Flavor
 
     let directory: DeploymentDirectory
     let flavor: Flavor
-    /// Every configured deployment's span bytes, by id.
+    /// Every configured deployment's span bytes, by id, and by slot.
     private let known: [String: DeploymentSpanBytes]
+    private let bySlot: [DeploymentSpanBytes]
 
     init(directory: DeploymentDirectory, flavor: Flavor) {
         self.directory = directory
         self.flavor = flavor
         var known: [String: DeploymentSpanBytes] = [:]
-        for (id, entry) in directory.entries { known[id] = DeploymentSpanBytes(id: id, entry: entry, flavor: flavor) }
+        for (id, entry) in directory.entries { known[id] = DeploymentSpanBytes(id: id, entry: entry, flavor: flavor, as: W.self) }
         self.known = known
+        bySlot = directory.ids.compactMap { known[$0] }
     }
 
     /// A deployment's span bytes (made on the spot for an id the config does not know).
     func deployment(_ id: String) -> DeploymentSpanBytes {
-        known[id] ?? DeploymentSpanBytes(id: id, entry: nil, flavor: flavor)
+        known[id] ?? DeploymentSpanBytes(id: id, entry: nil, flavor: flavor, as: W.self)
+    }
+
+    /// The same, found by the attempt's slot when it holds that id (comparing the id, usually the
+    /// very same string, is cheaper than hashing it).
+    func deployment(_ id: String, slot: Int?) -> DeploymentSpanBytes {
+        if let slot, slot >= 0, slot < bySlot.count, bySlot[slot].id == id { return bySlot[slot] }
+        return deployment(id)
     }
 
     /// Roughly what one call's spans take (the buffer of a batch is reserved up front).
     var bytesPerCall: Int { flavor == .langfuse ? 6144 : 3072 }
 
-    /// Writes the call's span and its attempts' spans, comma-separated.
-    func write(_ entry: QueuedCall, to buffer: inout ByteBuffer) {
-        let r = entry.record
-        let end = entry.endUnixNanos
+    /// Writes the call's span and its attempts' spans (`first`: the request's first spans).
+    func write(_ entry: QueuedCall, first: Bool, to buffer: inout ByteBuffer) {
+        write(entry.record, entry, end: entry.endUnixNanos, first: first, to: &buffer)
+    }
+
+    /// `r` is borrowed from the queued entry: no copy of the record (a retain and release of
+    /// each of its references) per call and encoding.
+    private func write(_ r: borrowing CallRecord, _ entry: QueuedCall, end: UInt64, first: Bool, to buffer: inout ByteBuffer) {
         let start = end &- min(end, r.totalNanoseconds)
-        let trace = Self.traceBits(callID: r.callID)
+        let trace = CallSpans.traceBits(callID: r.callID)
         let seed = trace.high ^ trace.low
-        let rootID = Self.spanID(seed, 0)
-        let dep = r.deploymentID.map(deployment)
-        let operation = Self.operation(r.route)
+        let rootID = CallSpans.spanID(seed, 0)
+        let dep = r.deploymentID.map { deployment($0, slot: r.laterAttempts.isEmpty ? r.firstAttempt?.deploymentIndex : r.laterAttempts.last?.deploymentIndex) }
+        let operation = CallSpans.operation(r.route)
         let failure = r.failure.map { (name: $0.name, description: $0.description) }
-        let langfuse = flavor == .langfuse ? LangfuseAttributes(record: r, deployment: dep, start: start, failure: failure) : nil
+        let langfuse = flavor == .langfuse ? LangfuseAttributes(record: r, requestScan: entry.requestScan, deployment: dep, start: start, failure: failure) : nil
 
         // Every string escaped (at most 6 bytes a byte; the call id and model group also sit
         // twice escaped in the Langfuse metadata), plus the constant keys.
         let small = r.callID.utf8.count + (r.modelGroup?.utf8.count ?? 7)
         let failed = failure.map { $0.name.utf8.count + 2 * $0.description.utf8.count } ?? 0
         let bound = 4096 + 80 * small + 6 * failed + 20 * (dep?.longest ?? 0) + (langfuse?.bound ?? 0)
-        buffer.writeJSON(bound: bound) { out in
-            out.spanHead(trace: trace, spanID: rootID, parent: nil)
-            out.byte(UInt8(ascii: "\""))
-            out.raw(operation)
-            out.byte(UInt8(ascii: " "))
-            out.escaped(r.modelGroup ?? "unknown")
-            out.byte(UInt8(ascii: "\""))
-            out.spanTimes(kind: .server, start: start, end: end)
-            let error = writeCallAttributes(r, dep, operation: operation, failure: failure, to: &out)
-            langfuse?.write(to: &out)
+        buffer.writeSpans(W.self, bound: bound) { out in
+            out.spanHead(trace: trace, spanID: rootID, parent: nil, first: first)
+            out.spanName(operation, r.modelGroup ?? "unknown")
+            out.spanTimes(kind: .server, start: start, end: end, operation: operation)
+            let error = writeCallAttributes(r, dep, failure: failure, to: &out)
+            langfuse?.write(entry, to: &out)
             out.spanEnd(error: error)
         }
 
@@ -78,14 +84,11 @@ struct CallSpans: Sendable {
         }
     }
 
-    /// The call span's attributes but Langfuse's; answers its error status message (`nil`: success).
+    /// The call span's attributes but Langfuse's (after `gen_ai.operation.name`); answers its
+    /// error status message (`nil`: success).
     private func writeCallAttributes(
-        _ r: CallRecord, _ dep: DeploymentSpanBytes?, operation: StaticString, failure: (name: String, description: String)?,
-        to out: inout JSONOut
+        _ r: borrowing CallRecord, _ dep: DeploymentSpanBytes?, failure: (name: String, description: String)?, to out: inout W
     ) -> String? {
-        out.raw("{\"key\":\"gen_ai.operation.name\",\"value\":{\"stringValue\":\"")
-        out.raw(operation)
-        out.raw("\"}}")
         if let dep { out.raw(dep.provider) }
         out.optionalStringAttribute("gen_ai.request.model", r.modelGroup)
         if let dep { out.raw(dep.responseModel) }
@@ -95,11 +98,9 @@ struct CallSpans: Sendable {
             out.intAttribute("gen_ai.usage.total_tokens", usage.totalTokens)
             if usage.estimated { out.boolAttribute("switchboard.usage.estimated", true) }
         }
-        if let cost = LangfuseAttributes.costs(r, dep) { out.doubleAttribute("gen_ai.usage.cost", cost.input + cost.output) }
+        if let cost = LangfuseAttributes.costs(r.usage, dep) { out.doubleAttribute("gen_ai.usage.cost", cost.input + cost.output) }
         out.intAttribute("http.response.status_code", r.status)
-        out.attributeKey("http.route", "stringValue")
-        out.raw(Self.quotedRoute(r.route))
-        out.raw("}}")
+        out.staticStringAttribute("http.route", CallSpans.route(r.route))
         out.stringAttribute("switchboard.call_id", r.callID)
         out.optionalStringAttribute("switchboard.model_group", r.modelGroup)
         if let dep { out.raw(dep.idAndBase) }
@@ -112,36 +113,26 @@ struct CallSpans: Sendable {
             out.stringAttribute("error.type", failure.name)
             return failure.description
         } else if r.status >= 400 {
-            out.attributeKey("error.type", "stringValue")
-            out.byte(UInt8(ascii: "\""))
-            out.decimal(r.status)
-            out.raw("\"}}")
+            out.stringAttribute("error.type", String(r.status))
             return "answered \(r.status)"
         }
         return nil
     }
 
-    /// `,` and one attempt's span.
+    /// One attempt's span.
     private func writeAttempt(
         _ attempt: AttemptRecord, n: UInt64, trace: TraceID, seed: UInt64, parent: UInt64, start: UInt64, end: UInt64,
         operation: StaticString, to buffer: inout ByteBuffer
     ) {
-        let ad = deployment(attempt.deploymentID)
+        let ad = deployment(attempt.deploymentID, slot: attempt.deploymentIndex)
         let attemptStart = start &+ attempt.startNanoseconds
         let failure = attempt.failure.map { (name: $0.name, description: $0.description) }
         let failed = failure.map { $0.name.utf8.count + $0.description.utf8.count } ?? 0
         let bound = 1024 + 6 * (ad.longest + failed + attempt.reason.rawValue.utf8.count)
-        buffer.writeJSON(bound: bound) { out in
-            out.byte(UInt8(ascii: ","))
-            out.spanHead(trace: trace, spanID: Self.spanID(seed, n), parent: parent)
-            out.byte(UInt8(ascii: "\""))
-            out.raw(operation)
-            out.byte(UInt8(ascii: " "))
-            out.raw(ad.nameTail)
-            out.spanTimes(kind: .client, start: attemptStart, end: min(end, attemptStart &+ attempt.durationNanoseconds))
-            out.raw("{\"key\":\"gen_ai.operation.name\",\"value\":{\"stringValue\":\"")
-            out.raw(operation)
-            out.raw("\"}}")
+        buffer.writeSpans(W.self, bound: bound) { out in
+            out.spanHead(trace: trace, spanID: CallSpans.spanID(seed, n), parent: parent, first: false)
+            out.spanName(operation, encodedTail: ad.nameTail)
+            out.spanTimes(kind: .client, start: attemptStart, end: min(end, attemptStart &+ attempt.durationNanoseconds), operation: operation)
             out.raw(ad.provider)
             // Langfuse makes every span naming a model a generation: its attempts name the model
             // under our own key, so the call stays the one generation (with the usage and cost).
@@ -155,6 +146,14 @@ struct CallSpans: Sendable {
             out.spanEnd(error: failure?.description)
         }
     }
+}
+
+/// What does not depend on the encoding: the flavours, names, ids, times.
+enum CallSpans {
+    enum Flavor: Sendable {
+        case otel
+        case langfuse
+    }
 
     static func operation(_ route: CallRecord.Route) -> StaticString {
         switch route {
@@ -164,12 +163,12 @@ struct CallSpans: Sendable {
         }
     }
 
-    /// The route as a JSON string.
-    static func quotedRoute(_ route: CallRecord.Route) -> StaticString {
+    /// The route, as `http.route`.
+    static func route(_ route: CallRecord.Route) -> StaticString {
         switch route {
-        case .chatCompletions: return "\"/chat/completions\""
-        case .completions: return "\"/completions\""
-        case .embeddings: return "\"/embeddings\""
+        case .chatCompletions: return "/chat/completions"
+        case .completions: return "/completions"
+        case .embeddings: return "/embeddings"
         }
     }
 
@@ -186,19 +185,21 @@ struct CallSpans: Sendable {
             var high: UInt64 = 0
             var low: UInt64 = 0
             var digits = 0
-            for c in bytes where c != UInt8(ascii: "-") {
-                let v: UInt8
-                switch c {
-                case 48...57: v = c &- 48
-                case 97...102: v = c &- 87
-                case 65...70: v = c &- 55
-                default: return randomTraceID()
-                }
-                guard digits < 32 else { return randomTraceID() }
-                if digits < 16 { high = high << 4 | UInt64(v) } else { low = low << 4 | UInt64(v) }
+            // Branch-free per digit (the digits of a random id would mispredict a branch on
+            // digit-or-letter half the time): `c & 0xF` is the value of `0`-`9`, plus 9 for
+            // `a`-`f`/`A`-`F` (bit 6 set); `valid` collects whether every byte was a hex digit.
+            var valid: UInt8 = 1
+            for i in 0..<bytes.count {
+                let c = bytes[i]
+                if c == UInt8(ascii: "-") { continue }
+                let letter = c &- 48 >= 10
+                valid &= (c &- 48 < 10 ? 1 : 0) | ((c | 0x20) &- 97 < 6 ? 1 : 0)
+                let v = UInt64(c & 0xF) &+ (letter ? 9 : 0)
+                if digits < 16 { high = high << 4 | v } else { low = low << 4 | v }
                 digits += 1
+                if digits > 32 { return randomTraceID() }
             }
-            guard digits == 32, high | low != 0 else { return randomTraceID() }
+            guard valid == 1, digits == 32, high | low != 0 else { return randomTraceID() }
             return TraceID(high: high, low: low)
         }
     }

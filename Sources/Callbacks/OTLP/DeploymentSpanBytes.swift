@@ -1,8 +1,9 @@
-/// What a deployment contributes to every span of a call it served, encoded once (when the
-/// callback is made) so a call's spans copy these bytes rather than escape the same strings
+/// What a deployment contributes to every span of a call it served, encoded once in the
+/// exporter's encoding (when the callback is made) so a call's spans copy these bytes rather than escape the same strings
 /// again: its provider, model and address attributes, the tail of its attempts' span name,
 /// and its part of the Langfuse metadata. A class: a lookup shares it, no copy.
 final class DeploymentSpanBytes: Sendable {
+    let id: String
     /// `,gen_ai.system,gen_ai.provider.name` (empty for an unknown deployment).
     let provider: [UInt8]
     /// `,gen_ai.response.model` (the call's span).
@@ -13,40 +14,38 @@ final class DeploymentSpanBytes: Sendable {
     let observationModel: [UInt8]
     /// `,switchboard.deployment_id[,switchboard.api_base]`.
     let idAndBase: [UInt8]
-    /// The model (or the id) escaped, and the closing quote: an attempt span's name after `"{operation} `.
+    /// The model (or the id) as an attempt span's name ends (``SpanOut/nameTail(_:)``).
     let nameTail: [UInt8]
-    /// `,"model_id":…,"api_base":…` of the Langfuse metadata (a JSON object, escaped later).
+    /// `,"model_id":…,"api_base":…` of the Langfuse metadata (JSON in either encoding).
     let metadata: [UInt8]
     let inputCostPerToken: Double?
     let outputCostPerToken: Double?
     /// The longest of the fragments above (a call's bound counts it once per use).
     let longest: Int
 
-    init(id: String, entry d: DeploymentDirectory.Entry?, flavor: CallSpans.Flavor) {
+    init<W: SpanOut>(id: String, entry d: DeploymentDirectory.Entry?, flavor: CallSpans.Flavor, as: W.Type) {
+        self.id = id
         let bare = d.map { CallSpans.bareModel($0.model) }
         // Every string escaped (at most 6 bytes a byte), plus the keys.
         let bound = 512 + 6 * (id.utf8.count + (d?.model.utf8.count ?? 0) + 2 * (d?.provider.utf8.count ?? 0) + (d?.apiBase?.utf8.count ?? 0))
-        provider = JSONOut.bytes(bound: bound) { out in
+        provider = W.bytes(bound: bound) { out in
             out.optionalStringAttribute("gen_ai.system", d?.provider)
             out.optionalStringAttribute("gen_ai.provider.name", d?.provider)
         }
-        responseModel = JSONOut.bytes(bound: bound) { $0.optionalStringAttribute("gen_ai.response.model", bare) }
-        attemptModel = JSONOut.bytes(bound: bound) { out in
+        responseModel = W.bytes(bound: bound) { $0.optionalStringAttribute("gen_ai.response.model", bare) }
+        attemptModel = W.bytes(bound: bound) { out in
             if flavor == .langfuse {
                 out.optionalStringAttribute("switchboard.model", bare)
             } else {
                 out.optionalStringAttribute("gen_ai.request.model", bare)
             }
         }
-        observationModel = JSONOut.bytes(bound: bound) { $0.optionalStringAttribute("langfuse.observation.model.name", bare) }
-        idAndBase = JSONOut.bytes(bound: bound) { out in
+        observationModel = W.bytes(bound: bound) { $0.optionalStringAttribute("langfuse.observation.model.name", bare) }
+        idAndBase = W.bytes(bound: bound) { out in
             out.stringAttribute("switchboard.deployment_id", id)
             out.optionalStringAttribute("switchboard.api_base", d?.apiBase)
         }
-        nameTail = JSONOut.bytes(bound: bound) { out in
-            out.escaped(bare ?? id)
-            out.byte(UInt8(ascii: "\""))
-        }
+        nameTail = W.nameTail(bare ?? id)
         metadata = JSONOut.bytes(bound: bound) { out in
             out.raw(",\"model_id\":")
             out.string(id)

@@ -6,10 +6,9 @@ import OpenAIWire
 /// What Langfuse shows of a call: a generation with its model, input, output, usage, cost,
 /// latency (the span's own times, and the completion start), metadata, and errors as level
 /// ERROR — the `langfuse.*` attributes of the call's span, written into the batch's buffer.
-/// Values that appear twice (on the observation and on the trace) are escaped once and their
-/// escaped bytes copied.
+/// The metadata, which appears twice (on the observation and on the trace), is encoded once
+/// and its bytes copied.
 struct LangfuseAttributes {
-    let record: CallRecord
     let deployment: DeploymentSpanBytes?
     let start: UInt64
     let failure: (name: String, description: String)?
@@ -22,140 +21,124 @@ struct LangfuseAttributes {
     /// The most these attributes take (every value escaped, the metadata twice).
     let bound: Int
 
-    init(record r: CallRecord, deployment: DeploymentSpanBytes?, start: UInt64, failure: (name: String, description: String)?) {
-        self.record = r
+    /// `requestScan`: the request body's members (``QueuedCall/requestScan``).
+    init(
+        record r: borrowing CallRecord, requestScan: JSONObjectScan?, deployment: DeploymentSpanBytes?, start: UInt64,
+        failure: (name: String, description: String)?
+    ) {
         self.deployment = deployment
         self.start = start
         self.failure = failure
-        request = r.requestBody.flatMap { try? JSONScanner.scanObject($0) }
+        request = requestScan
         choices = r.route == .embeddings ? nil : r.responseBody.flatMap { body in firstMember(try? JSONScanner.scanObject(body), body, "choices") }
         streamed = r.route == .embeddings || choices != nil ? nil : Self.streamedOutput(r.streamedEvents)
         let bodies = (r.requestBody?.readableBytes ?? 0) + (choices?.count ?? 0) + (streamed?.utf8.count ?? 0)
         bound = 4096 + 40 * bodies + 6 * (failure?.description.utf8.count ?? 0)
-            + 2 * 6 * Self.metadataBound(r, deployment)
+            + 2 * 6 * Self.metadataBound(r.callID, r.modelGroup, deployment)
     }
 
     /// A call's input and output cost, when its deployment has prices.
-    static func costs(_ r: CallRecord, _ d: DeploymentSpanBytes?) -> (input: Double, output: Double)? {
+    static func costs(_ usage: TokenUsage?, _ d: DeploymentSpanBytes?) -> (input: Double, output: Double)? {
         guard let d, d.inputCostPerToken != nil || d.outputCostPerToken != nil else { return nil }
-        return (Double(r.usage?.promptTokens ?? 0) * (d.inputCostPerToken ?? 0), Double(r.usage?.completionTokens ?? 0) * (d.outputCostPerToken ?? 0))
+        return (Double(usage?.promptTokens ?? 0) * (d.inputCostPerToken ?? 0), Double(usage?.completionTokens ?? 0) * (d.outputCostPerToken ?? 0))
     }
 
-    func write(to out: inout JSONOut) {
-        let r = record
+    /// The trace's input and output are not written: Langfuse copies them from the trace's
+    /// root observation, which the call's span is (the same bytes twice made a third of a
+    /// call's Langfuse payload). The metadata is (the trace's is not derived).
+    /// The attributes of the queued call `e` (whose record this was made from). Its fields are
+    /// read through the entry: closures capturing a copy of the record would retain and
+    /// release each of its references.
+    func write<W: SpanOut>(_ e: QueuedCall, to out: inout W) {
         out.staticStringAttribute("langfuse.observation.type", "generation")
-        out.attributeKey("langfuse.trace.name", "stringValue")
-        out.raw(Self.quotedTraceName(r.route))
-        out.raw("}}")
+        out.staticStringAttribute("langfuse.trace.name", Self.traceName(e.record.route))
         if let model = deployment?.observationModel, !model.isEmpty {
             out.raw(model)
         } else {
-            out.optionalStringAttribute("langfuse.observation.model.name", r.modelGroup)
+            out.optionalStringAttribute("langfuse.observation.model.name", e.record.modelGroup)
         }
-        if let body = r.requestBody, let input = firstMember(request, body, Self.inputKey(r.route)) {
-            let value = Self.value(&out, "langfuse.observation.input") { $0.string(body, input) }
-            Self.again(&out, "langfuse.trace.input", value)
+        if let body = e.record.requestBody, let input = firstMember(request, body, Self.inputKey(e.record.route)) {
+            out.stringAttribute("langfuse.observation.input", body, input)
         }
-        var output: Range<Int>?
-        if let body = r.responseBody, let choices {
-            output = Self.value(&out, "langfuse.observation.output") { $0.string(body, choices) }
+        if let body = e.record.responseBody, let choices {
+            out.stringAttribute("langfuse.observation.output", body, choices)
         } else if let streamed {
-            output = Self.value(&out, "langfuse.observation.output") { $0.string(streamed) }
+            out.stringAttribute("langfuse.observation.output", streamed)
         }
-        if let output { Self.again(&out, "langfuse.trace.output", output) }
-        if let body = r.requestBody, let request, Self.hasModelParameters(request, body) {
-            out.attributeKey("langfuse.observation.model.parameters", "stringValue")
-            out.escapedDocument(bound: 16 + 3 * body.readableBytes) { Self.writeModelParameters(request, body, to: &$0) }
-            out.raw("}}")
+        if let body = e.record.requestBody, let request, Self.hasModelParameters(request, body) {
+            // (`request` is a local copy: the closure must not capture `self`, a copy of it all.)
+            _ = out.documentAttribute("langfuse.observation.model.parameters", bound: 16 + 3 * body.readableBytes) {
+                Self.writeModelParameters(request, body, to: &$0)
+            }
         }
-        if let usage = r.usage {
-            out.attributeKey("langfuse.observation.usage_details", "stringValue")
-            out.raw("\"{\\\"input\\\":")
-            out.decimal(usage.promptTokens)
-            out.raw(",\\\"output\\\":")
-            out.decimal(usage.completionTokens)
-            out.raw(",\\\"total\\\":")
-            out.decimal(usage.totalTokens)
-            out.raw("}\"}}")
+        if let usage = e.record.usage {
+            _ = out.documentAttribute("langfuse.observation.usage_details", bound: 96) { d in
+                d.raw("{\"input\":")
+                d.decimal(usage.promptTokens)
+                d.raw(",\"output\":")
+                d.decimal(usage.completionTokens)
+                d.raw(",\"total\":")
+                d.decimal(usage.totalTokens)
+                d.byte(UInt8(ascii: "}"))
+            }
         }
-        if let cost = Self.costs(r, deployment) {
-            out.attributeKey("langfuse.observation.cost_details", "stringValue")
-            out.raw("\"{\\\"input\\\":")
-            out.double(cost.input)
-            out.raw(",\\\"output\\\":")
-            out.double(cost.output)
-            out.raw(",\\\"total\\\":")
-            out.double(cost.input + cost.output)
-            out.raw("}\"}}")
+        if let cost = Self.costs(e.record.usage, deployment) {
+            _ = out.documentAttribute("langfuse.observation.cost_details", bound: 128) { d in
+                d.raw("{\"input\":")
+                d.double(cost.input)
+                d.raw(",\"output\":")
+                d.double(cost.output)
+                d.raw(",\"total\":")
+                d.double(cost.input + cost.output)
+                d.byte(UInt8(ascii: "}"))
+            }
         }
-        if r.timeToFirstByteNanoseconds > 0 {
+        if e.record.timeToFirstByteNanoseconds > 0 {
             // A JSON string (quoted), as Langfuse's SDKs send it and its ingestion parses it.
-            out.attributeKey("langfuse.observation.completion_start_time", "stringValue")
-            out.raw("\"\\\"")
-            out.iso8601(unixNanos: start &+ r.timeToFirstByteNanoseconds)
-            out.raw("\\\"\"}}")
+            let firstToken = start &+ e.record.timeToFirstByteNanoseconds
+            _ = out.documentAttribute("langfuse.observation.completion_start_time", bound: 32) { d in
+                d.byte(UInt8(ascii: "\""))
+                d.iso8601(unixNanos: firstToken)
+                d.byte(UInt8(ascii: "\""))
+            }
         }
         if let failure {
             out.staticStringAttribute("langfuse.observation.level", "ERROR")
             out.stringAttribute("langfuse.observation.status_message", failure.description)
-        } else if r.status >= 400 {
+        } else if e.record.status >= 400 {
             out.staticStringAttribute("langfuse.observation.level", "ERROR")
-            out.attributeKey("langfuse.observation.status_message", "stringValue")
-            out.raw("\"answered ")
-            out.decimal(r.status)
-            out.raw("\"}}")
+            out.stringAttribute("langfuse.observation.status_message", "answered \(e.record.status)")
         }
-        let metadata = Self.value(&out, "langfuse.observation.metadata") { out in
-            out.escapedDocument(bound: Self.metadataBound(r, deployment)) { writeMetadata(to: &$0) }
-        }
-        Self.again(&out, "langfuse.trace.metadata", metadata)
+        let metadata = out.documentAttribute("langfuse.observation.metadata", bound: Self.metadataBound(e.record.callID, e.record.modelGroup, deployment)) { [deployment] in Self.writeMetadata(e, deployment, to: &$0) }
+        out.again("langfuse.trace.metadata", metadata)
     }
 
     /// The most the metadata object takes (before it is escaped as a string).
-    private static func metadataBound(_ r: CallRecord, _ d: DeploymentSpanBytes?) -> Int {
-        256 + 6 * (r.callID.utf8.count + (r.modelGroup?.utf8.count ?? 0)) + (d?.metadata.count ?? 0)
+    private static func metadataBound(_ callID: String, _ modelGroup: String?, _ d: DeploymentSpanBytes?) -> Int {
+        256 + 6 * (callID.utf8.count + (modelGroup?.utf8.count ?? 0)) + (d?.metadata.count ?? 0)
     }
 
     /// The metadata object (call id, model group and deployment, status, timings, key alias).
-    private func writeMetadata(to m: inout JSONOut) {
-        let r = record
+    private static func writeMetadata(_ e: QueuedCall, _ deployment: DeploymentSpanBytes?, to m: inout JSONOut) {
         m.raw("{\"call_id\":")
-        m.string(r.callID)
+        m.string(e.record.callID)
         m.raw(",\"model_group\":")
-        m.stringOrNull(r.modelGroup)
+        m.stringOrNull(e.record.modelGroup)
         if let deployment {
             m.raw(deployment.metadata)
         } else {
             m.raw(",\"model_id\":null,\"api_base\":null")
         }
         m.raw(",\"status_code\":")
-        m.decimal(r.status)
-        m.raw(r.stream ? ",\"stream\":true,\"attempts\":" : ",\"stream\":false,\"attempts\":")
-        m.decimal(r.attemptCount)
+        m.decimal(e.record.status)
+        m.raw(e.record.stream ? ",\"stream\":true,\"attempts\":" : ",\"stream\":false,\"attempts\":")
+        m.decimal(e.record.attemptCount)
         m.raw(",\"latency_ms\":")
-        m.finiteDouble(Double(r.totalNanoseconds) / 1e6)
+        m.fixedPoint(e.record.totalNanoseconds, fractionDigits: 6)
         m.raw(",\"overhead_ms\":")
-        m.finiteDouble(Double(r.overheadNanoseconds) / 1e6)
-        if r.caller == .masterKey { m.raw(",\"user_api_key_alias\":\"master_key\"") }
+        m.fixedPoint(e.record.overheadNanoseconds, fractionDigits: 6)
+        if e.record.caller == .masterKey { m.raw(",\"user_api_key_alias\":\"master_key\"") }
         m.byte(UInt8(ascii: "}"))
-    }
-
-    /// A string attribute whose value `writeValue` writes (quoted); answers where the quoted
-    /// value lies, for ``again(_:_:_:)``.
-    private static func value(_ out: inout JSONOut, _ key: StaticString, _ writeValue: (inout JSONOut) -> Void) -> Range<Int> {
-        out.attributeKey(key, "stringValue")
-        let at = out.count
-        writeValue(&out)
-        let value = at..<out.count
-        out.raw("}}")
-        return value
-    }
-
-    /// A string attribute with the value already written at `value`, copied.
-    private static func again(_ out: inout JSONOut, _ key: StaticString, _ value: Range<Int>) {
-        out.attributeKey(key, "stringValue")
-        out.again(value)
-        out.raw("}}")
     }
 
     static func inputKey(_ route: CallRecord.Route) -> StaticString {
@@ -166,12 +149,12 @@ struct LangfuseAttributes {
         }
     }
 
-    /// `"litellm-{call type}"`.
-    static func quotedTraceName(_ route: CallRecord.Route) -> StaticString {
+    /// `litellm-{call type}`.
+    static func traceName(_ route: CallRecord.Route) -> StaticString {
         switch route {
-        case .chatCompletions: return "\"litellm-acompletion\""
-        case .completions: return "\"litellm-atext_completion\""
-        case .embeddings: return "\"litellm-aembedding\""
+        case .chatCompletions: return "litellm-acompletion"
+        case .completions: return "litellm-atext_completion"
+        case .embeddings: return "litellm-aembedding"
         }
     }
 

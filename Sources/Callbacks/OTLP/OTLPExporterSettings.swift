@@ -8,16 +8,30 @@ import NIOCore
 /// (used as it is) or `OTEL_EXPORTER_OTLP_ENDPOINT` (`/v1/traces` appended; LiteLLM's
 /// `OTEL_ENDPOINT` too), default `http://localhost:4318/v1/traces`;
 /// `OTEL_EXPORTER_OTLP_[TRACES_]HEADERS` (`k=v,k2=v2`, values percent-decoded; LiteLLM's
-/// `OTEL_HEADERS` too); `OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL` (only `http/json` is spoken:
-/// another value is a warning); `OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT` (ms, default 10000);
+/// `OTEL_HEADERS` too); `OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL`: `http/protobuf` (the
+/// default, as in the OTLP specification) or `http/json` (`grpc` is not spoken: a warning,
+/// and protobuf over HTTP); `OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT` (ms, default 10000);
 /// `OTEL_SERVICE_NAME` (default `switchboard`) and `OTEL_RESOURCE_ATTRIBUTES`; the batch
 /// processor's `OTEL_BSP_SCHEDULE_DELAY` (ms; default `DEFAULT_FLUSH_INTERVAL_SECONDS`, else 5000), `OTEL_BSP_MAX_QUEUE_SIZE` (2048)
 /// and `OTEL_BSP_MAX_EXPORT_BATCH_SIZE` (512).
 ///
 /// `langfuse` posts to `{LANGFUSE_HOST}/api/public/otel/v1/traces` (host default
 /// `https://cloud.langfuse.com`) with Basic auth `LANGFUSE_PUBLIC_KEY:LANGFUSE_SECRET_KEY`;
-/// timing and batching as above (`LANGFUSE_FLUSH_INTERVAL` seconds overrides the delay).
+/// timing and batching as above (`LANGFUSE_FLUSH_INTERVAL` seconds overrides the delay);
+/// always `http/protobuf`, as LiteLLM's Langfuse exporter sends (the OTel variables, the
+/// protocol's included, configure the `otel` callback only).
 struct OTLPExporterSettings {
+    /// How spans are encoded on the wire.
+    enum WireProtocol: Sendable {
+        /// `http/protobuf`: the binary protobuf encoding, `application/x-protobuf`.
+        case protobuf
+        /// `http/json`: the protobuf JSON mapping, `application/json`.
+        case json
+
+        var contentType: String { self == .protobuf ? "application/x-protobuf" : "application/json" }
+        var name: String { self == .protobuf ? "http/protobuf" : "http/json" }
+    }
+
     var endpoint: String
     var headers: [(String, String)]
     var resource: [(String, String)]
@@ -25,6 +39,7 @@ struct OTLPExporterSettings {
     var interval: Duration
     var batchSize: Int
     var capacity: Int
+    var wireProtocol: WireProtocol = .protobuf
     var warnings: [String] = []
 
     static let defaultEndpoint = "http://localhost:4318/v1/traces"
@@ -45,8 +60,12 @@ struct OTLPExporterSettings {
         var s = common(env)
         s.endpoint = endpoint
         s.headers = headers(value("OTEL_EXPORTER_OTLP_TRACES_HEADERS", "OTEL_EXPORTER_OTLP_HEADERS", "OTEL_HEADERS"))
-        if let p = value("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"), p != "http/json" {
-            s.warnings.append("OTEL_EXPORTER_OTLP_PROTOCOL=\(p): Switchboard exports OTLP over HTTP as JSON (http/json), which OTLP/HTTP receivers accept")
+        switch value("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL")?.trimmingCharacters(in: .whitespaces) {
+        case nil, "http/protobuf": s.wireProtocol = .protobuf
+        case "http/json": s.wireProtocol = .json
+        case let p?:
+            s.wireProtocol = .protobuf
+            s.warnings.append("OTEL_EXPORTER_OTLP_PROTOCOL=\(p): Switchboard exports OTLP over HTTP, as http/protobuf (the default) or http/json; sending http/protobuf")
         }
         if let t = value("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT").flatMap(Int.init), t > 0 {
             s.timeout = .milliseconds(Int64(t))

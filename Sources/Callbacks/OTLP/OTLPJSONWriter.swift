@@ -10,7 +10,7 @@ import OpenAIWire
 /// list is written member by member, each attribute after the first with a leading comma
 /// (``JSONOut/attributeKey(_:_:)``), and the parts that never change (keys, a deployment's
 /// attributes) are constants or bytes made once.
-extension JSONOut {
+extension JSONOut: SpanOut {
     /// `,{"key":"<key>","value":{"<type>":` — a constant key (nothing to escape).
     @inline(__always)
     mutating func attributeKey(_ key: StaticString, _ type: StaticString) {
@@ -25,10 +25,6 @@ extension JSONOut {
         attributeKey(key, "stringValue")
         string(value)
         raw("}}")
-    }
-
-    mutating func optionalStringAttribute(_ key: StaticString, _ value: String?) {
-        if let value { stringAttribute(key, value) }
     }
 
     /// A string attribute whose value is a constant without escapes.
@@ -58,9 +54,9 @@ extension JSONOut {
         raw(value ? "true}}" : "false}}")
     }
 
-    /// `{"traceId":"…","spanId":"…"[,"parentSpanId":"…"],"name":` — the name follows.
-    mutating func spanHead(trace: TraceID, spanID: UInt64, parent: UInt64?) {
-        raw("{\"traceId\":\"")
+    /// `[,]{"traceId":"…","spanId":"…"[,"parentSpanId":"…"],"name":` — the name follows.
+    mutating func spanHead(trace: TraceID, spanID: UInt64, parent: UInt64?, first: Bool) {
+        raw(first ? "{\"traceId\":\"" : ",{\"traceId\":\"")
         hex16(trace.high)
         hex16(trace.low)
         raw("\",\"spanId\":\"")
@@ -72,13 +68,62 @@ extension JSONOut {
         raw("\",\"name\":")
     }
 
-    /// `,"kind":…,"startTimeUnixNano":"…","endTimeUnixNano":"…","attributes":[` — the attributes follow.
-    mutating func spanTimes(kind: SpanKind, start: UInt64, end: UInt64) {
+    mutating func spanName(_ operation: StaticString, _ tail: String) {
+        byte(UInt8(ascii: "\""))
+        raw(operation)
+        byte(UInt8(ascii: " "))
+        escaped(tail)
+        byte(UInt8(ascii: "\""))
+    }
+
+    mutating func spanName(_ operation: StaticString, encodedTail: [UInt8]) {
+        byte(UInt8(ascii: "\""))
+        raw(operation)
+        byte(UInt8(ascii: " "))
+        raw(encodedTail)
+    }
+
+    /// The tail escaped, and the closing quote.
+    static func nameTail(_ text: String) -> [UInt8] {
+        JSONOut.bytes(bound: 6 * text.utf8.count + 1) { out in
+            out.escaped(text)
+            out.byte(UInt8(ascii: "\""))
+        }
+    }
+
+    /// `,"kind":…,"startTimeUnixNano":"…","endTimeUnixNano":"…","attributes":[` and the first
+    /// attribute (`gen_ai.operation.name`).
+    mutating func spanTimes(kind: SpanKind, start: UInt64, end: UInt64, operation: StaticString) {
         raw(kind == .server ? ",\"kind\":2,\"startTimeUnixNano\":\"" : ",\"kind\":3,\"startTimeUnixNano\":\"")
         decimal(start)
         raw("\",\"endTimeUnixNano\":\"")
         decimal(end)
         raw("\",\"attributes\":[")
+        raw("{\"key\":\"gen_ai.operation.name\",\"value\":{\"stringValue\":\"")
+        raw(operation)
+        raw("\"}}")
+    }
+
+    mutating func stringAttribute(_ key: StaticString, _ source: ByteBuffer, _ range: Range<Int>) {
+        attributeKey(key, "stringValue")
+        string(source, range)
+        raw("}}")
+    }
+
+    /// The document escaped as a JSON string; the range covers the quoted string.
+    mutating func documentAttribute(_ key: StaticString, bound: Int, _ write: (inout JSONOut) -> Void) -> Range<Int> {
+        attributeKey(key, "stringValue")
+        let at = count
+        escapedDocument(bound: bound, write)
+        let value = at..<count
+        raw("}}")
+        return value
+    }
+
+    mutating func again(_ key: StaticString, _ value: Range<Int>) {
+        attributeKey(key, "stringValue")
+        again(value)
+        raw("}}")
     }
 
     /// `]` closing the attributes, the error status when there is one, and `}`.
@@ -128,11 +173,11 @@ struct OTLPTraceRequest: Sendable {
     }
 
     /// One request: `writeSpans` writes the spans, comma-separated.
-    func encode(capacity: Int, _ writeSpans: (inout ByteBuffer) -> Void) -> ByteBuffer {
-        var out = ByteBufferAllocator().buffer(capacity: head.count + capacity + 8)
+    func encode(into out: inout ByteBuffer, capacity: Int, _ writeSpans: (inout ByteBuffer) -> Void) {
+        out.clear()
+        out.reserveCapacity(head.count + capacity + 8)
         out.writeBytes(head)
         writeSpans(&out)
         out.writeStaticString("]}]}]}")
-        return out
     }
 }

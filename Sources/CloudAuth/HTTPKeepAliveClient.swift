@@ -1,0 +1,215 @@
+import NIOCore
+import NIOHTTP1
+import Synchronization
+
+/// An HTTP/1.1 client that keeps its connections open between requests (keep-alive), for
+/// side traffic that POSTs to the same few endpoints again and again (the callbacks' batches):
+/// no connect, TLS handshake and close per request. Idle connections wait per origin and are
+/// reused one request at a time; a connection the server closed or answered
+/// `Connection: close` on is dropped. A request that fails on a reused connection before any
+/// byte of an answer arrived (the server closed it while it was idle) is sent once more on a
+/// new one. Like ``HTTPFetcher``: http and https, a deadline for the whole exchange, the whole
+/// answer buffered (up to `maxBodyBytes`).
+///
+/// ```swift
+/// let client = HTTPKeepAliveClient(group: group)
+/// let answer = try await client.fetch(.init(method: "POST", url: url, body: bytes))
+/// ```
+public final class HTTPKeepAliveClient: Sendable {
+    public let group: any EventLoopGroup
+    public let timeout: TimeAmount
+    public let maxBodyBytes: Int
+    /// Idle connections by origin (at most `maxIdlePerOrigin` each).
+    private let idle = Mutex<[String: [Connection]]>([:])
+    private let maxIdlePerOrigin = 4
+
+    public init(group: any EventLoopGroup, timeout: TimeAmount = .seconds(10), maxBodyBytes: Int = 1 << 20) {
+        self.group = group
+        self.timeout = timeout
+        self.maxBodyBytes = maxBodyBytes
+    }
+
+    deinit {
+        for connections in idle.withLock({ $0.values }) {
+            for c in connections { c.channel.close(promise: nil) }
+        }
+    }
+
+    /// Sends `request` and returns the complete answer; throws on a bad URL, a connection or TLS
+    /// failure, a timeout or an answer larger than `maxBodyBytes`.
+    public func fetch(_ request: HTTPFetchRequest) async throws(HTTPFetchError) -> HTTPFetchResponse {
+        guard let target = HTTPURL(request.url) else { throw HTTPFetchError("not an http(s) URL") }
+        while let reused = takeIdle(target.origin) {
+            do {
+                return try await exchange(request, target: target, on: reused)
+            } catch ClosedBeforeAnswer.error {
+                continue  // closed while idle: another idle one, or a new connection
+            } catch {
+                throw Self.wrap(error, target)
+            }
+        }
+        let connection: Connection
+        do {
+            connection = try await connect(target)
+        } catch {
+            throw HTTPFetchError("cannot connect to \(target.origin): \(HTTPFetcher.describe(error))")
+        }
+        do {
+            return try await exchange(request, target: target, on: connection)
+        } catch {
+            throw Self.wrap(error, target)
+        }
+    }
+
+    /// Closes the idle connections.
+    public func shutdown() {
+        let all = idle.withLock { i -> [Connection] in defer { i = [:] }; return i.values.flatMap { $0 } }
+        for c in all { c.channel.close(promise: nil) }
+    }
+
+    // MARK: Connections
+
+    struct Connection: Sendable {
+        let channel: any Channel
+        let handler: NIOLoopBound<KeepAliveResponseHandler>
+    }
+
+    private func takeIdle(_ origin: String) -> Connection? {
+        while let c = idle.withLock({ $0[origin]?.popLast() }) {
+            if c.channel.isActive { return c }
+            c.channel.close(promise: nil)
+        }
+        return nil
+    }
+
+    private func putIdle(_ c: Connection, _ origin: String) {
+        let kept = idle.withLock { i -> Bool in
+            guard i[origin, default: []].count < maxIdlePerOrigin else { return false }
+            i[origin, default: []].append(c)
+            return true
+        }
+        if !kept { c.channel.close(promise: nil) }
+    }
+
+    private func connect(_ target: HTTPURL) async throws -> Connection {
+        let limit = maxBodyBytes
+        let origin = target.origin
+        let channel = try await HTTPFetcher.connect(target, group: group, timeout: timeout) { sync in
+            try sync.addHandler(KeepAliveResponseHandler(limit: limit, origin: origin))
+        }
+        let handler = try await channel.eventLoop.submit {
+            NIOLoopBound(try channel.pipeline.syncOperations.handler(type: KeepAliveResponseHandler.self), eventLoop: channel.eventLoop)
+        }.get()
+        return Connection(channel: channel, handler: handler)
+    }
+
+    /// One request on `c`; `c` goes back to the idle connections when the answer was complete
+    /// and the server keeps the connection open.
+    private func exchange(_ request: HTTPFetchRequest, target: HTTPURL, on c: Connection) async throws -> HTTPFetchResponse {
+        let loop = c.channel.eventLoop
+        let promise = loop.makePromise(of: HTTPKeepAliveAnswer.self)
+        let origin = target.origin
+        let deadline = timeout
+        loop.execute {
+            c.handler.value.begin(promise)
+            HTTPFetcher.write(request, target: target, keepAlive: true, to: c.channel)
+        }
+        let timer = loop.scheduleTask(in: timeout) {
+            promise.fail(HTTPFetchError("\(origin): no complete answer within \(deadline.nanoseconds / 1_000_000) ms"))
+            c.channel.close(promise: nil)
+        }
+        defer { timer.cancel() }
+        let answer: HTTPKeepAliveAnswer
+        do {
+            answer = try await promise.futureResult.get()
+        } catch {
+            c.channel.close(promise: nil)
+            throw error
+        }
+        if answer.reusable { putIdle(c, origin) } else { c.channel.close(promise: nil) }
+        return answer.response
+    }
+
+    private static func wrap(_ error: any Error, _ target: HTTPURL) -> HTTPFetchError {
+        if let error = error as? HTTPFetchError { return error }
+        if case ClosedBeforeAnswer.error? = error as? ClosedBeforeAnswer {
+            return HTTPFetchError("\(target.origin): connection closed before an answer")
+        }
+        return HTTPFetchError("\(target.origin): \(HTTPFetcher.describe(error))")
+    }
+}
+
+/// The connection closed (or failed) before any byte of the answer arrived.
+enum ClosedBeforeAnswer: Error {
+    case error
+}
+
+/// A complete answer, and whether its connection can carry another request.
+struct HTTPKeepAliveAnswer: Sendable {
+    var response: HTTPFetchResponse
+    var reusable: Bool
+}
+
+/// Gathers one answer at a time on a kept-alive connection (``HTTPKeepAliveClient``); only
+/// its channel's event loop touches it.
+final class KeepAliveResponseHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPClientResponsePart
+    let limit: Int
+    let origin: String
+    private var promise: EventLoopPromise<HTTPKeepAliveAnswer>?
+    private var head: HTTPResponseHead?
+    private var body = ByteBuffer()
+
+    init(limit: Int, origin: String) {
+        self.limit = limit
+        self.origin = origin
+    }
+
+    /// The next answer completes `promise`.
+    func begin(_ promise: EventLoopPromise<HTTPKeepAliveAnswer>) {
+        self.promise = promise
+        head = nil
+        body.clear()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard promise != nil else { return }
+        switch unwrapInboundIn(data) {
+        case .head(let h):
+            head = h
+        case .body(var part):
+            guard body.readableBytes + part.readableBytes <= limit else {
+                finish(.failure(HTTPFetchError("\(origin): answer larger than \(limit) bytes")))
+                context.close(promise: nil)
+                return
+            }
+            body.writeBuffer(&part)
+        case .end:
+            guard let head else { return }
+            let response = HTTPFetchResponse(status: Int(head.status.code), headers: head.headers.map { ($0.name, $0.value) }, body: body)
+            finish(.success(HTTPKeepAliveAnswer(response: response, reusable: head.isKeepAlive)))
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if let head {
+            // A close-delimited body: complete, and the connection is done.
+            let response = HTTPFetchResponse(status: Int(head.status.code), headers: head.headers.map { ($0.name, $0.value) }, body: body)
+            finish(.success(HTTPKeepAliveAnswer(response: response, reusable: false)))
+        } else {
+            finish(.failure(ClosedBeforeAnswer.error))
+        }
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        finish(head == nil ? .failure(ClosedBeforeAnswer.error) : .failure(HTTPFetchError("\(origin): \(HTTPFetcher.describe(error))")))
+        context.close(promise: nil)
+    }
+
+    private func finish(_ result: Result<HTTPKeepAliveAnswer, any Error>) {
+        guard let p = promise else { return }
+        promise = nil
+        p.completeWith(result)
+    }
+}

@@ -1,0 +1,136 @@
+@testable import Callbacks
+import CallModel
+import NIOCore
+import SwitchboardConfig
+import SwitchboardTesting
+import XCTest
+
+/// The hand-written OTLP protobuf encoder against the JSON one: the same calls, encoded both
+/// ways and decoded by the fake collector (its protobuf reader is written from the wire
+/// format, not from the encoder), must give the same spans, field for field.
+final class OTLPProtobufTests: XCTestCase {
+    static let yaml = """
+        model_list:
+          - model_name: m
+            litellm_params: {model: openai/gpt-m, api_base: "http://upstream.test/v1", api_key: k}
+            model_info: {id: dep-1, input_cost_per_token: 0.001, output_cost_per_token: 0.002}
+        """
+
+    func calls() -> [QueuedCall] {
+        var ok = CallRecord(
+            callID: "0f8fad5b-d9cb-469f-a165-70867728950e", route: .chatCompletions, modelGroup: "m", deploymentID: "dep-1",
+            firstAttempt: AttemptRecord(deploymentID: "dep-1", deploymentIndex: 0, reason: .first), laterAttempts: [],
+            status: 200, failure: nil, stream: false, mocked: false, caller: .masterKey, timeToFirstByteNanoseconds: 1_500_000,
+            totalNanoseconds: 2_000_000, overheadNanoseconds: 40_000, usage: TokenUsage(promptTokens: 9, completionTokens: 4))
+        ok.firstAttempt?.upstreamStatus = 200
+        ok.firstAttempt?.durationNanoseconds = 1_900_000
+        ok.firstAttempt?.firstByteNanoseconds = 1_400_000
+        ok.requestBody = ByteBuffer(string: #"{"model":"m","temperature":0.5,"messages":[{"role":"user","content":"h\u00e9llo \"quoted\" \\ é 😀\n"}]}"#)
+        ok.responseBody = ByteBuffer(string: #"{"id":"x","choices":[{"index":0,"message":{"role":"assistant","content":"hi"},"finish_reason":"stop"}]}"#)
+
+        // A body large enough that the span's length takes 3 bytes (the slot is moved down 2).
+        var big = ok
+        big.callID = "11111111-2222-3333-4444-555555555555"
+        big.requestBody = ByteBuffer(string: #"{"model":"m","messages":[{"role":"user","content":""# + String(repeating: "long ", count: 8000) + #""}]}"#)
+
+        var failed = CallRecord(
+            callID: "not-a-uuid", route: .embeddings, modelGroup: nil, deploymentID: "dep-unknown",
+            firstAttempt: AttemptRecord(deploymentID: "dep-1", deploymentIndex: 0, reason: .first),
+            // Slot 0 is dep-1's: a lookup by slot must check the id.
+            laterAttempts: [AttemptRecord(deploymentID: "dep-unknown", deploymentIndex: 0, reason: .retry)],
+            status: 504, failure: .timeout(seconds: 3), stream: true, mocked: true, caller: .anonymous,
+            timeToFirstByteNanoseconds: 0, totalNanoseconds: 3_000_000_000, overheadNanoseconds: 1000, usage: nil)
+        failed.firstAttempt?.failure = .timeout(seconds: 3)
+        failed.firstAttempt?.durationNanoseconds = 1_000_000_000
+        failed.laterAttempts[0].startNanoseconds = 1_000_000_000
+        failed.laterAttempts[0].durationNanoseconds = 2_000_000_000
+        var refused = ok
+        refused.callID = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
+        refused.failure = nil
+        refused.status = 429
+        refused.usage = nil
+        refused.firstAttempt = nil
+        return [ok, big, failed, refused].map(QueuedCall.init)
+    }
+
+    func encoded(_ calls: [QueuedCall], _ p: OTLPExporterSettings.WireProtocol, _ flavor: CallSpans.Flavor) throws -> RecordedRequest {
+        let config = try ConfigLoader(environment: [:], exportsEnvironmentVariables: false).load(yaml: Self.yaml)
+        let encode = TraceCallback.encoder(
+            protocol: p, directory: DeploymentDirectory(config: config), flavor: flavor,
+            resource: [("service.name", "svc"), ("deployment.environment", "tést")])
+        // Into a buffer holding an earlier batch's leftovers, as a sender reuses its last one.
+        var body = ByteBuffer(string: "an earlier batch")
+        body.moveReaderIndex(forwardBy: 3)
+        encode(calls, &body)
+        return RecordedRequest(
+            method: "POST", uri: "/v1/traces", headers: [("Content-Type", p.contentType)], body: String(buffer: body),
+            bytes: Array(body.readableBytesView))
+    }
+
+    func testProtobufAndJSONCarryTheSameSpans() throws {
+        let calls = calls()
+        for flavor in [CallSpans.Flavor.otel, .langfuse] {
+            let json = try encoded(calls, .json, flavor)
+            let proto = try encoded(calls, .protobuf, flavor)
+            let a = FakeOTLPCollector.decode(json)
+            let b = FakeOTLPCollector.decode(proto)
+            XCTAssertEqual(a.count, 8, "4 calls, 4 attempts")
+            XCTAssertEqual(b.count, a.count)
+            XCTAssertNil(proto.json)
+            XCTAssertLessThan(proto.bytes.count, json.bytes.count, "\(flavor): protobuf \(proto.bytes.count) B, JSON \(json.bytes.count) B")
+            for (x, y) in zip(a, b) {
+                XCTAssertEqual([x.traceID.count, x.spanID.count, y.traceID.count, y.spanID.count], [32, 16, 32, 16])
+                XCTAssertEqual(x.name, y.name)
+                XCTAssertEqual(x.kind, y.kind)
+                XCTAssertEqual(x.startUnixNanos, y.startUnixNanos)
+                XCTAssertEqual(x.endUnixNanos, y.endUnixNanos)
+                XCTAssertEqual(x.statusCode, y.statusCode)
+                XCTAssertEqual(x.statusMessage, y.statusMessage)
+                XCTAssertEqual(x.resource, y.resource)
+                XCTAssertEqual(x.scope, y.scope)
+                XCTAssertEqual(x.attributes, y.attributes, x.name)
+                XCTAssertEqual(x.parentSpanID == nil, y.parentSpanID == nil)
+            }
+            // Ids: the same wherever they come from the call id; the call whose id is not a UUID
+            // has a random trace (and span ids derived from it) in each encoding.
+            let same = zip(a, b).filter { $0.traceID == $1.traceID }
+            XCTAssertEqual(same.count, 5)
+            for (x, y) in same {
+                XCTAssertEqual(x.spanID, y.spanID)
+                XCTAssertEqual(x.parentSpanID, y.parentSpanID)
+            }
+            let root = try XCTUnwrap(b.first)
+            XCTAssertEqual(root.traceID, "0f8fad5bd9cb469fa16570867728950e")
+            XCTAssertEqual(root.kind, 2)
+            XCTAssertEqual(root["gen_ai.usage.input_tokens"], "9")
+            XCTAssertEqual(root["http.route"], "/chat/completions")
+            XCTAssertEqual(b[1].parentSpanID, root.spanID)
+            XCTAssertEqual(b[1].kind, 3)
+            let big = try XCTUnwrap(b.first { $0["switchboard.call_id"] == "11111111-2222-3333-4444-555555555555" })
+            if flavor == .langfuse {
+                XCTAssertEqual(root["langfuse.observation.input"], #"[{"role":"user","content":"h\u00e9llo \"quoted\" \\ é 😀\n"}]"#)
+                XCTAssertGreaterThan(big["langfuse.observation.input"]?.utf8.count ?? 0, 40_000)
+                XCTAssertEqual(root["langfuse.observation.usage_details"], #"{"input":9,"output":4,"total":13}"#)
+                XCTAssertEqual(root["langfuse.observation.metadata"], root["langfuse.trace.metadata"])
+            }
+            let retried = b.filter { $0["switchboard.attempt.reason"] == "retry" }
+            XCTAssertEqual(retried.map { $0["switchboard.deployment_id"] }, ["dep-unknown"])
+            XCTAssertEqual(retried.first?.name, "embeddings dep-unknown")
+            XCTAssertEqual(b.first { $0["switchboard.call_id"] == "not-a-uuid" }?["switchboard.deployment_id"], "dep-unknown")
+            let refused = try XCTUnwrap(b.first { $0["switchboard.call_id"] == "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee" })
+            XCTAssertEqual(refused["error.type"], "429")
+            XCTAssertEqual(refused.statusMessage, "answered 429")
+        }
+    }
+
+    func testVarintsAreMinimal() {
+        for (v, n) in [(0, 1), (127, 1), (128, 2), (16_383, 2), (16_384, 3), (1 << 21, 4), (1 << 28, 5)] as [(UInt64, Int)] {
+            XCTAssertEqual(ProtoOut.varintSize(v), n, "\(v)")
+            let bytes = ProtoOut.bytes(bound: 10) { $0.varint(v) }
+            XCTAssertEqual(bytes.count, n)
+            XCTAssertEqual(bytes.last.map { $0 < 0x80 }, true)
+        }
+        XCTAssertEqual(ProtoOut.bytes(bound: 10) { $0.varint(300) }, [0xAC, 0x02])
+        XCTAssertEqual(ProtoOut.varintSize(UInt64.max), 10)
+    }
+}

@@ -292,22 +292,45 @@ final class HTTPGatewayHandler: ChannelInboundHandler {
         if !chunked { keepAlive = false }
         var head = context.channel.allocator.buffer(capacity: Self.headCapacity)
         writeHead(&head, status: .ok, contentType: "text/event-stream", contentLength: nil, meta: meta, retryAfter: nil)
-        out.writeAndFlush(NIOAny(head), promise: nil)
+        out.write(NIOAny(head), promise: nil)
+        loop.pool.flusher.flushSoon(out)
     }
 
-    /// Writes one piece of a streamed answer (framed as a chunk) and flushes it.
+    /// Writes one piece of a streamed answer (framed as a chunk), flushed at the end of this
+    /// tick with the rest of the tick's pieces.
     func writeStreamChunk(_ buffer: ByteBuffer) {
         guard let out = wire.context, buffer.readableBytes > 0 else { return }
+        defer { loop.pool.flusher.flushSoon(out) }
         guard chunked else {
-            out.writeAndFlush(NIOAny(buffer), promise: nil)
+            out.write(NIOAny(buffer), promise: nil)
             return
         }
-        var frame = out.channel.allocator.buffer(capacity: 12)
-        frame.writeString(String(buffer.readableBytes, radix: 16))
-        frame.writeStaticString("\r\n")
-        out.write(NIOAny(frame), promise: nil)
-        out.write(NIOAny(buffer), promise: nil)
-        out.writeAndFlush(NIOAny(Self.crlf), promise: nil)
+        let size = buffer.readableBytes
+        guard size <= Self.copiedBodyLimit else {
+            var frame = out.channel.allocator.buffer(capacity: 12)
+            Self.writeChunkSize(size, to: &frame)
+            out.write(NIOAny(frame), promise: nil)
+            out.write(NIOAny(buffer), promise: nil)
+            out.write(NIOAny(Self.crlf), promise: nil)
+            return
+        }
+        var chunk = out.channel.allocator.buffer(capacity: size + 12)
+        Self.writeChunkSize(size, to: &chunk)
+        chunk.writeImmutableBuffer(buffer)
+        chunk.writeStaticString("\r\n")
+        out.write(NIOAny(chunk), promise: nil)
+    }
+
+    /// A chunk's size line: hexadecimal digits and CRLF.
+    static func writeChunkSize(_ size: Int, to out: inout ByteBuffer) {
+        var shift = (Int.bitWidth - size.leadingZeroBitCount + 3) / 4 * 4 - 4
+        if shift < 0 { shift = 0 }
+        while shift >= 0 {
+            let d = UInt8((size >> shift) & 15)
+            out.writeInteger(d < 10 ? 48 + d : 87 + d)
+            shift -= 4
+        }
+        out.writeStaticString("\r\n")
     }
 
     func writeStreamEnd() {

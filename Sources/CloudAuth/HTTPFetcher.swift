@@ -193,48 +193,40 @@ public struct HTTPFetcher: Sendable {
 final class ResponseCollector: ChannelInboundHandler {
     typealias InboundIn = HTTPClientResponsePart
     let promise: EventLoopPromise<HTTPFetchResponse>
-    let limit: Int
-    let origin: String
-    var head: HTTPResponseHead?
-    var body = ByteBuffer()
+    var answer: AnswerGathering
     var done = false
 
     init(promise: EventLoopPromise<HTTPFetchResponse>, limit: Int, origin: String) {
         self.promise = promise
-        self.limit = limit
-        self.origin = origin
+        answer = AnswerGathering(limit: limit, origin: origin)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !done else { return }
-        switch unwrapInboundIn(data) {
-        case .head(let h):
-            head = h
-        case .body(var part):
-            guard body.readableBytes + part.readableBytes <= limit else {
-                finish(.failure(HTTPFetchError("\(origin): answer larger than \(limit) bytes")))
-                context.close(promise: nil)
-                return
-            }
-            body.writeBuffer(&part)
-        case .end:
+        switch answer.add(unwrapInboundIn(data)) {
+        case .more:
+            break
+        case .tooLarge(let error):
+            finish(.failure(error))
+            context.close(promise: nil)
+        case .ended:
             complete()
         }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if head != nil { complete() } else { finish(.failure(HTTPFetchError("\(origin): connection closed before an answer"))) }
+        if answer.head != nil { complete() } else { finish(.failure(HTTPFetchError("\(answer.origin): connection closed before an answer"))) }
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        finish(.failure(HTTPFetchError("\(origin): \(HTTPFetcher.describe(error))")))
+        finish(.failure(HTTPFetchError("\(answer.origin): \(HTTPFetcher.describe(error))")))
         context.close(promise: nil)
     }
 
     private func complete() {
-        guard let head else { return }
-        finish(.success(HTTPFetchResponse(status: Int(head.status.code), headers: head.headers.map { ($0.name, $0.value) }, body: body)))
+        guard let response = answer.response else { return }
+        finish(.success(response))
     }
 
     private func finish(_ result: Result<HTTPFetchResponse, HTTPFetchError>) {

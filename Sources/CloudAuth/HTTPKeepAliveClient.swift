@@ -154,47 +154,36 @@ struct HTTPKeepAliveAnswer: Sendable {
 /// its channel's event loop touches it.
 final class KeepAliveResponseHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPClientResponsePart
-    let limit: Int
-    let origin: String
     private var promise: EventLoopPromise<HTTPKeepAliveAnswer>?
-    private var head: HTTPResponseHead?
-    private var body = ByteBuffer()
+    private var answer: AnswerGathering
 
     init(limit: Int, origin: String) {
-        self.limit = limit
-        self.origin = origin
+        answer = AnswerGathering(limit: limit, origin: origin)
     }
 
     /// The next answer completes `promise`.
     func begin(_ promise: EventLoopPromise<HTTPKeepAliveAnswer>) {
         self.promise = promise
-        head = nil
-        body.clear()
+        answer.reset()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard promise != nil else { return }
-        switch unwrapInboundIn(data) {
-        case .head(let h):
-            head = h
-        case .body(var part):
-            guard body.readableBytes + part.readableBytes <= limit else {
-                finish(.failure(HTTPFetchError("\(origin): answer larger than \(limit) bytes")))
-                context.close(promise: nil)
-                return
-            }
-            body.writeBuffer(&part)
-        case .end:
-            guard let head else { return }
-            let response = HTTPFetchResponse(status: Int(head.status.code), headers: head.headers.map { ($0.name, $0.value) }, body: body)
+        switch answer.add(unwrapInboundIn(data)) {
+        case .more:
+            break
+        case .tooLarge(let error):
+            finish(.failure(error))
+            context.close(promise: nil)
+        case .ended:
+            guard let head = answer.head, let response = answer.response else { return }
             finish(.success(HTTPKeepAliveAnswer(response: response, reusable: head.isKeepAlive)))
         }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if let head {
+        if let response = answer.response {
             // A close-delimited body: complete, and the connection is done.
-            let response = HTTPFetchResponse(status: Int(head.status.code), headers: head.headers.map { ($0.name, $0.value) }, body: body)
             finish(.success(HTTPKeepAliveAnswer(response: response, reusable: false)))
         } else {
             finish(.failure(ClosedBeforeAnswer.error))
@@ -203,7 +192,7 @@ final class KeepAliveResponseHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        finish(head == nil ? .failure(ClosedBeforeAnswer.error) : .failure(HTTPFetchError("\(origin): \(HTTPFetcher.describe(error))")))
+        finish(answer.head == nil ? .failure(ClosedBeforeAnswer.error) : .failure(HTTPFetchError("\(answer.origin): \(HTTPFetcher.describe(error))")))
         context.close(promise: nil)
     }
 

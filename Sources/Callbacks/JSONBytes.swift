@@ -7,45 +7,27 @@ import OpenAIWire
 /// dominated encoding when a span was a few hundred small writes. The caller reserves at least
 /// the bound it computes for what it writes (``capacity``, checked by `precondition`).
 struct JSONOut {
-    private let base: UnsafeMutableRawPointer
-    let capacity: Int
+    private var out: ReservedBytes
+    private var base: UnsafeMutableRawPointer { out.base }
+    var capacity: Int { out.capacity }
     /// Bytes written.
-    private(set) var count = 0
+    private(set) var count: Int {
+        get { out.count }
+        set { out.count = newValue }
+    }
 
     init(_ memory: UnsafeMutableRawBufferPointer) {
-        base = memory.baseAddress!
-        capacity = memory.count
+        out = ReservedBytes(memory)
     }
 
     /// Checks that the writes stayed within the reserved memory.
-    func finish() -> Int {
-        precondition(count <= capacity, "JSONOut: wrote \(count) bytes into \(capacity)")
-        return count
-    }
+    func finish() -> Int { out.finish("JSONOut") }
 
-    @inline(__always)
-    mutating func byte(_ b: UInt8) {
-        base.storeBytes(of: b, toByteOffset: count, as: UInt8.self)
-        count &+= 1
-    }
-
+    @inline(__always) mutating func byte(_ b: UInt8) { out.byte(b) }
     /// A constant, as it is.
-    @inline(__always)
-    mutating func raw(_ s: StaticString) {
-        (base + count).copyMemory(from: s.utf8Start, byteCount: s.utf8CodeUnitCount)
-        count &+= s.utf8CodeUnitCount
-    }
-
-    @inline(__always)
-    mutating func raw(_ bytes: UnsafeRawBufferPointer) {
-        guard let from = bytes.baseAddress, bytes.count > 0 else { return }
-        (base + count).copyMemory(from: from, byteCount: bytes.count)
-        count &+= bytes.count
-    }
-
-    mutating func raw(_ bytes: [UInt8]) {
-        bytes.withUnsafeBytes { raw($0) }
-    }
+    @inline(__always) mutating func raw(_ s: StaticString) { out.raw(s) }
+    @inline(__always) mutating func raw(_ bytes: UnsafeRawBufferPointer) { out.raw(bytes) }
+    mutating func raw(_ bytes: [UInt8]) { out.raw(bytes) }
 
     /// `bytes[range]` of `source` (offsets from its reader index), as they are.
     mutating func raw(_ source: ByteBuffer, _ range: Range<Int>) {

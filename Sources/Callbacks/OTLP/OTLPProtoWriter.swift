@@ -11,45 +11,28 @@ import NIOCore
 /// its length needs fewer than the slot's 5 bytes: a few hundred bytes of `memmove`); the
 /// request's envelope is written last, in front of the spans (``OTLPProtoTraceRequest``).
 struct ProtoOut: SpanOut {
-    private let base: UnsafeMutableRawPointer
-    let capacity: Int
-    private(set) var count = 0
+    private var out: ReservedBytes
+    private var base: UnsafeMutableRawPointer { out.base }
+    var capacity: Int { out.capacity }
+    private(set) var count: Int {
+        get { out.count }
+        set { out.count = newValue }
+    }
     /// Where the open span's length goes (5 bytes reserved).
     private var spanSlot = 0
 
     init(_ memory: UnsafeMutableRawBufferPointer) {
-        base = memory.baseAddress!
-        capacity = memory.count
+        out = ReservedBytes(memory)
     }
 
-    func finish() -> Int {
-        precondition(count <= capacity, "ProtoOut: wrote \(count) bytes into \(capacity)")
-        return count
-    }
+    func finish() -> Int { out.finish("ProtoOut") }
 
     // MARK: Wire primitives
 
-    @inline(__always)
-    mutating func byte(_ b: UInt8) {
-        base.storeBytes(of: b, toByteOffset: count, as: UInt8.self)
-        count &+= 1
-    }
-
-    @inline(__always)
-    mutating func raw(_ bytes: UnsafeRawBufferPointer) {
-        guard let from = bytes.baseAddress, bytes.count > 0 else { return }
-        (base + count).copyMemory(from: from, byteCount: bytes.count)
-        count &+= bytes.count
-    }
-
-    @inline(__always)
-    mutating func raw(_ s: StaticString) {
-        raw(UnsafeRawBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
-    }
-
-    mutating func raw(_ bytes: [UInt8]) {
-        bytes.withUnsafeBytes { raw($0) }
-    }
+    @inline(__always) mutating func byte(_ b: UInt8) { out.byte(b) }
+    @inline(__always) mutating func raw(_ bytes: UnsafeRawBufferPointer) { out.raw(bytes) }
+    @inline(__always) mutating func raw(_ s: StaticString) { out.raw(s) }
+    mutating func raw(_ bytes: [UInt8]) { out.raw(bytes) }
 
     /// Base-128, least significant group first.
     @inline(__always)

@@ -25,9 +25,9 @@ struct RedisBatch {
     /// The deployment of each key block, in block order.
     private(set) var deployments: [Int] = []
     /// Settlements in order; those that only correct tokens are summed per deployment and second.
-    private var settlements: [Settlement] = []
+    private var settlements: [SettlementEntry] = []
 
-    struct Settlement {
+    struct SettlementEntry {
         let block: String
         let deployment: Int
         let second: UInt64
@@ -56,7 +56,7 @@ struct RedisBatch {
             settlements[i].tokenCorrection += tokenCorrection
             return
         }
-        settlements.append(Settlement(
+        settlements.append(SettlementEntry(
             block: block(d), deployment: d, second: second, tokenCorrection: tokenCorrection, outcome: outcome, coolMilliseconds: coolMilliseconds))
     }
 

@@ -30,7 +30,7 @@ let package = Package(
         ),
         .target(
             name: "CallModel",
-            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["OpenAIWire", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: hotPath
         ),
         .target(

@@ -1,4 +1,5 @@
 import NIOCore
+import OpenAIWire
 
 /// Everything that happened in one finished model call, handed once to every sink
 /// (deployment stats, debug log; later limits, metrics, callbacks, spend).
@@ -45,7 +46,12 @@ public struct CallRecord: Sendable {
     public var overheadNanoseconds: UInt64
     public var usage: TokenUsage?
     /// The client's request body, kept only when a sink needs it (callbacks that log messages).
+    /// Bodies are slices of the buffers the gateway read: a sink that keeps one beyond the
+    /// event loop's tick it got the record in copies it (a slice would keep the channel's
+    /// pooled receive buffer, and every later read would need a new one).
     public var requestBody: ByteBuffer?
+    /// The request body's top-level members, as the gateway scanned them (with the body).
+    public var requestMembers: JSONObjectScan?
     /// The JSON answer (plain calls), kept only when a sink needs it.
     public var responseBody: ByteBuffer?
     /// The server-sent events sent to the client (streams; the first 1 MiB), kept only when a

@@ -3,9 +3,13 @@ import NIOCore
 import Synchronization
 
 /// A bounded queue of entries for one endpoint, flushed off the request path: every
-/// `interval`, or as soon as `batchSize` entries wait. Adding is O(1) under a short lock and
+/// `interval`, or as soon as `batchSize` events wait. Adding is O(1) under a short lock and
 /// never waits; when the queue is full the entry is dropped and counted (``dropped``, the
 /// `onDrop` hook for the metric, and a log line at most once a minute).
+///
+/// An entry is one event (a Slack alert) or several already encoded (a ``CallBatch`` of the
+/// calls an event loop logged): `add(_:events:)` says how many, and the queue's capacity,
+/// its batches and its counts are in events.
 ///
 /// Delivery: a batch is taken from the queue, passed through `filter` (once), encoded and
 /// POSTed. A transport error, a timeout, a 5xx or a 429 keeps the encoded batch and retries it
@@ -45,6 +49,9 @@ public final class BatchingSender<Entry: Sendable>: Sendable {
         public var dropped: @Sendable (Int) -> Void = { _ in }
         /// A delivery failed (it is retried when the failure is temporary).
         public var deliveryFailed: @Sendable (_ reason: String) -> Void = { _ in }
+        /// Before each timed or final flush: what is still being gathered elsewhere (the event
+        /// loops' open ``CallBatch``es), with the events each holds, to queue.
+        public var collect: @Sendable () -> [(Entry, Int)] = { [] }
         public init() {}
     }
 
@@ -53,8 +60,11 @@ public final class BatchingSender<Entry: Sendable>: Sendable {
     let logger: Logger
     let encode: EncodeInto
     let filter: Filter?
+    /// The events an entry holds.
+    let entryEvents: @Sendable (Entry) -> Int
     let hooks: Hooks
-    private let queue = Mutex<[Entry]>([])
+    /// The entries waiting, and the events they hold.
+    private let queue = Mutex<(entries: [Entry], events: Int)>(([], 0))
     private let droppedCount = Atomic<Int>(0)
     private let sentCount = Atomic<Int>(0)
     private let rejectedCount = Atomic<Int>(0)
@@ -79,11 +89,13 @@ public final class BatchingSender<Entry: Sendable>: Sendable {
         self.init(settings: settings, client: client, logger: logger, hooks: hooks, filter: filter, encodeInto: { entries, out in out = encode(entries) })
     }
 
+    /// - Parameter events: how many events an entry holds (one each unless said).
     public init(
         settings: Settings, client: WebhookClient, logger: Logger, hooks: Hooks = Hooks(), filter: Filter? = nil,
-        encodeInto encode: @escaping EncodeInto
+        events: @escaping @Sendable (Entry) -> Int = { _ in 1 }, encodeInto encode: @escaping EncodeInto
     ) {
         self.settings = settings
+        entryEvents = events
         self.client = client
         self.logger = logger
         self.encode = encode
@@ -103,19 +115,20 @@ public final class BatchingSender<Entry: Sendable>: Sendable {
     /// Failed POSTs (each retry counts).
     public var failures: Int { failureCount.load(ordering: .relaxed) }
     /// Entries waiting (queued, or in a batch being retried).
-    public var waiting: Int { queue.withLock { $0.count } + (pending.withLock { $0?.count } ?? 0) }
+    public var waiting: Int { queue.withLock { $0.events } + (pending.withLock { $0?.count } ?? 0) }
 
-    /// Queues one entry; never blocks.
-    public func add(_ entry: Entry) {
-        let count = queue.withLock { q -> Int in
-            guard q.count < settings.capacity else { return -1 }
-            q.append(entry)
-            return q.count
+    /// Queues one entry of `events` events; never blocks.
+    public func add(_ entry: Entry, events: Int = 1) {
+        let before = queue.withLock { q -> Int in
+            guard q.events + events <= settings.capacity else { return -1 }
+            q.entries.append(entry)
+            defer { q.events += events }
+            return q.events
         }
-        if count == settings.batchSize { wake.yield() }
-        guard count < 0 else { return }
-        droppedCount.add(1, ordering: .relaxed)
-        hooks.dropped(1)
+        if before >= 0, before < settings.batchSize, before + events >= settings.batchSize { wake.yield() }
+        guard before < 0 else { return }
+        droppedCount.add(events, ordering: .relaxed)
+        hooks.dropped(events)
         if Self.due(lastDropLog) {
             logger.warning("callback '\(settings.name)': queue full (\(settings.capacity) events); dropping events (\(dropped) so far)")
         }
@@ -126,9 +139,10 @@ public final class BatchingSender<Entry: Sendable>: Sendable {
         guard let stream = wakes.withLock({ s -> AsyncStream<Void>? in defer { s = nil }; return s }) else { return }
         let interval = settings.interval
         let wake = self.wake
-        let ticker = Task.detached {
+        let ticker = Task.detached { [self] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: interval)
+                collect()
                 wake.yield()
             }
         }
@@ -157,11 +171,17 @@ public final class BatchingSender<Entry: Sendable>: Sendable {
         _ = await flush()
     }
 
-    /// Sends what waits, `batchSize` entries a request. `false` when a delivery failed for a
-    /// temporary reason (the batch is kept for the next try).
+    /// Sends what waits, about `batchSize` events a request. `false` when a delivery failed
+    /// for a temporary reason (the batch is kept for the next try).
     @discardableResult
     public func flush() async -> Bool {
-        await flush(draining: true)
+        collect()
+        return await flush(draining: true)
+    }
+
+    /// Queues what ``Hooks/collect`` hands over.
+    private func collect() {
+        for (entry, events) in hooks.collect() { add(entry, events: events) }
     }
 
     /// `draining: false` (the loop's): one batch of what waits, then more only while a whole
@@ -175,17 +195,28 @@ public final class BatchingSender<Entry: Sendable>: Sendable {
         }
         var first = true
         while true {
-            let taken = queue.withLock { q -> [Entry] in
-                if !draining, !first, q.count < settings.batchSize { return [] }
-                if q.count <= settings.batchSize {
+            let (taken, events) = queue.withLock { q -> ([Entry], Int) in
+                if !draining, !first, q.events < settings.batchSize { return ([], 0) }
+                if q.events <= settings.batchSize {
                     // All of it: the array itself, not a copy of its entries.
-                    var all: [Entry] = []
-                    swap(&q, &all)
+                    var all: ([Entry], Int) = ([], 0)
+                    swap(&q.entries, &all.0)
+                    swap(&q.events, &all.1)
                     return all
                 }
-                let n = settings.batchSize
-                defer { q.removeFirst(n) }
-                return Array(q.prefix(n))
+                // Whole entries up to `batchSize` events (at least one).
+                let weigh = entryEvents
+                var n = 0
+                var events = 0
+                while n < q.entries.count {
+                    let e = weigh(q.entries[n])
+                    if n > 0, events + e > settings.batchSize { break }
+                    events += e
+                    n += 1
+                }
+                q.events -= events
+                defer { q.entries.removeFirst(n) }
+                return (Array(q.entries.prefix(n)), events)
             }
             first = false
             guard !taken.isEmpty else { return true }
@@ -194,7 +225,8 @@ public final class BatchingSender<Entry: Sendable>: Sendable {
             var body = spare.withLock { s -> ByteBuffer in defer { s = nil }; return s ?? ByteBuffer() }
             body.clear()
             encode(batch, &body)
-            guard await deliver(body, count: batch.count) else { return false }
+            // A filter drops single events (alerts), so the batch's own count is its events then.
+            guard await deliver(body, count: filter == nil ? events : batch.count) else { return false }
             // Delivered: the connection is done with it (an answer came after the request).
             body.clear()
             if body.capacity <= Self.maxSpareBytes { spare.withLock { $0 = body } }

@@ -4,21 +4,31 @@ import Metrics
 import NIOCore
 import SwitchboardConfig
 
-/// The callbacks and alerts a config asks for, made once per worker: their record sinks (shared
-/// by all event loops; each only queues), their monitors, and their senders (started here,
-/// flushed on stop).
+/// The callbacks and alerts a config asks for, made once per worker: their record sinks (one
+/// set per event loop), their monitors, and their senders (started here, flushed on stop).
 ///
 /// ```swift
 /// let callbacks = Callbacks(config: config, environment: env, group: group, logger: logger)
-/// let server = GatewayServer(gateway: gateway, group: group, sinks: { _ in callbacks.sinks }, monitors: callbacks.monitors)
+/// let server = GatewayServer(gateway: gateway, group: group, sinks: callbacks.sinks(on:), monitors: callbacks.monitors)
 /// ```
 public final class Callbacks: Sendable {
+    /// Sinks shared by every event loop (Slack's).
     private let shared: [any CallRecordSink & Sendable]
-    /// The sinks, for every event loop (they only queue, under their own locks).
-    public var sinks: [any CallRecordSink] { shared }
+    /// The callbacks that log calls, written into by each loop's ``LoopCallLog``.
+    private let lanes: [CallLogLane]
     /// Watchers of open calls and deployment health (Slack alerts).
     public let monitors: [any GatewayMonitor]
     private let senders: [Sender]
+
+    /// The sinks of event loop `loop`: a call is logged at the end of the tick it ended in.
+    public func sinks(on loop: any EventLoop) -> [any CallRecordSink] {
+        shared + (lanes.isEmpty ? [] : [LoopCallLog(loop: loop, lanes: lanes)])
+    }
+
+    /// Sinks for records given from any thread, each logged at once (one set for all callers).
+    public func sharedSinks() -> [any CallRecordSink] {
+        shared + (lanes.isEmpty ? [] : [SharedCallLog(lanes: lanes)])
+    }
 
 
     /// - Parameters:
@@ -35,7 +45,8 @@ public final class Callbacks: Sendable {
         b.addSlack(sharedClaims: sharedClaims)
         b.addGenericAPI()
         b.addTraces()
-        shared = b.sinks + (b.queued.isEmpty ? [] : [CallbackQueues(b.queued)])
+        shared = b.sinks
+        lanes = b.lanes
         monitors = b.slack.map { [$0] } ?? []
         senders = b.senders
     }
@@ -60,7 +71,7 @@ public final class Callbacks: Sendable {
         var failures: @Sendable () -> Int
         var stop: @Sendable () async -> Void
 
-        init<E>(_ name: String, _ sender: BatchingSender<E>) {
+        init<E: Sendable>(_ name: String, _ sender: BatchingSender<E>) {
             self.name = name
             dropped = { sender.dropped }
             sent = { sender.sent }
@@ -84,8 +95,8 @@ public final class Callbacks: Sendable {
         /// `DEFAULT_FLUSH_INTERVAL_SECONDS` (LiteLLM's, for every batch logger), default 5.
         let interval: Duration
         var sinks: [any CallRecordSink & Sendable] = []
-        /// The queues of the callbacks that log calls, fed by one ``CallbackQueues`` sink.
-        var queued: [CallbackQueues.Target] = []
+        /// The callbacks that log calls.
+        var lanes: [CallLogLane] = []
         var senders: [Sender] = []
         var slack: SlackAlerts?
 
@@ -141,15 +152,16 @@ public final class Callbacks: Sendable {
                 logger.warning("config: callback 'generic_api' needs GENERIC_LOGGER_ENDPOINT; its events are not sent")
                 return
             }
-            var settings = BatchingSender<QueuedCall>.Settings(
+            var settings = BatchingSender<CallBatch>.Settings(
                 name: "generic_api", url: url, headers: GenericAPICallback.headers(environment["GENERIC_LOGGER_HEADERS"]))
             settings.interval = interval
             if let n = Int(environment["DEFAULT_BATCH_SIZE"] ?? ""), n > 0 { settings.batchSize = n }
-            let sender = BatchingSender<QueuedCall>(
+            let lane = CallLogLane(
                 settings: settings, client: client, logger: logger, hooks: hooks("generic_api"),
-                encodeInto: GenericAPICallback.encoder(directory: directory))
-            queued.append(.init(sender: sender, onSuccess: onSuccess.contains("generic_api"), onFailure: onFailure.contains("generic_api")))
-            senders.append(Sender("generic_api", sender))
+                format: GenericAPICallback.format(directory: directory),
+                onSuccess: onSuccess.contains("generic_api"), onFailure: onFailure.contains("generic_api"))
+            lanes.append(lane)
+            senders.append(Sender("generic_api", lane.sender))
         }
 
         /// `otel` and `langfuse`: OTLP/HTTP traces, each with its own endpoint and settings.
@@ -167,17 +179,17 @@ public final class Callbacks: Sendable {
 
         private mutating func addTrace(_ name: String, _ exporter: OTLPExporterSettings, _ flavor: CallSpans.Flavor, names: Set<String>) {
             for w in exporter.warnings { logger.warning("config: callback '\(name)': \(w)") }
-            var settings = BatchingSender<QueuedCall>.Settings(name: name, url: exporter.endpoint, headers: exporter.headers)
+            var settings = BatchingSender<CallBatch>.Settings(name: name, url: exporter.endpoint, headers: exporter.headers)
             settings.contentType = exporter.wireProtocol.contentType
             settings.interval = exporter.interval
             settings.batchSize = exporter.batchSize
             settings.capacity = exporter.capacity
-            let sender = BatchingSender<QueuedCall>(
+            let lane = CallLogLane(
                 settings: settings, client: WebhookClient(group: group, timeout: exporter.timeout), logger: logger, hooks: hooks(name),
-                encodeInto: TraceCallback.encoder(
-                    protocol: exporter.wireProtocol, directory: directory, flavor: flavor, resource: exporter.resource))
-            queued.append(.init(sender: sender, onSuccess: !onSuccess.isDisjoint(with: names), onFailure: !onFailure.isDisjoint(with: names)))
-            senders.append(Sender(name, sender))
+                format: TraceCallback.format(protocol: exporter.wireProtocol, directory: directory, flavor: flavor, resource: exporter.resource),
+                onSuccess: !onSuccess.isDisjoint(with: names), onFailure: !onFailure.isDisjoint(with: names))
+            lanes.append(lane)
+            senders.append(Sender(name, lane.sender))
             logger.info("callback '\(name)': OTLP traces (\(exporter.wireProtocol.name)) to \(SecretRedaction.redactURL(exporter.endpoint))")
         }
 

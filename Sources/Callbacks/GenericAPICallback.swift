@@ -5,23 +5,32 @@ import OpenAIWire
 
 /// LiteLLM's `generic_api` callback: each finished call as a StandardLoggingPayload object, sent
 /// in JSON arrays to `GENERIC_LOGGER_ENDPOINT` with `GENERIC_LOGGER_HEADERS` (`k=v,k2=v2`).
-/// The record is queued as it is (``CallbackQueues``); it is turned into JSON, and POSTed, on
-/// the sender's task.
+/// A call is written into its event loop's open batch at the end of the tick it ended in
+/// (``CallLogLane``); the sender only sends.
 public enum GenericAPICallback {
 
-    /// A batch → a JSON array of StandardLoggingPayload objects, written straight into one
-    /// buffer reserved for the batch; each deployment's values are escaped once, here.
-    static func encoder(directory: DeploymentDirectory) -> BatchingSender<QueuedCall>.EncodeInto {
-        let payloads = StandardLoggingPayloads(directory: directory)
-        return { calls, out in
-            out.clear()
-            out.reserveCapacity(2 + calls.count * 2048)
-            out.writeInteger(UInt8(ascii: "["))
-            for i in calls.indices {
-                if i > 0 { out.writeInteger(UInt8(ascii: ",")) }
-                payloads.write(calls[i], to: &out)
-            }
-            out.writeInteger(UInt8(ascii: "]"))
+    /// A JSON array of StandardLoggingPayload objects; each deployment's values are escaped
+    /// once, here.
+    static func format(directory: DeploymentDirectory) -> any CallBatchFormat {
+        Payloads(payloads: StandardLoggingPayloads(directory: directory))
+    }
+
+    struct Payloads: CallBatchFormat {
+        let payloads: StandardLoggingPayloads
+        var bytesPerCall: Int { 2048 }
+        var separator: UInt8? { UInt8(ascii: ",") }
+        var room: Int { 1 }
+
+        func write(_ call: LoggedCall, first: Bool, to body: inout ByteBuffer) {
+            if !first { body.writeInteger(UInt8(ascii: ",")) }
+            payloads.write(call, to: &body)
+        }
+
+        /// `[` in the room in front, `]` after.
+        func close(_ body: inout ByteBuffer) {
+            body.moveReaderIndex(to: body.readerIndex - 1)
+            body.setInteger(UInt8(ascii: "["), at: body.readerIndex)
+            body.writeInteger(UInt8(ascii: "]"))
         }
     }
 

@@ -6,8 +6,9 @@ import OpenAIWire
 /// into a batch's buffer. What a deployment contributes (provider, model, id, address) is
 /// escaped once, when the callback is made; per call only what varies is formatted.
 struct StandardLoggingPayloads: Sendable {
-    /// One deployment's values as JSON, ready to copy.
-    struct Deployment: Sendable {
+    /// One deployment's values as JSON, ready to copy. A class: a lookup shares it (a struct
+    /// would retain and release each of its arrays per call).
+    final class Deployment: Sendable {
         /// `"openai"` or `null`.
         let provider: [UInt8]
         /// `,"model":…,"model_id":…`
@@ -66,9 +67,8 @@ struct StandardLoggingPayloads: Sendable {
         return known[id] ?? Deployment(id: id, entry: nil)
     }
 
-    /// One StandardLoggingPayload object. The record's fields are read through the queued entry
-    /// (a closure capturing a copy of the record would retain and release each of its references).
-    func write(_ e: QueuedCall, to buffer: inout ByteBuffer) {
+    /// One StandardLoggingPayload object.
+    func write(_ e: LoggedCall, to buffer: inout ByteBuffer) {
         let now = e.endUnixNanos
         // Times as exact decimal seconds from the nanoseconds (no `Double` formatting, which
         // allocates a `String` for a timestamp's 17 digits).

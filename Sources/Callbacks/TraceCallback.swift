@@ -2,34 +2,43 @@ import CallModel
 import NIOCore
 
 /// The `otel` and `langfuse` callbacks: every finished call becomes an OTLP trace (see
-/// ``CallSpans``) sent over OTLP/HTTP. On the event loop a record is only queued
-/// (``CallbackQueues``); the spans are built and encoded on the sender's task.
+/// ``CallSpans``) sent over OTLP/HTTP. A call's spans are written into its event loop's open
+/// batch at the end of the tick it ended in (``CallLogLane``); the sender only sends.
 enum TraceCallback {
 
-    /// The encoder of one sender: all entries' spans in one ExportTraceServiceRequest, in
-    /// the exporter's protocol (`http/protobuf` or `http/json`). The resource and scope are
-    /// encoded here, once; each call's spans are written straight into the request's buffer,
-    /// reserved for the whole batch.
-    static func encoder(
+    /// The format of one callback: the calls' spans in an ExportTraceServiceRequest, in the
+    /// exporter's protocol (`http/protobuf` or `http/json`). The resource and scope are
+    /// encoded here, once; each call's spans are written straight into its batch's buffer.
+    static func format(
         protocol: OTLPExporterSettings.WireProtocol, directory: DeploymentDirectory, flavor: CallSpans.Flavor, resource: [(String, String)]
-    ) -> BatchingSender<QueuedCall>.EncodeInto {
+    ) -> any CallBatchFormat {
         switch `protocol` {
         case .protobuf:
-            let request = OTLPProtoTraceRequest(resource: resource, scopeVersion: "1")
-            let spans = CallSpanWriter<ProtoOut>(directory: directory, flavor: flavor)
-            return { entries, out in
-                request.encode(into: &out, capacity: entries.count * spans.bytesPerCall) { out in
-                    for i in entries.indices { spans.write(entries[i], first: i == 0, to: &out) }
-                }
-            }
+            return ProtoSpans(request: OTLPProtoTraceRequest(resource: resource, scopeVersion: "1"), spans: CallSpanWriter(directory: directory, flavor: flavor))
         case .json:
-            let request = OTLPTraceRequest(resource: resource, scopeVersion: "1")
-            let spans = CallSpanWriter<JSONOut>(directory: directory, flavor: flavor)
-            return { entries, out in
-                request.encode(into: &out, capacity: entries.count * spans.bytesPerCall) { out in
-                    for i in entries.indices { spans.write(entries[i], first: i == 0, to: &out) }
-                }
-            }
+            return JSONSpans(request: OTLPTraceRequest(resource: resource, scopeVersion: "1"), spans: CallSpanWriter(directory: directory, flavor: flavor))
         }
+    }
+
+    /// `http/protobuf`: spans are fields of one `ScopeSpans`, simply one after the other.
+    struct ProtoSpans: CallBatchFormat {
+        let request: OTLPProtoTraceRequest
+        let spans: CallSpanWriter<ProtoOut>
+        var bytesPerCall: Int { spans.bytesPerCall }
+        var separator: UInt8? { nil }
+        var room: Int { request.room }
+        func write(_ call: LoggedCall, first: Bool, to body: inout ByteBuffer) { spans.write(call, first: first, to: &body) }
+        func close(_ body: inout ByteBuffer) { request.close(&body) }
+    }
+
+    /// `http/json`: spans are members of one JSON array.
+    struct JSONSpans: CallBatchFormat {
+        let request: OTLPTraceRequest
+        let spans: CallSpanWriter<JSONOut>
+        var bytesPerCall: Int { spans.bytesPerCall }
+        var separator: UInt8? { UInt8(ascii: ",") }
+        var room: Int { request.room }
+        func write(_ call: LoggedCall, first: Bool, to body: inout ByteBuffer) { spans.write(call, first: first, to: &body) }
+        func close(_ body: inout ByteBuffer) { request.close(&body) }
     }
 }

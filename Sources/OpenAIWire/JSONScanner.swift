@@ -65,6 +65,38 @@ public enum JSONScanner {
         if let result { throw result }
         return JSONObjectScan(members: members)
     }
+
+    /// The value of the first top-level member `key` of the JSON object in `buffer` (offsets
+    /// from its reader index), found without building anything: the members before it are
+    /// skipped, and nothing after it is read (or checked). `nil` when there is no such member
+    /// or the object is malformed before it.
+    public static func firstMember(_ key: StaticString, in buffer: ByteBuffer) -> Range<Int>? {
+        buffer.withUnsafeReadableBytes { bytes -> Range<Int>? in
+            let want = UnsafeRawBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount)
+            var r = JSONReader(bytes)
+            r.skipWhitespace()
+            guard r.peek() == UInt8(ascii: "{") else { return nil }
+            r.index += 1
+            while true {
+                r.skipWhitespace()
+                guard r.peek() == UInt8(ascii: "\"") else { return nil }
+                let keyStart = r.index + 1
+                guard let escaped = try? r.skipString() else { return nil }
+                let keyEnd = r.index - 1
+                guard (try? r.expect(UInt8(ascii: ":"), "':'")) != nil else { return nil }
+                r.skipWhitespace()
+                let valueStart = r.index
+                let lead = r.peek() ?? 0
+                guard (try? r.skipValue(depth: 1)) != nil else { return nil }
+                let member = JSONMemberSpan(
+                    keyStart: keyStart, keyEnd: keyEnd, valueStart: valueStart, valueEnd: r.index, keyEscaped: escaped, valueLead: lead)
+                if JSONObjectScan.keyEquals(member, want, bytes) { return valueStart..<r.index }
+                r.skipWhitespace()
+                guard r.peek() == UInt8(ascii: ",") else { return nil }
+                r.index += 1
+            }
+        }
+    }
 }
 
 /// The result of ``JSONScanner/scanObject(_:)``: member spans plus typed accessors.

@@ -38,8 +38,10 @@ public final class GatewayHarness: Sendable {
         let records = self.records
         let more = extras(gateway)
         let extra = sinks(config) + more.sinks
+        let perLoop = more.loopSinks
         server = GatewayServer(
-            gateway: gateway, group: MultiThreadedEventLoopGroup.singleton, sinks: { _ in [records] + extra }, monitors: more.monitors)
+            gateway: gateway, group: MultiThreadedEventLoopGroup.singleton, sinks: { [records] + extra + perLoop($0) },
+            monitors: more.monitors)
         port = try await server.start(host: "127.0.0.1", port: 0)
     }
 
@@ -61,10 +63,17 @@ public final class GatewayHarness: Sendable {
 /// Sinks and monitors made from the gateway under test (its metrics slot, its shared claims),
 /// the way a worker makes its callbacks.
 public struct GatewayExtras {
+    /// Sinks shared by every event loop.
     public var sinks: [any CallRecordSink]
+    /// Makes the sinks of one event loop (as a worker's callbacks do).
+    public var loopSinks: (any EventLoop) -> [any CallRecordSink]
     public var monitors: [any GatewayMonitor]
-    public init(sinks: [any CallRecordSink] = [], monitors: [any GatewayMonitor] = []) {
+    public init(
+        sinks: [any CallRecordSink] = [], loopSinks: @escaping (any EventLoop) -> [any CallRecordSink] = { _ in [] },
+        monitors: [any GatewayMonitor] = []
+    ) {
         self.sinks = sinks
+        self.loopSinks = loopSinks
         self.monitors = monitors
     }
 }

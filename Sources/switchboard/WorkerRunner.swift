@@ -82,8 +82,7 @@ struct WorkerRunner {
         let callbacks = Callbacks(
             config: config, environment: ProcessInfo.processInfo.environment, group: group, logger: logger, metrics: gateway.metricsSlot,
             sharedClaims: gateway.sharedClaims)
-        let sinks = callbacks.sinks
-        let server = GatewayServer(gateway: gateway, group: group, sinks: { _ in sinks }, monitors: callbacks.monitors)
+        let server = GatewayServer(gateway: gateway, group: group, sinks: { callbacks.sinks(on: $0) }, monitors: callbacks.monitors)
         do {
             if let supervision {
                 try await server.start(inheritedListener: supervision.listenDescriptor)

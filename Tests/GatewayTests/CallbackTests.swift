@@ -28,11 +28,11 @@ final class CallbackTests: XCTestCase {
               alerting_threshold: 0.2
             router_settings: {num_retries: 0}
             \(extra)
-            """, environment: env) { config in
-            let c = Callbacks(config: config, environment: env, group: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "test"))
+            """, environment: env, extras: { gateway in
+            let c = Callbacks(config: gateway.config, environment: env, group: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "test"))
             box.set(c)
-            return c.sinks
-        }
+            return GatewayExtras(loopSinks: c.sinks(on:))
+        })
         return (harness, box.get()!)
     }
 

@@ -1,6 +1,8 @@
 @testable import Callbacks
 import CallModel
+import Logging
 import NIOCore
+import NIOPosix
 import SwitchboardConfig
 import SwitchboardTesting
 import XCTest
@@ -16,7 +18,7 @@ final class OTLPProtobufTests: XCTestCase {
             model_info: {id: dep-1, input_cost_per_token: 0.001, output_cost_per_token: 0.002}
         """
 
-    func calls() -> [QueuedCall] {
+    func calls() -> [LoggedCall] {
         var ok = CallRecord(
             callID: "0f8fad5b-d9cb-469f-a165-70867728950e", route: .chatCompletions, modelGroup: "m", deploymentID: "dep-1",
             firstAttempt: AttemptRecord(deploymentID: "dep-1", deploymentIndex: 0, reason: .first), laterAttempts: [],
@@ -50,18 +52,18 @@ final class OTLPProtobufTests: XCTestCase {
         refused.status = 429
         refused.usage = nil
         refused.firstAttempt = nil
-        return [ok, big, failed, refused].map(QueuedCall.init)
+        return [ok, big, failed, refused].map { LoggedCall($0) }
     }
 
-    func encoded(_ calls: [QueuedCall], _ p: OTLPExporterSettings.WireProtocol, _ flavor: CallSpans.Flavor) throws -> RecordedRequest {
+    func encoded(_ calls: [LoggedCall], _ p: OTLPExporterSettings.WireProtocol, _ flavor: CallSpans.Flavor) throws -> RecordedRequest {
         let config = try ConfigLoader(environment: [:], exportsEnvironmentVariables: false).load(yaml: Self.yaml)
-        let encode = TraceCallback.encoder(
+        let format = TraceCallback.format(
             protocol: p, directory: DeploymentDirectory(config: config), flavor: flavor,
             resource: [("service.name", "svc"), ("deployment.environment", "tést")])
         // Into a buffer holding an earlier batch's leftovers, as a sender reuses its last one.
         var body = ByteBuffer(string: "an earlier batch")
         body.moveReaderIndex(forwardBy: 3)
-        encode(calls, &body)
+        format.encode(calls, into: &body)
         return RecordedRequest(
             method: "POST", uri: "/v1/traces", headers: [("Content-Type", p.contentType)], body: String(buffer: body),
             bytes: Array(body.readableBytesView))
@@ -91,10 +93,10 @@ final class OTLPProtobufTests: XCTestCase {
                 XCTAssertEqual(x.attributes, y.attributes, x.name)
                 XCTAssertEqual(x.parentSpanID == nil, y.parentSpanID == nil)
             }
-            // Ids: the same wherever they come from the call id; the call whose id is not a UUID
-            // has a random trace (and span ids derived from it) in each encoding.
+            // Ids: the same in both; the call whose id is not a UUID has a random trace (and span
+            // ids derived from it), drawn once for the call, so every callback shows the same.
             let same = zip(a, b).filter { $0.traceID == $1.traceID }
-            XCTAssertEqual(same.count, 5)
+            XCTAssertEqual(same.count, 8)
             for (x, y) in same {
                 XCTAssertEqual(x.spanID, y.spanID)
                 XCTAssertEqual(x.parentSpanID, y.parentSpanID)
@@ -120,6 +122,46 @@ final class OTLPProtobufTests: XCTestCase {
             let refused = try XCTUnwrap(b.first { $0["switchboard.call_id"] == "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee" })
             XCTAssertEqual(refused["error.type"], "429")
             XCTAssertEqual(refused.statusMessage, "answered 429")
+        }
+    }
+
+    /// Each event loop fills its own batch; a full one goes to the sender as it is, and the
+    /// timed flush collects the partly filled ones and joins them into one request.
+    func testLoopsBatchesAreSentWholeOrJoined() throws {
+        let config = try ConfigLoader(environment: [:], exportsEnvironmentVariables: false).load(yaml: Self.yaml)
+        let directory = DeploymentDirectory(config: config)
+        let calls = calls()
+        let formats: [(String, any CallBatchFormat, String)] = [
+            ("otel protobuf", TraceCallback.format(protocol: .protobuf, directory: directory, flavor: .otel, resource: []), "application/x-protobuf"),
+            ("otel json", TraceCallback.format(protocol: .json, directory: directory, flavor: .otel, resource: []), "application/json"),
+            ("generic_api", GenericAPICallback.format(directory: directory), "application/json"),
+        ]
+        for (name, format, contentType) in formats {
+            var settings = BatchingSender<CallBatch>.Settings(name: name, url: "http://127.0.0.1:9/", headers: [])
+            settings.batchSize = 3
+            let lane = CallLogLane(
+                settings: settings, client: WebhookClient(group: MultiThreadedEventLoopGroup.singleton), logger: Logger(label: "test"),
+                hooks: .init(), format: format, onSuccess: true, onFailure: true)
+            let loopA = lane.openBatch()
+            let loopB = lane.openBatch()
+            lane.write(calls, into: loopA)
+            lane.write(calls[1..<2], into: loopB)
+            XCTAssertEqual(lane.sender.waiting, 3, "\(name): loop A's first three calls are a full batch")
+
+            let open = lane.batches.collect()
+            XCTAssertEqual(open.map(\.1), [1, 1], name)
+            XCTAssertEqual(lane.batches.collect().count, 0, "\(name): collected once")
+            var body = ByteBuffer()
+            lane.batches.requestBody(open.map(\.0), into: &body)
+            let request = RecordedRequest(
+                method: "POST", uri: "/", headers: [("Content-Type", contentType)], body: String(buffer: body), bytes: Array(body.readableBytesView))
+            if name == "generic_api" {
+                let ids = request.json?.arrayValue?.map { $0["litellm_call_id"]?.stringValue }
+                XCTAssertEqual(ids, [calls[3].record.callID, calls[1].record.callID])
+            } else {
+                let ids = Set(FakeOTLPCollector.decode(request).compactMap { $0["switchboard.call_id"] })
+                XCTAssertEqual(ids, [calls[3].record.callID, calls[1].record.callID], name)
+            }
         }
     }
 

@@ -364,7 +364,7 @@ final class TraceCallbackTests: XCTestCase {
             "litellm_settings.callbacks[0]: callback 'no_such_callback' is not supported by this Switchboard build; its events are not sent")
         XCTAssertTrue(logs.lines.contains { $0.contains("callback 'langfuse' needs LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY") }, logs.lines.description)
         XCTAssertTrue(logs.lines.contains { $0.contains("OTEL_EXPORTER_OTLP_PROTOCOL=grpc") }, logs.lines.description)
-        XCTAssertEqual(callbacks.sinks.count, 1, "otel still runs")
+        XCTAssertEqual(callbacks.sharedSinks().count, 1, "otel still runs")
         await callbacks.stop()
         await upstream.shutdown()
     }
@@ -380,7 +380,7 @@ extension XCTestCase {
                 config: gateway.config, environment: env, group: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "test"),
                 metrics: gateway.metricsSlot, sharedClaims: gateway.sharedClaims)
             box.set(c)
-            return GatewayExtras(sinks: c.sinks, monitors: c.monitors)
+            return GatewayExtras(loopSinks: c.sinks(on:), monitors: c.monitors)
         })
         return (harness, box.get()!)
     }

@@ -46,15 +46,15 @@ struct CallSpanWriter<W: SpanOut>: Sendable {
     var bytesPerCall: Int { flavor == .langfuse ? 6144 : 3072 }
 
     /// Writes the call's span and its attempts' spans (`first`: the request's first spans).
-    func write(_ entry: QueuedCall, first: Bool, to buffer: inout ByteBuffer) {
+    func write(_ entry: LoggedCall, first: Bool, to buffer: inout ByteBuffer) {
         write(entry.record, entry, end: entry.endUnixNanos, first: first, to: &buffer)
     }
 
-    /// `r` is borrowed from the queued entry: no copy of the record (a retain and release of
-    /// each of its references) per call and encoding.
-    private func write(_ r: borrowing CallRecord, _ entry: QueuedCall, end: UInt64, first: Bool, to buffer: inout ByteBuffer) {
+    /// `r` is borrowed from the entry: no copy of the record (a retain and release of each of
+    /// its references) per call and encoding.
+    private func write(_ r: borrowing CallRecord, _ entry: LoggedCall, end: UInt64, first: Bool, to buffer: inout ByteBuffer) {
         let start = end &- min(end, r.totalNanoseconds)
-        let trace = CallSpans.traceBits(callID: r.callID)
+        let trace = entry.trace
         let seed = trace.high ^ trace.low
         let rootID = CallSpans.spanID(seed, 0)
         let dep = r.deploymentID.map { deployment($0, slot: r.laterAttempts.isEmpty ? r.firstAttempt?.deploymentIndex : r.laterAttempts.last?.deploymentIndex) }
@@ -182,26 +182,59 @@ enum CallSpans {
     static func traceBits(callID: String) -> TraceID {
         var id = callID
         return id.withUTF8 { bytes -> TraceID in
+            guard let bits = bytes.count == 36 ? uuidBits(bytes) : otherHexBits(bytes), bits.high | bits.low != 0 else {
+                return randomTraceID()
+            }
+            return bits
+        }
+    }
+
+    /// A hex digit's value, or 0x80 for any other byte.
+    private static let hexValues: [UInt8] = (0...255).map { c -> UInt8 in
+        switch UInt8(c) {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return UInt8(c) - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return UInt8(c) - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return UInt8(c) - UInt8(ascii: "A") + 10
+        default: return 0x80
+        }
+    }
+
+    /// `8-4-4-4-12` hex digits (the gateway's own call ids): 32 table lookups.
+    private static func uuidBits(_ b: UnsafeBufferPointer<UInt8>) -> TraceID? {
+        let dash = UInt8(ascii: "-")
+        guard b[8] == dash, b[13] == dash, b[18] == dash, b[23] == dash else { return otherHexBits(b) }
+        return hexValues.withUnsafeBufferPointer { table -> TraceID? in
+            var bad: UInt8 = 0
+            func digits(_ range: Range<Int>, into v: inout UInt64) {
+                for i in range {
+                    let d = table[Int(b[i])]
+                    bad |= d
+                    v = v << 4 | UInt64(d & 0xF)
+                }
+            }
             var high: UInt64 = 0
             var low: UInt64 = 0
-            var digits = 0
-            // Branch-free per digit (the digits of a random id would mispredict a branch on
-            // digit-or-letter half the time): `c & 0xF` is the value of `0`-`9`, plus 9 for
-            // `a`-`f`/`A`-`F` (bit 6 set); `valid` collects whether every byte was a hex digit.
-            var valid: UInt8 = 1
-            for i in 0..<bytes.count {
-                let c = bytes[i]
-                if c == UInt8(ascii: "-") { continue }
-                let letter = c &- 48 >= 10
-                valid &= (c &- 48 < 10 ? 1 : 0) | ((c | 0x20) &- 97 < 6 ? 1 : 0)
-                let v = UInt64(c & 0xF) &+ (letter ? 9 : 0)
-                if digits < 16 { high = high << 4 | v } else { low = low << 4 | v }
-                digits += 1
-                if digits > 32 { return randomTraceID() }
-            }
-            guard valid == 1, digits == 32, high | low != 0 else { return randomTraceID() }
-            return TraceID(high: high, low: low)
+            digits(0..<8, into: &high)
+            digits(9..<13, into: &high)
+            digits(14..<18, into: &high)
+            digits(19..<23, into: &low)
+            digits(24..<36, into: &low)
+            return bad & 0x80 == 0 ? TraceID(high: high, low: low) : nil
         }
+    }
+
+    /// 32 hex digits with dashes anywhere.
+    private static func otherHexBits(_ b: UnsafeBufferPointer<UInt8>) -> TraceID? {
+        var high: UInt64 = 0
+        var low: UInt64 = 0
+        var digits = 0
+        for c in b where c != UInt8(ascii: "-") {
+            let d = hexValues[Int(c)]
+            guard d & 0x80 == 0, digits < 32 else { return nil }
+            if digits < 16 { high = high << 4 | UInt64(d) } else { low = low << 4 | UInt64(d) }
+            digits += 1
+        }
+        return digits == 32 ? TraceID(high: high, low: low) : nil
     }
 
     /// The trace id as 32 lowercase hex digits.

@@ -21,7 +21,7 @@ struct LangfuseAttributes {
     /// The most these attributes take (every value escaped, the metadata twice).
     let bound: Int
 
-    /// `requestScan`: the request body's members (``QueuedCall/requestScan``).
+    /// `requestScan`: the request body's members (``LoggedCall/requestScan``).
     init(
         record r: borrowing CallRecord, requestScan: JSONObjectScan?, deployment: DeploymentSpanBytes?, start: UInt64,
         failure: (name: String, description: String)?
@@ -30,7 +30,7 @@ struct LangfuseAttributes {
         self.start = start
         self.failure = failure
         request = requestScan
-        choices = r.route == .embeddings ? nil : r.responseBody.flatMap { body in firstMember(try? JSONScanner.scanObject(body), body, "choices") }
+        choices = r.route == .embeddings ? nil : r.responseBody.flatMap { JSONScanner.firstMember("choices", in: $0) }
         streamed = r.route == .embeddings || choices != nil ? nil : Self.streamedOutput(r.streamedEvents)
         let bodies = (r.requestBody?.readableBytes ?? 0) + (choices?.count ?? 0) + (streamed?.utf8.count ?? 0)
         bound = 4096 + 40 * bodies + 6 * (failure?.description.utf8.count ?? 0)
@@ -49,7 +49,7 @@ struct LangfuseAttributes {
     /// The attributes of the queued call `e` (whose record this was made from). Its fields are
     /// read through the entry: closures capturing a copy of the record would retain and
     /// release each of its references.
-    func write<W: SpanOut>(_ e: QueuedCall, to out: inout W) {
+    func write<W: SpanOut>(_ e: LoggedCall, to out: inout W) {
         out.staticStringAttribute("langfuse.observation.type", "generation")
         out.staticStringAttribute("langfuse.trace.name", Self.traceName(e.record.route))
         if let model = deployment?.observationModel, !model.isEmpty {
@@ -119,7 +119,7 @@ struct LangfuseAttributes {
     }
 
     /// The metadata object (call id, model group and deployment, status, timings, key alias).
-    private static func writeMetadata(_ e: QueuedCall, _ deployment: DeploymentSpanBytes?, to m: inout JSONOut) {
+    private static func writeMetadata(_ e: LoggedCall, _ deployment: DeploymentSpanBytes?, to m: inout JSONOut) {
         m.raw("{\"call_id\":")
         m.string(e.record.callID)
         m.raw(",\"model_group\":")

@@ -172,12 +172,13 @@ struct OTLPTraceRequest: Sendable {
         }
     }
 
-    /// One request: `writeSpans` writes the spans, comma-separated.
-    func encode(into out: inout ByteBuffer, capacity: Int, _ writeSpans: (inout ByteBuffer) -> Void) {
-        out.clear()
-        out.reserveCapacity(head.count + capacity + 8)
-        out.writeBytes(head)
-        writeSpans(&out)
+    /// Bytes kept free in front of the spans for the envelope.
+    var room: Int { head.count }
+
+    /// Puts the envelope around the spans in `out` (its readable bytes, comma-separated).
+    func close(_ out: inout ByteBuffer) {
+        out.moveReaderIndex(to: out.readerIndex - head.count)
+        out.setBytes(head, at: out.readerIndex)
         out.writeStaticString("]}]}]}")
     }
 }

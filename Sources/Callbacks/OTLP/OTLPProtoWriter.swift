@@ -236,15 +236,12 @@ struct OTLPProtoTraceRequest: Sendable {
         }
     }
 
-    /// One request: `writeSpans` writes the spans; the envelope, whose lengths depend on
-    /// theirs, is then written in the room left in front of them.
-    func encode(into out: inout ByteBuffer, capacity: Int, _ writeSpans: (inout ByteBuffer) -> Void) {
-        let room = 48 + resource.count + scope.count
-        out.clear()
-        out.reserveCapacity(room + capacity)
-        out.moveWriterIndex(forwardBy: room)
-        out.moveReaderIndex(forwardBy: room)
-        writeSpans(&out)
+    /// Bytes kept free in front of the spans for the envelope.
+    var room: Int { 48 + resource.count + scope.count }
+
+    /// Puts the envelope, whose lengths depend on the spans', around the spans in `out` (its
+    /// readable bytes), in the room left in front of them.
+    func close(_ out: inout ByteBuffer) {
         let spans = out.readableBytes
         func size(_ n: Int) -> Int { ProtoOut.varintSize(UInt64(n)) }
         let scopeSpans = 1 + size(scope.count) + scope.count + spans

@@ -360,21 +360,14 @@ final class Call: UpstreamResponseDelegate {
             timeToFirstByteNanoseconds: firstByteAt == 0 ? 0 : firstByteAt &- receivedAt, totalNanoseconds: total,
             overheadNanoseconds: total &- min(total, upstreamWait), usage: usage)
         if gateway.recordsBodies {
-            record.requestBody = request.map { Self.detached($0.body) }
-            record.responseBody = answerBody.map(Self.detached)
+            // Slices, not copies: the sinks that log bodies are done with them by the end of
+            // this tick (``CallRecord/requestBody``).
+            record.requestBody = request?.body
+            record.requestMembers = request?.scan
+            record.responseBody = answerBody
             record.streamedEvents = streamedEvents
         }
         for sink in handler.loop.sinks { sink.record(record) }
-    }
-
-    /// `body` copied into storage of its own. A record outlives its call by a callback's batch
-    /// interval; a slice would keep the channel's pooled receive buffer referenced all that time,
-    /// so every read would need a new one (NIO reuses a pooled buffer once nothing else holds it).
-    static func detached(_ body: ByteBuffer) -> ByteBuffer {
-        var body = body
-        var copy = ByteBufferAllocator().buffer(capacity: body.readableBytes)
-        copy.writeBuffer(&body)
-        return copy
     }
 
     // MARK: Headers

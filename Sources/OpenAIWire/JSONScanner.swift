@@ -67,33 +67,33 @@ public enum JSONScanner {
     }
 
     /// The value of the first top-level member `key` of the JSON object in `buffer` (offsets
-    /// from its reader index), found without building anything: the members before it are
-    /// skipped, and nothing after it is read (or checked). `nil` when there is no such member
-    /// or the object is malformed before it.
+    /// from its reader index), found without building or checking anything: strings are
+    /// skipped eight bytes at a time to their closing quote, nesting is counted, and nothing
+    /// after the member is read. For a document already known to be JSON (an upstream's
+    /// answer, when a callback logs it); `nil` when there is no such member, and any answer
+    /// at all (never a read out of bounds) for one that is not JSON.
     public static func firstMember(_ key: StaticString, in buffer: ByteBuffer) -> Range<Int>? {
-        buffer.withUnsafeReadableBytes { bytes -> Range<Int>? in
+        buffer.withUnsafeReadableBytes { b -> Range<Int>? in
             let want = UnsafeRawBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount)
-            var r = JSONReader(bytes)
-            r.skipWhitespace()
-            guard r.peek() == UInt8(ascii: "{") else { return nil }
-            r.index += 1
+            var i = FastSkip.space(b, 0)
+            guard i < b.count, b[i] == UInt8(ascii: "{") else { return nil }
+            i += 1
             while true {
-                r.skipWhitespace()
-                guard r.peek() == UInt8(ascii: "\"") else { return nil }
-                let keyStart = r.index + 1
-                guard let escaped = try? r.skipString() else { return nil }
-                let keyEnd = r.index - 1
-                guard (try? r.expect(UInt8(ascii: ":"), "':'")) != nil else { return nil }
-                r.skipWhitespace()
-                let valueStart = r.index
-                let lead = r.peek() ?? 0
-                guard (try? r.skipValue(depth: 1)) != nil else { return nil }
-                let member = JSONMemberSpan(
-                    keyStart: keyStart, keyEnd: keyEnd, valueStart: valueStart, valueEnd: r.index, keyEscaped: escaped, valueLead: lead)
-                if JSONObjectScan.keyEquals(member, want, bytes) { return valueStart..<r.index }
-                r.skipWhitespace()
-                guard r.peek() == UInt8(ascii: ",") else { return nil }
-                r.index += 1
+                i = FastSkip.space(b, i)
+                guard i < b.count, b[i] == UInt8(ascii: "\"") else { return nil }
+                let keyStart = i + 1
+                guard let afterKey = FastSkip.string(b, keyStart) else { return nil }
+                let keyEnd = afterKey - 1
+                i = FastSkip.space(b, afterKey)
+                guard i < b.count, b[i] == UInt8(ascii: ":") else { return nil }
+                let valueStart = FastSkip.space(b, i + 1)
+                guard let valueEnd = FastSkip.value(b, valueStart) else { return nil }
+                if keyEnd - keyStart == want.count, memcmp(b.baseAddress! + keyStart, want.baseAddress!, want.count) == 0 {
+                    return valueStart..<valueEnd
+                }
+                i = FastSkip.space(b, valueEnd)
+                guard i < b.count, b[i] == UInt8(ascii: ",") else { return nil }
+                i += 1
             }
         }
     }
@@ -182,3 +182,65 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+
+/// Skipping through JSON known to be well formed, fast: no validation, bounds always checked.
+enum FastSkip {
+    @inline(__always)
+    static func space(_ b: UnsafeRawBufferPointer, _ i: Int) -> Int {
+        var i = i
+        while i < b.count, b[i] == 0x20 || b[i] == 0x0A || b[i] == 0x0D || b[i] == 0x09 { i += 1 }
+        return i
+    }
+
+    /// From just after an opening quote to just after the closing one.
+    static func string(_ b: UnsafeRawBufferPointer, _ from: Int) -> Int? {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let high: UInt64 = 0x8080_8080_8080_8080
+        var i = from
+        while i < b.count {
+            if i + 8 <= b.count {
+                let v = b.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                let quote = v ^ (ones &* 0x22)
+                let backslash = v ^ (ones &* 0x5C)
+                let found = ((quote &- ones) & ~quote | (backslash &- ones) & ~backslash) & high
+                if found == 0 {
+                    i += 8
+                    continue
+                }
+                // The first quote or backslash (little-endian: the lowest flagged byte).
+                i += UInt64(littleEndian: found).trailingZeroBitCount / 8
+            }
+            let c = b[i]
+            if c == UInt8(ascii: "\"") { return i + 1 }
+            i += c == UInt8(ascii: "\\") ? 2 : 1
+        }
+        return nil
+    }
+
+    /// From a value's first byte to just after it.
+    static func value(_ b: UnsafeRawBufferPointer, _ from: Int) -> Int? {
+        var depth = 0
+        var i = from
+        while i < b.count {
+            switch b[i] {
+            case UInt8(ascii: "\""):
+                guard let end = string(b, i + 1) else { return nil }
+                if depth == 0 { return end }
+                i = end
+                continue
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                depth += 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                if depth == 0 { return i }
+                depth -= 1
+                if depth == 0 { return i + 1 }
+            case UInt8(ascii: ","), 0x20, 0x0A, 0x0D, 0x09:
+                if depth == 0 { return i }
+            default:
+                break
+            }
+            i += 1
+        }
+        return depth == 0 ? i : nil
+    }
+}

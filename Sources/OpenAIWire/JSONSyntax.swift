@@ -110,6 +110,11 @@ struct JSONReader {
         index += 1  // opening quote
         var escaped = false
         while index < bytes.count {
+            // Eight bytes at a time while none is a quote, a backslash or a control character.
+            while index + 8 <= bytes.count, !JSONEscape.mayNeedEscape(bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)) {
+                index += 8
+            }
+            guard index < bytes.count else { break }
             let c = bytes[index]
             if c == UInt8(ascii: "\"") { index += 1; return escaped }
             if c == UInt8(ascii: "\\") {

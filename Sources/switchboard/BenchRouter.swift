@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Routing
 import State
+import Callbacks
 import SwitchboardConfig
 
 /// `switchboard bench-router`: what the router's pick costs per request (rank the group by the
@@ -48,5 +49,28 @@ struct BenchRouter: ParsableCommand {
             let ns = Double(elapsed.components.seconds) * 1e9 + Double(elapsed.components.attoseconds) / 1e9
             print("  \(strategy.rawValue): \(String(format: "%.2f", ns / Double(picks) / 1000)) µs per pick (\(admitted) admitted)")
         }
+    }
+}
+
+/// `switchboard bench-callbacks`: what encoding one finished call costs each call-logging
+/// callback (otel, langfuse, generic_api), with no network. Build with `-c release`.
+struct BenchCallbacks: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench-callbacks", abstract: "Measure encoding a finished call for each call-logging callback.")
+
+    @Option(help: "Calls per format.")
+    var calls = 2_000_000
+
+    @Option(help: "Only the formats whose name contains this.")
+    var only = ""
+
+    func run() throws {
+        // bench/run's deployment (its id is derived from its parameters, as the bench's is).
+        let config = try ConfigLoader(environment: [:], exportsEnvironmentVariables: false).load(yaml: """
+            model_list:
+              - model_name: bench-model
+                litellm_params: {model: openai/bench-model, api_base: "http://127.0.0.1:31650/v1", api_key: sk-bench}
+            """)
+        for line in CallLogBenchmark.run(config: config, calls: calls, only: only) { print(line) }
     }
 }

@@ -9,7 +9,7 @@ struct SwitchboardCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchboard",
         abstract: "An OpenAI-compatible LLM gateway configured by a LiteLLM config.yaml.",
-        subcommands: [Serve.self, Worker.self, CheckConfig.self, BenchRouter.self, BenchTokenizer.self, CountTokens.self],
+        subcommands: [Serve.self, Worker.self, CheckConfig.self, BenchRouter.self, BenchCallbacks.self, BenchTokenizer.self, CountTokens.self],
         defaultSubcommand: Serve.self
     )
 }

@@ -36,4 +36,25 @@ final class JSONScannerTests: XCTestCase {
         XCTAssertEqual(json["error"]?["param"]?.stringValue, "model")
         XCTAssertEqual(json["error"]?["code"]?.stringValue, "400")
     }
+
+    /// The logged answer's `choices`, found without building a scan: escapes, nesting, long
+    /// strings (the eight-byte steps), a key that is only a prefix, and what is not JSON.
+    func testFirstMemberFindsATopLevelValueWithoutScanning() {
+        func member(_ json: String, _ key: StaticString = "choices") -> String? {
+            let buffer = ByteBuffer(string: json)
+            return JSONScanner.firstMember(key, in: buffer).map { String(decoding: buffer.readableBytesView[$0], as: UTF8.self) }
+        }
+        let long = String(repeating: "abcdefgh", count: 9)
+        XCTAssertEqual(member(#"{"id":"x","choices":[{"message":{"content":"a \"quoted\" ] } \\"}}],"usage":{}}"#),
+                       #"[{"message":{"content":"a \"quoted\" ] } \\"}}]"#)
+        XCTAssertEqual(member(#" { "meta" : {"choices": 1, "x": ["]"]} , "choices" : [ 1, 2 ] } "#), "[ 1, 2 ]")
+        XCTAssertEqual(member(#"{"choicesX":[1],"note":"\#(long)\"\#(long)","choices":[2]}"#), "[2]")
+        XCTAssertEqual(member(#"{"created":1700000000,"n":null,"ok":true,"choices":"s"}"#), #""s""#)
+        XCTAssertEqual(member(#"{"created":17,"choices":3}"#), "3")
+        XCTAssertNil(member(#"{"id":"x"}"#))
+        XCTAssertNil(member(#"{"id":"unterminated"#))
+        XCTAssertNil(member(#"["choices"]"#))
+        XCTAssertNil(member(#"{"choices":[1,2"#))
+        XCTAssertNil(member(""))
+    }
 }

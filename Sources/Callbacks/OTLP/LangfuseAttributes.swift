@@ -6,8 +6,6 @@ import OpenAIWire
 /// What Langfuse shows of a call: a generation with its model, input, output, usage, cost,
 /// latency (the span's own times, and the completion start), metadata, and errors as level
 /// ERROR — the `langfuse.*` attributes of the call's span, written into the batch's buffer.
-/// The metadata, which appears twice (on the observation and on the trace), is encoded once
-/// and its bytes copied.
 struct LangfuseAttributes {
     let deployment: DeploymentSpanBytes?
     let start: UInt64
@@ -18,7 +16,7 @@ struct LangfuseAttributes {
     let choices: Range<Int>?
     /// A stream's answer, assembled (when there is no response body to take it from).
     let streamed: String?
-    /// The most these attributes take (every value escaped, the metadata twice).
+    /// The most these attributes take (every value escaped).
     let bound: Int
 
     /// `requestScan`: the request body's members (``LoggedCall/requestScan``).
@@ -34,7 +32,7 @@ struct LangfuseAttributes {
         streamed = r.route == .embeddings || choices != nil ? nil : Self.streamedOutput(r.streamedEvents)
         let bodies = (r.requestBody?.readableBytes ?? 0) + (choices?.count ?? 0) + (streamed?.utf8.count ?? 0)
         bound = 4096 + 40 * bodies + 6 * (failure?.description.utf8.count ?? 0)
-            + 2 * 6 * Self.metadataBound(r.callID, r.modelGroup, deployment)
+            + 6 * Self.metadataBound(r.callID, r.modelGroup, deployment)
     }
 
     /// A call's input and output cost, when its deployment has prices.
@@ -45,7 +43,8 @@ struct LangfuseAttributes {
 
     /// The trace's input and output are not written: Langfuse copies them from the trace's
     /// root observation, which the call's span is (the same bytes twice made a third of a
-    /// call's Langfuse payload). The metadata is (the trace's is not derived).
+    /// call's Langfuse payload). Nor is the trace's metadata: the observation carries it, and
+    /// LiteLLM sets a trace's metadata only from a request's own `trace_metadata`.
     /// The attributes of the queued call `e` (whose record this was made from). Its fields are
     /// read through the entry: closures capturing a copy of the record would retain and
     /// release each of its references.
@@ -67,12 +66,12 @@ struct LangfuseAttributes {
         }
         if let body = e.record.requestBody, let request, Self.hasModelParameters(request, body) {
             // (`request` is a local copy: the closure must not capture `self`, a copy of it all.)
-            _ = out.documentAttribute("langfuse.observation.model.parameters", bound: 16 + 3 * body.readableBytes) {
+            out.documentAttribute("langfuse.observation.model.parameters", bound: 16 + 3 * body.readableBytes) {
                 Self.writeModelParameters(request, body, to: &$0)
             }
         }
         if let usage = e.record.usage {
-            _ = out.documentAttribute("langfuse.observation.usage_details", bound: 96) { d in
+            out.documentAttribute("langfuse.observation.usage_details", bound: 96) { d in
                 d.raw("{\"input\":")
                 d.decimal(usage.promptTokens)
                 d.raw(",\"output\":")
@@ -83,7 +82,7 @@ struct LangfuseAttributes {
             }
         }
         if let cost = Self.costs(e.record.usage, deployment) {
-            _ = out.documentAttribute("langfuse.observation.cost_details", bound: 128) { d in
+            out.documentAttribute("langfuse.observation.cost_details", bound: 128) { d in
                 d.raw("{\"input\":")
                 d.double(cost.input)
                 d.raw(",\"output\":")
@@ -96,7 +95,7 @@ struct LangfuseAttributes {
         if e.record.timeToFirstByteNanoseconds > 0 {
             // A JSON string (quoted), as Langfuse's SDKs send it and its ingestion parses it.
             let firstToken = start &+ e.record.timeToFirstByteNanoseconds
-            _ = out.documentAttribute("langfuse.observation.completion_start_time", bound: 32) { d in
+            out.documentAttribute("langfuse.observation.completion_start_time", bound: 32) { d in
                 d.byte(UInt8(ascii: "\""))
                 d.iso8601(unixNanos: firstToken)
                 d.byte(UInt8(ascii: "\""))
@@ -109,8 +108,7 @@ struct LangfuseAttributes {
             out.staticStringAttribute("langfuse.observation.level", "ERROR")
             out.stringAttribute("langfuse.observation.status_message", "answered \(e.record.status)")
         }
-        let metadata = out.documentAttribute("langfuse.observation.metadata", bound: Self.metadataBound(e.record.callID, e.record.modelGroup, deployment)) { [deployment] in Self.writeMetadata(e, deployment, to: &$0) }
-        out.again("langfuse.trace.metadata", metadata)
+        out.documentAttribute("langfuse.observation.metadata", bound: Self.metadataBound(e.record.callID, e.record.modelGroup, deployment)) { [deployment] in Self.writeMetadata(e, deployment, to: &$0) }
     }
 
     /// The most the metadata object takes (before it is escaped as a string).

@@ -110,19 +110,10 @@ extension JSONOut: SpanOut {
         raw("}}")
     }
 
-    /// The document escaped as a JSON string; the range covers the quoted string.
-    mutating func documentAttribute(_ key: StaticString, bound: Int, _ write: (inout JSONOut) -> Void) -> Range<Int> {
+    /// The document escaped as a JSON string.
+    mutating func documentAttribute(_ key: StaticString, bound: Int, _ write: (inout JSONOut) -> Void) {
         attributeKey(key, "stringValue")
-        let at = count
         escapedDocument(bound: bound, write)
-        let value = at..<count
-        raw("}}")
-        return value
-    }
-
-    mutating func again(_ key: StaticString, _ value: Range<Int>) {
-        attributeKey(key, "stringValue")
-        again(value)
         raw("}}")
     }
 

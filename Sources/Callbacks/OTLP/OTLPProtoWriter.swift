@@ -130,19 +130,13 @@ struct ProtoOut: SpanOut {
         source.withUnsafeReadableBytes { stringKeyValue(0x4A, key: Self.bytes(key), value: UnsafeRawBufferPointer(rebasing: $0[range])) }
     }
 
-    /// The document as it is (a protobuf string needs no escaping); the range covers its bytes.
-    mutating func documentAttribute(_ key: StaticString, bound: Int, _ write: (inout JSONOut) -> Void) -> Range<Int> {
+    /// The document as it is (a protobuf string needs no escaping).
+    mutating func documentAttribute(_ key: StaticString, bound: Int, _ write: (inout JSONOut) -> Void) {
         withUnsafeTemporaryAllocation(byteCount: bound, alignment: 8) { memory in
             var w = JSONOut(memory)
             write(&w)
-            let document = UnsafeRawBufferPointer(rebasing: memory[0..<w.finish()])
-            stringKeyValue(0x4A, key: Self.bytes(key), value: document)
-            return count - document.count..<count
+            stringKeyValue(0x4A, key: Self.bytes(key), value: UnsafeRawBufferPointer(rebasing: memory[0..<w.finish()]))
         }
-    }
-
-    mutating func again(_ key: StaticString, _ value: Range<Int>) {
-        stringKeyValue(0x4A, key: Self.bytes(key), value: UnsafeRawBufferPointer(start: base + value.lowerBound, count: value.count))
     }
 
     // MARK: Spans (ScopeSpans.spans = 2)

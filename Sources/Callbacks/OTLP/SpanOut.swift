@@ -37,11 +37,8 @@ protocol SpanOut {
     mutating func raw(_ bytes: [UInt8])
     /// A string attribute with the UTF-8 bytes `source[range]` (offsets from its reader index).
     mutating func stringAttribute(_ key: StaticString, _ source: ByteBuffer, _ range: Range<Int>)
-    /// A string attribute carrying a JSON document that `write` writes (at most `bound`
-    /// bytes); answers where the value lies, for ``again(_:_:)``.
-    mutating func documentAttribute(_ key: StaticString, bound: Int, _ write: (inout JSONOut) -> Void) -> Range<Int>
-    /// A string attribute with the value written at `value` by ``documentAttribute(_:bound:_:)``, copied.
-    mutating func again(_ key: StaticString, _ value: Range<Int>)
+    /// A string attribute carrying a JSON document that `write` writes (at most `bound` bytes).
+    mutating func documentAttribute(_ key: StaticString, bound: Int, _ write: (inout JSONOut) -> Void)
 
     /// A span name's tail in this encoding, made once per deployment.
     static func nameTail(_ text: String) -> [UInt8]

@@ -45,8 +45,8 @@ struct LangfuseAttributes {
     /// root observation, which the call's span is (the same bytes twice made a third of a
     /// call's Langfuse payload). Nor is the trace's metadata: the observation carries it, and
     /// LiteLLM sets a trace's metadata only from a request's own `trace_metadata`.
-    /// The attributes of the queued call `e` (whose record this was made from). Its fields are
-    /// read through the entry: closures capturing a copy of the record would retain and
+    /// The attributes of the call `e` (whose record this was made from). Its fields are read
+    /// through the entry, a class: closures capturing a copy of the record would retain and
     /// release each of its references.
     func write<W: SpanOut>(_ e: LoggedCall, to out: inout W) {
         out.staticStringAttribute("langfuse.observation.type", "generation")

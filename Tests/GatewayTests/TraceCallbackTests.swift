@@ -224,6 +224,8 @@ final class TraceCallbackTests: XCTestCase {
         XCTAssertEqual(failed["langfuse.observation.level"], "ERROR")
         XCTAssertTrue(failed["langfuse.observation.status_message"]?.contains("500") == true, failed.attributes.description)
         XCTAssertEqual(failed.statusCode, 2)
+        XCTAssertFalse(spans.contains { $0.parentSpanID == plain.spanID }, "one successful attempt: the generation alone")
+        XCTAssertTrue(spans.contains { $0.parentSpanID == failed.spanID }, "a failed attempt is shown")
         for child in spans where child.parentSpanID != nil {
             XCTAssertEqual(child["langfuse.observation.type"], "span")
             XCTAssertNil(child["gen_ai.request.model"], "Langfuse would make an attempt naming a model a second generation")

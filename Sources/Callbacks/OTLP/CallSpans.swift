@@ -76,7 +76,10 @@ struct CallSpanWriter<W: SpanOut>: Sendable {
             out.spanEnd(error: error)
         }
 
-        if let first = r.firstAttempt {
+        // Langfuse shows a call as its one generation; the attempts are child spans only when
+        // they tell more than it does (a retry, a fallback, a failure), as LiteLLM's Langfuse
+        // logging shows one generation a call.
+        if let first = r.firstAttempt, flavor == .otel || !r.laterAttempts.isEmpty || first.failure != nil {
             writeAttempt(first, n: 1, trace: trace, seed: seed, parent: rootID, start: start, end: end, operation: operation, to: &buffer)
             for (i, attempt) in r.laterAttempts.enumerated() {
                 writeAttempt(attempt, n: UInt64(i) + 2, trace: trace, seed: seed, parent: rootID, start: start, end: end, operation: operation, to: &buffer)

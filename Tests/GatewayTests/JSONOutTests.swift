@@ -34,6 +34,14 @@ final class JSONOutTests: XCTestCase {
         XCTAssertEqual(written { $0.decimal(0 as UInt64) }, "0")
         XCTAssertEqual(written { $0.decimal(-42) }, "-42")
         XCTAssertEqual(written { $0.decimal(Int.min) }, String(Int.min))
+        // Every digit count, odd and even (digits are written two at a time), at each edge.
+        var power: UInt64 = 1
+        for _ in 0..<20 {
+            for v in [power - 1, power, power + 7, power &* 9 / 10 &+ 3] where v <= UInt64.max {
+                XCTAssertEqual(written { $0.decimal(v) }, String(v))
+            }
+            power = power &* 10
+        }
         for v in [0.0, 1.5, 0.000123, 1_764_476_400.123456, 1e-7, -3.25] {
             XCTAssertEqual(written { $0.double(v) }, "\(v)")
         }

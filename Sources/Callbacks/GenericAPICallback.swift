@@ -15,8 +15,9 @@ public enum GenericAPICallback {
         Payloads(payloads: StandardLoggingPayloads(directory: directory))
     }
 
-    struct Payloads: CallBatchFormat {
+    final class Payloads: CallBatchFormat {
         let payloads: StandardLoggingPayloads
+        init(payloads: StandardLoggingPayloads) { self.payloads = payloads }
         var bytesPerCall: Int { 2048 }
         var separator: UInt8? { UInt8(ascii: ",") }
         var room: Int { 1 }

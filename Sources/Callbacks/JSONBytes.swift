@@ -75,6 +75,8 @@ struct JSONOut {
     }
 
     mutating func escaped(_ text: String) {
+        // The string's own bytes when it has them (no copy of it, so no retain and release).
+        if text.utf8.withContiguousStorageIfAvailable({ escaped(UnsafeRawBufferPointer($0)) }) != nil { return }
         var text = text
         text.withUTF8 { escaped(UnsafeRawBufferPointer($0)) }
     }

@@ -21,9 +21,15 @@ enum TraceCallback {
     }
 
     /// `http/protobuf`: spans are fields of one `ScopeSpans`, simply one after the other.
-    struct ProtoSpans: CallBatchFormat {
+    /// (The formats are classes: a lane's existential holds a reference, never a copy of the
+    /// encoders' tables.)
+    final class ProtoSpans: CallBatchFormat {
         let request: OTLPProtoTraceRequest
         let spans: CallSpanWriter<ProtoOut>
+        init(request: OTLPProtoTraceRequest, spans: CallSpanWriter<ProtoOut>) {
+            self.request = request
+            self.spans = spans
+        }
         var bytesPerCall: Int { spans.bytesPerCall }
         var separator: UInt8? { nil }
         var room: Int { request.room }
@@ -32,9 +38,13 @@ enum TraceCallback {
     }
 
     /// `http/json`: spans are members of one JSON array.
-    struct JSONSpans: CallBatchFormat {
+    final class JSONSpans: CallBatchFormat {
         let request: OTLPTraceRequest
         let spans: CallSpanWriter<JSONOut>
+        init(request: OTLPTraceRequest, spans: CallSpanWriter<JSONOut>) {
+            self.request = request
+            self.spans = spans
+        }
         var bytesPerCall: Int { spans.bytesPerCall }
         var separator: UInt8? { UInt8(ascii: ",") }
         var room: Int { request.room }

@@ -79,10 +79,11 @@ struct CallSpanWriter<W: SpanOut>: Sendable {
         // Langfuse shows a call as its one generation; the attempts are child spans only when
         // they tell more than it does (a retry, a fallback, a failure), as LiteLLM's Langfuse
         // logging shows one generation a call.
-        if let first = r.firstAttempt, flavor == .otel || !r.laterAttempts.isEmpty || first.failure != nil {
-            writeAttempt(first, n: 1, trace: trace, seed: seed, parent: rootID, start: start, end: end, operation: operation, to: &buffer)
-            for (i, attempt) in r.laterAttempts.enumerated() {
-                writeAttempt(attempt, n: UInt64(i) + 2, trace: trace, seed: seed, parent: rootID, start: start, end: end, operation: operation, to: &buffer)
+        if r.firstAttempt != nil, flavor == .otel || !r.laterAttempts.isEmpty || r.firstAttempt!.failure != nil {
+            // Each attempt is read in place (a copy would retain and release its references).
+            writeAttempt(r.firstAttempt!, n: 1, trace: trace, seed: seed, parent: rootID, start: start, end: end, operation: operation, to: &buffer)
+            for i in r.laterAttempts.indices {
+                writeAttempt(r.laterAttempts[i], n: UInt64(i) + 2, trace: trace, seed: seed, parent: rootID, start: start, end: end, operation: operation, to: &buffer)
             }
         }
     }
@@ -124,26 +125,30 @@ struct CallSpanWriter<W: SpanOut>: Sendable {
 
     /// One attempt's span.
     private func writeAttempt(
-        _ attempt: AttemptRecord, n: UInt64, trace: TraceID, seed: UInt64, parent: UInt64, start: UInt64, end: UInt64,
+        _ attempt: borrowing AttemptRecord, n: UInt64, trace: TraceID, seed: UInt64, parent: UInt64, start: UInt64, end: UInt64,
         operation: StaticString, to buffer: inout ByteBuffer
     ) {
         let ad = deployment(attempt.deploymentID, slot: attempt.deploymentIndex)
         let attemptStart = start &+ attempt.startNanoseconds
+        let attemptEnd = min(end, attemptStart &+ attempt.durationNanoseconds)
+        let reason = attempt.reason
+        let status = attempt.upstreamStatus
+        let firstByte = attempt.firstByteNanoseconds
         let failure = attempt.failure.map { (name: $0.name, description: $0.description) }
         let failed = failure.map { $0.name.utf8.count + $0.description.utf8.count } ?? 0
-        let bound = 1024 + 6 * (ad.longest + failed + attempt.reason.rawValue.utf8.count)
+        let bound = 1024 + 6 * (ad.longest + failed + reason.rawValue.utf8.count)
         buffer.writeSpans(W.self, bound: bound) { out in
             out.spanHead(trace: trace, spanID: CallSpans.spanID(seed, n), parent: parent, first: false)
             out.spanName(operation, encodedTail: ad.nameTail)
-            out.spanTimes(kind: .client, start: attemptStart, end: min(end, attemptStart &+ attempt.durationNanoseconds), operation: operation)
+            out.spanTimes(kind: .client, start: attemptStart, end: attemptEnd, operation: operation)
             out.raw(ad.provider)
             // Langfuse makes every span naming a model a generation: its attempts name the model
             // under our own key, so the call stays the one generation (with the usage and cost).
             out.raw(ad.attemptModel)
             out.raw(ad.idAndBase)
-            out.stringAttribute("switchboard.attempt.reason", attempt.reason.rawValue)
-            if attempt.upstreamStatus > 0 { out.intAttribute("http.response.status_code", attempt.upstreamStatus) }
-            if attempt.firstByteNanoseconds > 0 { out.doubleAttribute("switchboard.time_to_first_byte_ms", Double(attempt.firstByteNanoseconds) / 1e6) }
+            out.stringAttribute("switchboard.attempt.reason", reason.rawValue)
+            if status > 0 { out.intAttribute("http.response.status_code", status) }
+            if firstByte > 0 { out.doubleAttribute("switchboard.time_to_first_byte_ms", Double(firstByte) / 1e6) }
             if let failure { out.stringAttribute("error.type", failure.name) }
             if flavor == .langfuse { out.staticStringAttribute("langfuse.observation.type", "span") }
             out.spanEnd(error: failure?.description)

@@ -98,6 +98,10 @@ struct ProtoOut: SpanOut {
     }
 
     mutating func stringAttribute(_ key: StaticString, _ value: String) {
+        // The string's own bytes when it has them (no copy of it, so no retain and release).
+        if value.utf8.withContiguousStorageIfAvailable({ stringKeyValue(0x4A, key: Self.bytes(key), value: UnsafeRawBufferPointer($0)) }) != nil {
+            return
+        }
         var value = value
         value.withUTF8 { stringKeyValue(0x4A, key: Self.bytes(key), value: UnsafeRawBufferPointer($0)) }
     }

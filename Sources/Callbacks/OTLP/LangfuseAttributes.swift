@@ -108,7 +108,12 @@ struct LangfuseAttributes {
             out.staticStringAttribute("langfuse.observation.level", "ERROR")
             out.stringAttribute("langfuse.observation.status_message", "answered \(e.record.status)")
         }
-        out.documentAttribute("langfuse.observation.metadata", bound: Self.metadataBound(e.record.callID, e.record.modelGroup, deployment)) { [deployment] in Self.writeMetadata(e, deployment, to: &$0) }
+        // A local, not `self.deployment`: a closure naming a property captures a copy of `self`,
+        // each of its references retained.
+        let deployment = self.deployment
+        out.documentAttribute("langfuse.observation.metadata", bound: Self.metadataBound(e.record.callID, e.record.modelGroup, deployment)) {
+            Self.writeMetadata(e, deployment, to: &$0)
+        }
     }
 
     /// The most the metadata object takes (before it is escaped as a string).

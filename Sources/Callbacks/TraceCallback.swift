@@ -14,41 +14,38 @@ enum TraceCallback {
     ) -> any CallBatchFormat {
         switch `protocol` {
         case .protobuf:
-            return ProtoSpans(request: OTLPProtoTraceRequest(resource: resource, scopeVersion: "1"), spans: CallSpanWriter(directory: directory, flavor: flavor))
+            return Spans(request: OTLPProtoTraceRequest(resource: resource, scopeVersion: "1"), spans: CallSpanWriter<ProtoOut>(directory: directory, flavor: flavor))
         case .json:
-            return JSONSpans(request: OTLPTraceRequest(resource: resource, scopeVersion: "1"), spans: CallSpanWriter(directory: directory, flavor: flavor))
+            return Spans(request: OTLPTraceRequest(resource: resource, scopeVersion: "1"), spans: CallSpanWriter<JSONOut>(directory: directory, flavor: flavor))
         }
     }
 
-    /// `http/protobuf`: spans are fields of one `ScopeSpans`, simply one after the other.
-    /// (The formats are classes: a lane's existential holds a reference, never a copy of the
-    /// encoders' tables.)
-    final class ProtoSpans: CallBatchFormat {
-        let request: OTLPProtoTraceRequest
-        let spans: CallSpanWriter<ProtoOut>
-        init(request: OTLPProtoTraceRequest, spans: CallSpanWriter<ProtoOut>) {
+    /// One encoding's spans in its request envelope: `http/protobuf` (spans are fields of one
+    /// `ScopeSpans`, one after the other) or `http/json` (members of one JSON array). A class:
+    /// a lane's existential holds a reference, never a copy of the encoders' tables.
+    final class Spans<W: SpanOut, Envelope: OTLPEnvelope>: CallBatchFormat {
+        let request: Envelope
+        let spans: CallSpanWriter<W>
+        init(request: Envelope, spans: CallSpanWriter<W>) {
             self.request = request
             self.spans = spans
         }
         var bytesPerCall: Int { spans.bytesPerCall }
-        var separator: UInt8? { nil }
-        var room: Int { request.room }
-        func write(_ call: LoggedCall, first: Bool, to body: inout ByteBuffer) { spans.write(call, first: first, to: &body) }
-        func close(_ body: inout ByteBuffer) { request.close(&body) }
-    }
-
-    /// `http/json`: spans are members of one JSON array.
-    final class JSONSpans: CallBatchFormat {
-        let request: OTLPTraceRequest
-        let spans: CallSpanWriter<JSONOut>
-        init(request: OTLPTraceRequest, spans: CallSpanWriter<JSONOut>) {
-            self.request = request
-            self.spans = spans
-        }
-        var bytesPerCall: Int { spans.bytesPerCall }
-        var separator: UInt8? { UInt8(ascii: ",") }
+        var separator: UInt8? { W.spanSeparator }
         var room: Int { request.room }
         func write(_ call: LoggedCall, first: Bool, to body: inout ByteBuffer) { spans.write(call, first: first, to: &body) }
         func close(_ body: inout ByteBuffer) { request.close(&body) }
     }
 }
+
+/// An OTLP request's envelope around its spans (``OTLPProtoTraceRequest``, ``OTLPTraceRequest``):
+/// written last, into room kept in front of them.
+protocol OTLPEnvelope: Sendable {
+    /// Bytes kept free in front of the spans.
+    var room: Int { get }
+    /// Puts the envelope around the spans in `out` (its readable bytes).
+    func close(_ out: inout ByteBuffer)
+}
+
+extension OTLPProtoTraceRequest: OTLPEnvelope {}
+extension OTLPTraceRequest: OTLPEnvelope {}

@@ -91,6 +91,9 @@ extension JSONOut: SpanOut {
         }
     }
 
+    /// Spans are members of one array.
+    static var spanSeparator: UInt8? { UInt8(ascii: ",") }
+
     /// `,"kind":…,"startTimeUnixNano":"…","endTimeUnixNano":"…","attributes":[` and the first
     /// attribute (`gen_ai.operation.name`).
     mutating func spanTimes(kind: SpanKind, start: UInt64, end: UInt64, operation: StaticString) {

@@ -176,6 +176,9 @@ struct ProtoOut: SpanOut {
     /// The tail as it is.
     static func nameTail(_ text: String) -> [UInt8] { Array(text.utf8) }
 
+    /// Spans are repeated fields: simply one after the other.
+    static var spanSeparator: UInt8? { nil }
+
     /// kind = 6 (2 server, 3 client), start_time_unix_nano = 7, end_time_unix_nano = 8 (fixed64).
     mutating func spanTimes(kind: SpanKind, start: UInt64, end: UInt64, operation: StaticString) {
         byte(0x30)

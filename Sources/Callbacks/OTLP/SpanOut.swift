@@ -42,6 +42,8 @@ protocol SpanOut {
 
     /// A span name's tail in this encoding, made once per deployment.
     static func nameTail(_ text: String) -> [UInt8]
+    /// What goes between two spans written separately (`,` in JSON; nothing in protobuf).
+    static var spanSeparator: UInt8? { get }
 }
 
 extension SpanOut {

@@ -14,28 +14,44 @@ enum TraceCallback {
     ) -> any CallBatchFormat {
         switch `protocol` {
         case .protobuf:
-            return Spans(request: OTLPProtoTraceRequest(resource: resource, scopeVersion: "1"), spans: CallSpanWriter<ProtoOut>(directory: directory, flavor: flavor))
+            return ProtoSpans(request: OTLPProtoTraceRequest(resource: resource, scopeVersion: "1"), spans: CallSpanWriter(directory: directory, flavor: flavor))
         case .json:
-            return Spans(request: OTLPTraceRequest(resource: resource, scopeVersion: "1"), spans: CallSpanWriter<JSONOut>(directory: directory, flavor: flavor))
+            return JSONSpans(request: OTLPTraceRequest(resource: resource, scopeVersion: "1"), spans: CallSpanWriter(directory: directory, flavor: flavor))
         }
     }
 
-    /// One encoding's spans in its request envelope: `http/protobuf` (spans are fields of one
-    /// `ScopeSpans`, one after the other) or `http/json` (members of one JSON array). A class:
-    /// a lane's existential holds a reference, never a copy of the encoders' tables.
-    final class Spans<W: SpanOut, Envelope: OTLPEnvelope>: CallBatchFormat {
-        let request: Envelope
-        let spans: CallSpanWriter<W>
-        init(request: Envelope, spans: CallSpanWriter<W>) {
-            self.request = request
-            self.spans = spans
-        }
-        var bytesPerCall: Int { spans.bytesPerCall }
-        var separator: UInt8? { W.spanSeparator }
-        var room: Int { request.room }
-        func write(_ call: LoggedCall, first: Bool, to body: inout ByteBuffer) { spans.write(call, first: first, to: &body) }
-        func close(_ body: inout ByteBuffer) { request.close(&body) }
+    /// `http/protobuf`. The formats are concrete classes: a lane's existential holds a
+    /// reference, and each one's witnesses are specialized for its encoding (a generic class
+    /// would run the span writer unspecialized, twice as slow by `bench-callbacks`).
+    final class ProtoSpans: OTLPSpans {
+        let request: OTLPProtoTraceRequest
+        let spans: CallSpanWriter<ProtoOut>
+        init(request: OTLPProtoTraceRequest, spans: CallSpanWriter<ProtoOut>) { (self.request, self.spans) = (request, spans) }
     }
+
+    /// `http/json`.
+    final class JSONSpans: OTLPSpans {
+        let request: OTLPTraceRequest
+        let spans: CallSpanWriter<JSONOut>
+        init(request: OTLPTraceRequest, spans: CallSpanWriter<JSONOut>) { (self.request, self.spans) = (request, spans) }
+    }
+}
+
+/// One encoding's spans in its request envelope: spans are fields of one `ScopeSpans`, one
+/// after the other (protobuf), or members of one JSON array.
+protocol OTLPSpans: CallBatchFormat {
+    associatedtype W: SpanOut
+    associatedtype Envelope: OTLPEnvelope
+    var request: Envelope { get }
+    var spans: CallSpanWriter<W> { get }
+}
+
+extension OTLPSpans {
+    var bytesPerCall: Int { spans.bytesPerCall }
+    var separator: UInt8? { W.spanSeparator }
+    var room: Int { request.room }
+    func write(_ call: LoggedCall, first: Bool, to body: inout ByteBuffer) { spans.write(call, first: first, to: &body) }
+    func close(_ body: inout ByteBuffer) { request.close(&body) }
 }
 
 /// An OTLP request's envelope around its spans (``OTLPProtoTraceRequest``, ``OTLPTraceRequest``):

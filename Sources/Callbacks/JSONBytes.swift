@@ -6,28 +6,13 @@ import OpenAIWire
 /// fragment): plain stores and `memcpy`s, none of `ByteBuffer`'s per-write bookkeeping, which
 /// dominated encoding when a span was a few hundred small writes. The caller reserves at least
 /// the bound it computes for what it writes (``capacity``, checked by `precondition`).
-struct JSONOut {
-    private var out: ReservedBytes
-    private var base: UnsafeMutableRawPointer { out.base }
-    var capacity: Int { out.capacity }
-    /// Bytes written.
-    private(set) var count: Int {
-        get { out.count }
-        set { out.count = newValue }
+struct JSONOut: ReservedBytesWriter {
+    var out: ReservedBytes
+    static var writerName: StaticString { "JSONOut" }
+
+    init(reserved: ReservedBytes) {
+        out = reserved
     }
-
-    init(_ memory: UnsafeMutableRawBufferPointer) {
-        out = ReservedBytes(memory)
-    }
-
-    /// Checks that the writes stayed within the reserved memory.
-    func finish() -> Int { out.finish("JSONOut") }
-
-    @inline(__always) mutating func byte(_ b: UInt8) { out.byte(b) }
-    /// A constant, as it is.
-    @inline(__always) mutating func raw(_ s: StaticString) { out.raw(s) }
-    @inline(__always) mutating func raw(_ bytes: UnsafeRawBufferPointer) { out.raw(bytes) }
-    mutating func raw(_ bytes: [UInt8]) { out.raw(bytes) }
 
     /// `bytes[range]` of `source` (offsets from its reader index), as they are.
     mutating func raw(_ source: ByteBuffer, _ range: Range<Int>) {

@@ -43,3 +43,36 @@ struct ReservedBytes {
         bytes.withUnsafeBytes { raw($0) }
     }
 }
+
+/// An encoder that writes through ``ReservedBytes`` (``JSONOut``, ``ProtoOut``): the memory,
+/// the count and the plain writes, once for both.
+protocol ReservedBytesWriter {
+    var out: ReservedBytes { get set }
+    /// Starts writing into `reserved` (the encoder's other state at its start).
+    init(reserved: ReservedBytes)
+    /// Names the encoder in ``finish()``'s failure.
+    static var writerName: StaticString { get }
+}
+
+extension ReservedBytesWriter {
+    init(_ memory: UnsafeMutableRawBufferPointer) {
+        self.init(reserved: ReservedBytes(memory))
+    }
+
+    var base: UnsafeMutableRawPointer { out.base }
+    var capacity: Int { out.capacity }
+    /// Bytes written.
+    var count: Int {
+        get { out.count }
+        set { out.count = newValue }
+    }
+
+    /// Checks that the writes stayed within the reserved memory; answers the bytes written.
+    func finish() -> Int { out.finish(Self.writerName) }
+
+    @inline(__always) mutating func byte(_ b: UInt8) { out.byte(b) }
+    /// A constant, as it is.
+    @inline(__always) mutating func raw(_ s: StaticString) { out.raw(s) }
+    @inline(__always) mutating func raw(_ bytes: UnsafeRawBufferPointer) { out.raw(bytes) }
+    mutating func raw(_ bytes: [UInt8]) { out.raw(bytes) }
+}

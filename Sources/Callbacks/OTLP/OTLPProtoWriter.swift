@@ -10,29 +10,17 @@ import NIOCore
 /// span's is written after it, into a slot reserved at its head (the span is moved down when
 /// its length needs fewer than the slot's 5 bytes: a few hundred bytes of `memmove`); the
 /// request's envelope is written last, in front of the spans (``OTLPProtoTraceRequest``).
-struct ProtoOut: SpanOut {
-    private var out: ReservedBytes
-    private var base: UnsafeMutableRawPointer { out.base }
-    var capacity: Int { out.capacity }
-    private(set) var count: Int {
-        get { out.count }
-        set { out.count = newValue }
-    }
+struct ProtoOut: SpanOut, ReservedBytesWriter {
+    var out: ReservedBytes
+    static var writerName: StaticString { "ProtoOut" }
     /// Where the open span's length goes (5 bytes reserved).
     private var spanSlot = 0
 
-    init(_ memory: UnsafeMutableRawBufferPointer) {
-        out = ReservedBytes(memory)
+    init(reserved: ReservedBytes) {
+        out = reserved
     }
 
-    func finish() -> Int { out.finish("ProtoOut") }
-
     // MARK: Wire primitives
-
-    @inline(__always) mutating func byte(_ b: UInt8) { out.byte(b) }
-    @inline(__always) mutating func raw(_ bytes: UnsafeRawBufferPointer) { out.raw(bytes) }
-    @inline(__always) mutating func raw(_ s: StaticString) { out.raw(s) }
-    mutating func raw(_ bytes: [UInt8]) { out.raw(bytes) }
 
     /// Base-128, least significant group first.
     @inline(__always)

@@ -17,7 +17,18 @@ public struct WebhookClient: Sendable {
 
     /// The response status; throws on a transport failure or timeout.
     public func post(_ url: String, contentType: String = "application/json", headers: [(String, String)], body: ByteBuffer) async throws -> Int {
-        let all = [(name: "Content-Type", value: contentType)] + headers.map { (name: $0.0, value: $0.1) }
-        return try await client.fetch(HTTPFetchRequest(method: "POST", url: url, headers: all, body: body)).status
+        try await client.fetch(Self.request(url, contentType: contentType, headers: headers, body: body)).status
+    }
+
+    /// The response status, on `loop` (the POST is sent from it: no thread hop when called
+    /// there); fails on a transport failure or timeout.
+    public func post(
+        _ url: String, contentType: String = "application/json", headers: [(String, String)], body: ByteBuffer, on loop: any EventLoop
+    ) -> EventLoopFuture<Int> {
+        client.fetch(Self.request(url, contentType: contentType, headers: headers, body: body), on: loop).map(\.status)
+    }
+
+    private static func request(_ url: String, contentType: String, headers: [(String, String)], body: ByteBuffer) -> HTTPFetchRequest {
+        HTTPFetchRequest(method: "POST", url: url, headers: [(name: "Content-Type", value: contentType)] + headers.map { (name: $0.0, value: $0.1) }, body: body)
     }
 }

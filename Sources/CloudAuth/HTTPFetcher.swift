@@ -117,7 +117,7 @@ public struct HTTPFetcher: Sendable {
         do {
             channel = try await Self.connect(target, group: group, timeout: timeout) { sync in
                 try sync.addHandler(ResponseCollector(promise: promise, limit: limit, origin: origin))
-            }
+            }.get()
         } catch {
             promise.fail(error)
             throw HTTPFetchError("cannot connect to \(origin): \(Self.describe(error))")
@@ -139,9 +139,14 @@ public struct HTTPFetcher: Sendable {
     static func connect(
         _ target: HTTPURL, group: any EventLoopGroup, timeout: TimeAmount,
         addHandlers: @escaping @Sendable (ChannelPipeline.SynchronousOperations) throws -> Void
-    ) async throws -> any Channel {
-        let tls = target.tls ? try tlsContext() : nil
-        return try await ClientBootstrap(group: group)
+    ) -> EventLoopFuture<any Channel> {
+        let tls: NIOSSLContext?
+        do {
+            tls = target.tls ? try tlsContext() : nil
+        } catch {
+            return group.next().makeFailedFuture(error)
+        }
+        return ClientBootstrap(group: group)
             .connectTimeout(timeout)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -155,7 +160,6 @@ public struct HTTPFetcher: Sendable {
                 }
             }
             .connect(host: target.host, port: target.port)
-            .get()
     }
 
     /// Writes `request` (head, body, end) to `channel`; `keepAlive: false` asks the server to

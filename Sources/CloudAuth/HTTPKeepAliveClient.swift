@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 import Synchronization
 
 /// An HTTP/1.1 client that keeps its connections open between requests (keep-alive), for
@@ -38,27 +39,37 @@ public final class HTTPKeepAliveClient: Sendable {
     /// Sends `request` and returns the complete answer; throws on a bad URL, a connection or TLS
     /// failure, a timeout or an answer larger than `maxBodyBytes`.
     public func fetch(_ request: HTTPFetchRequest) async throws(HTTPFetchError) -> HTTPFetchResponse {
-        guard let target = HTTPURL(request.url) else { throw HTTPFetchError("not an http(s) URL") }
-        while let reused = takeIdle(target.origin) {
-            do {
-                return try await exchange(request, target: target, on: reused)
-            } catch ClosedBeforeAnswer.error {
-                continue  // closed while idle: another idle one, or a new connection
-            } catch {
-                throw Self.wrap(error, target)
+        do {
+            return try await fetch(request, on: MultiThreadedEventLoopGroup.currentEventLoop ?? group.next()).get()
+        } catch let error as HTTPFetchError {
+            throw error
+        } catch {
+            throw HTTPFetchError(HTTPFetcher.describe(error))
+        }
+    }
+
+    /// Sends `request` from `loop`; the answer (or an ``HTTPFetchError``) completes on `loop`.
+    /// A connection of `loop` is preferred, and a new one is made on it: called on its event
+    /// loop, the whole exchange runs there, with no thread hop and no task.
+    public func fetch(_ request: HTTPFetchRequest, on loop: any EventLoop) -> EventLoopFuture<HTTPFetchResponse> {
+        guard let target = HTTPURL(request.url) else { return loop.makeFailedFuture(HTTPFetchError("not an http(s) URL")) }
+        return send(request, target: target, from: loop)
+    }
+
+    private func send(_ request: HTTPFetchRequest, target: HTTPURL, from loop: any EventLoop) -> EventLoopFuture<HTTPFetchResponse> {
+        if let reused = takeIdle(target.origin, preferring: loop) {
+            return exchange(request, target: target, on: reused).hop(to: loop).flatMapError { error in
+                // Closed while idle: another idle one, or a new connection.
+                if error is ClosedBeforeAnswer { return self.send(request, target: target, from: loop) }
+                return loop.makeFailedFuture(Self.wrap(error, target))
             }
         }
-        let connection: Connection
-        do {
-            connection = try await connect(target)
-        } catch {
-            throw HTTPFetchError("cannot connect to \(target.origin): \(HTTPFetcher.describe(error))")
-        }
-        do {
-            return try await exchange(request, target: target, on: connection)
-        } catch {
-            throw Self.wrap(error, target)
-        }
+        return connect(target, on: loop)
+            .flatMapErrorThrowing { error in throw HTTPFetchError("cannot connect to \(target.origin): \(HTTPFetcher.describe(error))") }
+            .flatMap { connection in
+                self.exchange(request, target: target, on: connection).hop(to: loop)
+                    .flatMapErrorThrowing { error in throw Self.wrap(error, target) }
+            }
     }
 
     /// Closes the idle connections.
@@ -74,8 +85,14 @@ public final class HTTPKeepAliveClient: Sendable {
         let handler: NIOLoopBound<KeepAliveResponseHandler>
     }
 
-    private func takeIdle(_ origin: String) -> Connection? {
-        while let c = idle.withLock({ $0[origin]?.popLast() }) {
+    /// An idle connection to `origin`, one of `loop`'s when there is one.
+    private func takeIdle(_ origin: String, preferring loop: any EventLoop) -> Connection? {
+        while let c = idle.withLock({ i -> Connection? in
+            guard var list = i[origin], !list.isEmpty else { return nil }
+            let at = list.lastIndex { $0.channel.eventLoop === loop } ?? list.count - 1
+            defer { i[origin] = list }
+            return list.remove(at: at)
+        }) {
             if c.channel.isActive { return c }
             c.channel.close(promise: nil)
         }
@@ -91,43 +108,41 @@ public final class HTTPKeepAliveClient: Sendable {
         if !kept { c.channel.close(promise: nil) }
     }
 
-    private func connect(_ target: HTTPURL) async throws -> Connection {
+    private func connect(_ target: HTTPURL, on loop: any EventLoop) -> EventLoopFuture<Connection> {
         let limit = maxBodyBytes
         let origin = target.origin
-        let channel = try await HTTPFetcher.connect(target, group: group, timeout: timeout) { sync in
+        return HTTPFetcher.connect(target, group: loop, timeout: timeout) { sync in
             try sync.addHandler(KeepAliveResponseHandler(limit: limit, origin: origin))
+        }.flatMapThrowing { channel in
+            // The channel is `loop`'s: this runs on it.
+            let handler = try channel.pipeline.syncOperations.handler(type: KeepAliveResponseHandler.self)
+            return Connection(channel: channel, handler: NIOLoopBound(handler, eventLoop: channel.eventLoop))
         }
-        let handler = try await channel.eventLoop.submit {
-            NIOLoopBound(try channel.pipeline.syncOperations.handler(type: KeepAliveResponseHandler.self), eventLoop: channel.eventLoop)
-        }.get()
-        return Connection(channel: channel, handler: handler)
     }
 
-    /// One request on `c`; `c` goes back to the idle connections when the answer was complete
-    /// and the server keeps the connection open.
-    private func exchange(_ request: HTTPFetchRequest, target: HTTPURL, on c: Connection) async throws -> HTTPFetchResponse {
+    /// One request on `c`, completed on `c`'s loop; `c` goes back to the idle connections when
+    /// the answer was complete and the server keeps the connection open.
+    private func exchange(_ request: HTTPFetchRequest, target: HTTPURL, on c: Connection) -> EventLoopFuture<HTTPFetchResponse> {
         let loop = c.channel.eventLoop
         let promise = loop.makePromise(of: HTTPKeepAliveAnswer.self)
         let origin = target.origin
         let deadline = timeout
-        loop.execute {
-            c.handler.value.begin(promise)
-            HTTPFetcher.write(request, target: target, keepAlive: true, to: c.channel)
-        }
         let timer = loop.scheduleTask(in: timeout) {
             promise.fail(HTTPFetchError("\(origin): no complete answer within \(deadline.nanoseconds / 1_000_000) ms"))
             c.channel.close(promise: nil)
         }
-        defer { timer.cancel() }
-        let answer: HTTPKeepAliveAnswer
-        do {
-            answer = try await promise.futureResult.get()
-        } catch {
-            c.channel.close(promise: nil)
-            throw error
+        let begin: @Sendable () -> Void = {
+            c.handler.value.begin(promise)
+            HTTPFetcher.write(request, target: target, keepAlive: true, to: c.channel)
         }
-        if answer.reusable { putIdle(c, origin) } else { c.channel.close(promise: nil) }
-        return answer.response
+        if loop.inEventLoop { begin() } else { loop.execute(begin) }
+        return promise.futureResult.always { result in
+            timer.cancel()
+            switch result {
+            case .success(let answer) where answer.reusable: self.putIdle(c, origin)
+            default: c.channel.close(promise: nil)
+            }
+        }.map(\.response)
     }
 
     private static func wrap(_ error: any Error, _ target: HTTPURL) -> HTTPFetchError {

@@ -30,6 +30,29 @@ final class HTTPKeepAliveClientTests: XCTestCase {
         await server.shutdown()
     }
 
+    /// The callbacks' senders POST from an event loop: the answer completes on that loop, and
+    /// the connection is made there and reused from there.
+    func testAFetchFromAnEventLoopCompletesOnItOverItsConnection() async throws {
+        let server = try await FakeOpenAIServer { request in .body(status: 200, contentType: "text/plain", body: "got " + request.body) }
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        let client = HTTPKeepAliveClient(group: group)
+        let loop = group.next()
+        for i in 0..<3 {
+            let request = HTTPFetchRequest(method: "POST", url: "http://127.0.0.1:\(server.port)/x", body: ByteBuffer(string: "\(i)"))
+            let onLoop = try await loop.flatSubmit {
+                client.fetch(request, on: loop).map { answer in (answer.text, loop.inEventLoop) }
+            }.get()
+            XCTAssertEqual(onLoop.0, "got \(i)")
+            XCTAssertTrue(onLoop.1, "completed on the loop it was sent from")
+        }
+        XCTAssertEqual(server.acceptedConnections, 1)
+        let bad = try? await client.fetch(HTTPFetchRequest(url: "ftp://x"), on: loop).get()
+        XCTAssertNil(bad, "a bad URL fails the future")
+        client.shutdown()
+        try await group.shutdownGracefully()
+        await server.shutdown()
+    }
+
     func testAConnectionClosedWhileIdleIsReplacedAndTheRequestSentAgain() async throws {
         // The second request finds its connection closed by the server without an answer
         // (as an idle timeout does): it is sent again on a new connection.

@@ -7,8 +7,8 @@ import NIOCore
 /// hex or decimal formatting, and about half the bytes of the JSON mapping.
 ///
 /// Lengths: a key/value's are computed before it is written (every part's size is known); a
-/// span's is written after it, into a slot reserved at its head (the span is moved down when
-/// its length needs fewer than the slot's 5 bytes: a few hundred bytes of `memmove`); the
+/// span's is written after it, into the 5 bytes reserved at its head (a redundant varint: the
+/// span is never moved); the
 /// request's envelope is written last, in front of the spans (``OTLPProtoTraceRequest``).
 struct ProtoOut: SpanOut, ReservedBytesWriter {
     var out: ReservedBytes
@@ -191,13 +191,15 @@ struct ProtoOut: SpanOut, ReservedBytesWriter {
                 byte(2)
             }
         }
-        let bodyStart = spanSlot + 5
-        let length = count - bodyStart
-        let size = Self.varintSize(UInt64(length))
-        if size < 5 { (base + spanSlot + size).copyMemory(from: base + bodyStart, byteCount: length) }
+        let end = count
+        let length = UInt64(end - spanSlot - 5)
+        // Five bytes whatever the length: a varint with redundant continuation bytes, which
+        // every protobuf parser reads (as Perfetto's protozero writes nested lengths), so the
+        // span is never moved down.
         count = spanSlot
-        varint(UInt64(length))
-        count = spanSlot + size + length
+        for shift in stride(from: 0, to: 28, by: 7) { byte(UInt8(truncatingIfNeeded: length >> UInt64(shift)) | 0x80) }
+        byte(UInt8(truncatingIfNeeded: length >> 28))
+        count = end
     }
 }
 

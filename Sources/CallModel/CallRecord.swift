@@ -62,8 +62,13 @@ public struct CallRecord: Sendable {
         callID: String, route: Route, modelGroup: String?, deploymentID: String?, firstAttempt: AttemptRecord?,
         laterAttempts: [AttemptRecord], status: Int, failure: UpstreamFailure?, stream: Bool, mocked: Bool,
         caller: Caller, timeToFirstByteNanoseconds: UInt64, totalNanoseconds: UInt64, overheadNanoseconds: UInt64,
-        usage: TokenUsage?
+        usage: TokenUsage?, requestBody: ByteBuffer? = nil, requestMembers: JSONObjectScan? = nil,
+        responseBody: ByteBuffer? = nil, streamedEvents: ByteBuffer? = nil
     ) {
+        self.requestBody = requestBody
+        self.requestMembers = requestMembers
+        self.responseBody = responseBody
+        self.streamedEvents = streamedEvents
         self.callID = callID
         self.route = route
         self.modelGroup = modelGroup
@@ -138,4 +143,11 @@ public struct AttemptRecord: Sendable {
 /// that loop: each call must be O(1) and never block (slow work goes behind a bounded queue).
 public protocol CallRecordSink: AnyObject {
     func record(_ record: CallRecord)
+    /// The same, for the last sink of a call: the record is handed over, not copied (a sink
+    /// that keeps it saves a retain and a release of each of its references).
+    func take(_ record: consuming CallRecord)
+}
+
+extension CallRecordSink {
+    public func take(_ record: consuming CallRecord) { self.record(record) }
 }

@@ -169,6 +169,10 @@ final class LoopCallLog: CallRecordSink {
     }
 
     func record(_ r: CallRecord) {
+        take(r)
+    }
+
+    func take(_ r: consuming CallRecord) {
         // A client that went away is not a call to log (LiteLLM logs none either).
         if case .clientGone? = r.failure { return }
         guard loop.inEventLoop else {

@@ -26,14 +26,14 @@ final class LoggedCall {
     var requestScan: JSONObjectScan?
 
     /// A call that ended at `endUnixNanos` (now, unless said).
-    convenience init(_ record: CallRecord, endUnixNanos: UInt64 = LoggedCall.wallClockNow()) {
+    convenience init(_ record: consuming CallRecord, endUnixNanos: UInt64 = LoggedCall.wallClockNow()) {
         self.init(unstamped: record)
         stamp(endUnixNanos)
     }
 
     /// A call whose end, trace id and members are filled in later (``stamp(_:)``): the event
     /// loop keeps it so until the tick's answers are out.
-    init(unstamped record: CallRecord) {
+    init(unstamped record: consuming CallRecord) {
         self.record = record
         endUnixNanos = 0
         trace = TraceID(high: 0, low: 0)

@@ -352,22 +352,23 @@ final class Call: UpstreamResponseDelegate {
         handler.loop.deadlines.disarm(self)
         let now = NIODeadline.now().uptimeNanoseconds
         let total = now &- receivedAt
-        var record = CallRecord(
+        // Bodies are slices, not copies: the sinks that log them are done with them by the end
+        // of this tick (``CallRecord/requestBody``). One expression, no `var`: the record is
+        // built in place, not copied.
+        let bodies = gateway.recordsBodies
+        let record = CallRecord(
             callID: callID, route: endpoint.recordRoute, modelGroup: session?.group.name,
             deploymentID: routed?.deployment.id, firstAttempt: firstAttempt, laterAttempts: laterAttempts,
             status: answeredStatus, failure: outcomeFailure,
             stream: request?.stream ?? false, mocked: mocked, caller: gateway.masterKey == nil ? .anonymous : .masterKey,
             timeToFirstByteNanoseconds: firstByteAt == 0 ? 0 : firstByteAt &- receivedAt, totalNanoseconds: total,
-            overheadNanoseconds: total &- min(total, upstreamWait), usage: usage)
-        if gateway.recordsBodies {
-            // Slices, not copies: the sinks that log bodies are done with them by the end of
-            // this tick (``CallRecord/requestBody``).
-            record.requestBody = request?.body
-            record.requestMembers = request?.scan
-            record.responseBody = answerBody
-            record.streamedEvents = streamedEvents
-        }
-        for sink in handler.loop.sinks { sink.record(record) }
+            overheadNanoseconds: total &- min(total, upstreamWait), usage: usage,
+            requestBody: bodies ? request?.body : nil, requestMembers: bodies ? request?.scan : nil,
+            responseBody: bodies ? answerBody : nil, streamedEvents: bodies ? streamedEvents : nil)
+        // Every sink but the last borrows the record; the last is handed it.
+        let sinks = handler.loop.sinks
+        for sink in sinks.dropLast() { sink.record(record) }
+        sinks[sinks.count - 1].take(consume record)
     }
 
     // MARK: Headers

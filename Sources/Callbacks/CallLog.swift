@@ -69,8 +69,12 @@ final class CallLogLane: Sendable {
     /// Writes `calls` (those this lane logs) into `batch`; full batches go to the sender.
     func write<C: Collection<LoggedCall>>(_ calls: C, into batch: OpenCallBatch) {
         var full: [CallBatch] = []
+        // Read once: a property read per call copies the existential (a retain and a release).
+        let format = self.format
+        let onSuccess = self.onSuccess
+        let onFailure = self.onFailure
         batch.state.withLock { state in
-            for call in calls where logs(call.record.succeeded) {
+            for call in calls where call.record.succeeded ? onSuccess : onFailure {
                 if state.body == nil { state.body = batches.freshBody() }
                 format.write(call, first: state.events == 0, to: &state.body!)
                 state.events += 1
@@ -187,11 +191,16 @@ final class LoopCallLog: CallRecordSink {
 
     private func writePending() {
         scheduled = false
+        // The tick's calls in a local array: read from a property, each call would be retained
+        // and released for every lane.
+        var calls: [LoggedCall] = []
+        swap(&calls, &pending)
         // One clock read for the tick's calls: they all ended in it.
         let now = LoggedCall.wallClockNow()
-        for call in pending { call.stamp(now) }
-        write(pending)
-        pending.removeAll(keepingCapacity: true)
+        for call in calls { call.stamp(now) }
+        write(calls)
+        calls.removeAll(keepingCapacity: true)
+        swap(&calls, &pending)
     }
 
     private func write<C: Collection<LoggedCall>>(_ calls: C) {

@@ -3,6 +3,7 @@ import CallModel
 import Logging
 import NIOCore
 import NIOPosix
+import OpenAIWire
 import SwitchboardConfig
 import SwitchboardTesting
 import XCTest
@@ -106,15 +107,25 @@ final class OTLPProtobufTests: XCTestCase {
             let root = try XCTUnwrap(b.first)
             XCTAssertEqual(root.traceID, "0f8fad5bd9cb469fa16570867728950e")
             XCTAssertEqual(root.kind, 2)
+            // Langfuse reads usage from gen_ai.usage.* (its details attributes only from its own SDKs).
             XCTAssertEqual(root["gen_ai.usage.input_tokens"], "9")
-            XCTAssertEqual(root["http.route"], "/chat/completions")
+            if flavor == .otel {
+                XCTAssertEqual(root["http.route"], "/chat/completions")
+            } else {
+                XCTAssertNil(root["http.route"], "Langfuse's metadata has the call's facts")
+                XCTAssertNil(root["switchboard.call_id"], "Langfuse's metadata has the call id")
+            }
             if flavor == .otel {
                 XCTAssertEqual(b[1].parentSpanID, root.spanID)
                 XCTAssertEqual(b[1].kind, 3)
             } else {
                 XCTAssertFalse(b.contains { $0.parentSpanID == root.spanID }, "one successful attempt: the generation alone")
             }
-            let big = try XCTUnwrap(b.first { $0["switchboard.call_id"] == "11111111-2222-3333-4444-555555555555" })
+            // The call span's id and deployment: its own attributes (otel), its metadata (Langfuse).
+            func metadata(_ span: ReceivedSpan) -> JSONValue? { span["langfuse.observation.metadata"].flatMap { try? JSONValue.parse($0) } }
+            func callID(_ span: ReceivedSpan) -> String? { span["switchboard.call_id"] ?? metadata(span)?["call_id"]?.stringValue }
+            func deploymentID(_ span: ReceivedSpan) -> String? { span["switchboard.deployment_id"] ?? metadata(span)?["model_id"]?.stringValue }
+            let big = try XCTUnwrap(b.first { callID($0) == "11111111-2222-3333-4444-555555555555" })
             if flavor == .langfuse {
                 XCTAssertEqual(root["langfuse.observation.input"], #"[{"role":"user","content":"h\u00e9llo \"quoted\" \\ é 😀\n"}]"#)
                 XCTAssertGreaterThan(big["langfuse.observation.input"]?.utf8.count ?? 0, 40_000)
@@ -125,8 +136,8 @@ final class OTLPProtobufTests: XCTestCase {
             let retried = b.filter { $0["switchboard.attempt.reason"] == "retry" }
             XCTAssertEqual(retried.map { $0["switchboard.deployment_id"] }, ["dep-unknown"])
             XCTAssertEqual(retried.first?.name, "embeddings dep-unknown")
-            XCTAssertEqual(b.first { $0["switchboard.call_id"] == "not-a-uuid" }?["switchboard.deployment_id"], "dep-unknown")
-            let refused = try XCTUnwrap(b.first { $0["switchboard.call_id"] == "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee" })
+            XCTAssertEqual(b.first { callID($0) == "not-a-uuid" }.flatMap(deploymentID), "dep-unknown")
+            let refused = try XCTUnwrap(b.first { callID($0) == "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee" })
             XCTAssertEqual(refused["error.type"], "429")
             XCTAssertEqual(refused.statusMessage, "answered 429")
         }

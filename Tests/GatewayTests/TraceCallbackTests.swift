@@ -214,7 +214,13 @@ final class TraceCallbackTests: XCTestCase {
         let spanStart = Date(timeIntervalSince1970: Double(streamed.startUnixNanos) / 1e9)
         let spanEnd = Date(timeIntervalSince1970: Double(streamed.endUnixNanos) / 1e9)
         XCTAssertTrue(firstTokenAt >= spanStart.addingTimeInterval(-0.001) && firstTokenAt <= spanEnd.addingTimeInterval(0.001), "\(firstToken) within the span")
-        XCTAssertEqual(streamed["switchboard.stream"], "true")
+        let streamedMetadata = try XCTUnwrap(streamed["langfuse.observation.metadata"].flatMap { try? JSONValue.parse($0) })
+        XCTAssertEqual(streamedMetadata["stream"]?.boolValue, true)
+        XCTAssertEqual(streamedMetadata["call_id"]?.stringValue?.count, 36, "the call id is in the metadata")
+        for attribute in ["switchboard.stream", "switchboard.call_id", "switchboard.deployment_id", "http.route", "http.response.status_code"] {
+            XCTAssertNil(streamed[attribute], "\(attribute): in the metadata already, not twice in Langfuse's")
+        }
+        XCTAssertNotNil(streamed["gen_ai.usage.input_tokens"], "Langfuse reads usage from gen_ai.usage.*")
         let streamedOutput = try XCTUnwrap(streamed["langfuse.observation.output"].flatMap { try? JSONValue.parse($0) })
         let streamedText = try XCTUnwrap(streamedOutput.arrayValue?.first?["message"]?["content"]?.stringValue)
         XCTAssertEqual(streamedText, "Hello from fake upstream", "a stream's answer is assembled from its events")

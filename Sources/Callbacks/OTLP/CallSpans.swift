@@ -103,6 +103,13 @@ struct CallSpanWriter<W: SpanOut>: Sendable {
             if usage.estimated { out.boolAttribute("switchboard.usage.estimated", true) }
         }
         if let cost = LangfuseAttributes.costs(r.usage, dep) { out.doubleAttribute("gen_ai.usage.cost", cost.input + cost.output) }
+        // Langfuse files every attribute it does not map under the observation's metadata:
+        // there, the status, route and the gateway's own facts would repeat the metadata object
+        // (call id, model group and deployment, status, stream, attempts, latency, overhead).
+        guard flavor == .otel else {
+            if r.mocked { out.boolAttribute("switchboard.mocked", true) }
+            return failureStatus(r, failure, to: &out)
+        }
         out.intAttribute("http.response.status_code", r.status)
         out.staticStringAttribute("http.route", CallSpans.route(r.route))
         out.stringAttribute("switchboard.call_id", r.callID)
@@ -113,6 +120,11 @@ struct CallSpanWriter<W: SpanOut>: Sendable {
         out.doubleAttribute("switchboard.overhead_ms", Double(r.overheadNanoseconds) / 1e6)
         if r.timeToFirstByteNanoseconds > 0 { out.doubleAttribute("switchboard.time_to_first_byte_ms", Double(r.timeToFirstByteNanoseconds) / 1e6) }
         if r.mocked { out.boolAttribute("switchboard.mocked", true) }
+        return failureStatus(r, failure, to: &out)
+    }
+
+    /// `error.type` of a failed call, and its status message (`nil`: success).
+    private func failureStatus(_ r: borrowing CallRecord, _ failure: (name: String, description: String)?, to out: inout W) -> String? {
         if let failure {
             out.stringAttribute("error.type", failure.name)
             return failure.description

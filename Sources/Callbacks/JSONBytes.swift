@@ -85,22 +85,37 @@ struct JSONOut: ReservedBytesWriter {
         if let text { string(text) } else { raw("null") }
     }
 
-    /// `v` in decimal (at most 20 bytes).
+    /// `v` in decimal (at most 20 bytes): its digits counted by comparisons, then written from
+    /// the last, two per division (a division's result feeds the next: half the chain of one
+    /// digit at a time, which made timestamps the costliest part of a payload).
     mutating func decimal(_ v: UInt64) {
         var digits = 1
-        var m = v
-        while m >= 10 {
-            m /= 10
-            digits += 1
+        var limit: UInt64 = 10
+        while digits < 20, v >= limit {
+            digits &+= 1
+            limit &*= 10
         }
-        var n = v
-        var at = count &+ digits
-        repeat {
-            at -= 1
-            base.storeBytes(of: UInt8(truncatingIfNeeded: 48 &+ n % 10), toByteOffset: at, as: UInt8.self)
-            n /= 10
-        } while n > 0
+        digitsBackward(v, count &+ digits, stopAt: count)
         count &+= digits
+    }
+
+    /// `"00"` to `"99"`: the two digits of each number below 100.
+    private static let digitPairs: StaticString = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
+
+    /// Writes `v`'s last digits backward from `end` down to `start` (zero-padded when `v` has
+    /// fewer digits than the room).
+    @inline(__always)
+    private func digitsBackward(_ v: UInt64, _ end: Int, stopAt start: Int) {
+        let pairs = UnsafeRawPointer(Self.digitPairs.utf8Start)
+        var n = v
+        var at = end
+        while at &- start >= 2 {
+            let (q, r) = n.quotientAndRemainder(dividingBy: 100)
+            at &-= 2
+            base.storeBytes(of: pairs.loadUnaligned(fromByteOffset: Int(r) &* 2, as: UInt16.self), toByteOffset: at, as: UInt16.self)
+            n = q
+        }
+        if at > start { base.storeBytes(of: UInt8(truncatingIfNeeded: 48 &+ n % 10), toByteOffset: start, as: UInt8.self) }
     }
 
     /// `v` in decimal (at most 20 bytes).
@@ -124,6 +139,9 @@ struct JSONOut: ReservedBytesWriter {
     /// `v / 10^fractionDigits` as an exact decimal number (`1764476400.123456789`; trailing zeros
     /// of the fraction dropped, at least one kept: `2.0`), for times counted in integer units
     /// (at most 21 + `fractionDigits` bytes; `fractionDigits` ≤ 18).
+    /// (Inlined: `fractionDigits` is a constant at every call, so the divisions by the scale
+    /// are multiplications, not `div`s.)
+    @inline(__always)
     mutating func fixedPoint(_ v: UInt64, fractionDigits: Int) {
         var scale: UInt64 = 1
         for _ in 0..<fractionDigits { scale &*= 10 }
@@ -160,16 +178,9 @@ struct JSONOut: ReservedBytesWriter {
 
     /// `value` in `width` decimal digits, zero-padded.
     private mutating func fixed(_ value: Int, _ width: Int) {
-        var v = value
-        var at = count &+ width
-        while at > count {
-            at -= 1
-            base.storeBytes(of: UInt8(truncatingIfNeeded: 48 + v % 10), toByteOffset: at, as: UInt8.self)
-            v /= 10
-        }
+        digitsBackward(UInt64(value), count &+ width, stopAt: count)
         count &+= width
     }
-
 
     /// Bytes written by `write`, which writes at most `bound` bytes (fragments made once).
     static func bytes(bound: Int, _ write: (inout JSONOut) -> Void) -> [UInt8] {

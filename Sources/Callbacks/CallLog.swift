@@ -74,13 +74,18 @@ final class CallLogLane: Sendable {
         let onSuccess = self.onSuccess
         let onFailure = self.onFailure
         batch.state.withLock { state in
-            for call in calls where call.record.succeeded ? onSuccess : onFailure {
-                if state.body == nil { state.body = batches.freshBody() }
-                format.write(call, first: state.events == 0, to: &state.body!)
-                state.events += 1
-                if state.events == batchSize {
-                    full.append(CallBatch(body: state.body.take()!, events: state.events))
-                    state.events = 0
+            for call in calls {
+                // The caller's collection keeps the call alive: read at +0, not retained and
+                // released for each lane.
+                Unmanaged.passUnretained(call)._withUnsafeGuaranteedRef { call in
+                    guard call.record.succeeded ? onSuccess : onFailure else { return }
+                    if state.body == nil { state.body = batches.freshBody() }
+                    format.write(call, first: state.events == 0, to: &state.body!)
+                    state.events += 1
+                    if state.events == batchSize {
+                        full.append(CallBatch(body: state.body.take()!, events: state.events))
+                        state.events = 0
+                    }
                 }
             }
         }

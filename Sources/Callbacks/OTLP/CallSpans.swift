@@ -69,7 +69,7 @@ struct CallSpanWriter<W: SpanOut>: Sendable {
         let bound = 4096 + 80 * small + 6 * failed + 20 * (dep?.longest ?? 0) + (langfuse?.bound ?? 0)
         buffer.writeSpans(W.self, bound: bound) { out in
             out.spanHead(trace: trace, spanID: rootID, parent: nil, first: first)
-            out.spanName(operation, r.modelGroup ?? "unknown")
+            out.spanName(operation, r.modelGroup)
             out.spanTimes(kind: .server, start: start, end: end, operation: operation)
             let error = writeCallAttributes(r, dep, failure: failure, to: &out)
             langfuse?.write(entry, to: &out)

@@ -68,11 +68,11 @@ extension JSONOut: SpanOut {
         raw("\",\"name\":")
     }
 
-    mutating func spanName(_ operation: StaticString, _ tail: String) {
+    mutating func spanName(_ operation: StaticString, _ tail: String?) {
         byte(UInt8(ascii: "\""))
         raw(operation)
         byte(UInt8(ascii: " "))
-        escaped(tail)
+        if let tail { escaped(tail) } else { raw("unknown") }
         byte(UInt8(ascii: "\""))
     }
 

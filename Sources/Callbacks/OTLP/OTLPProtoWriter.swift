@@ -144,9 +144,14 @@ struct ProtoOut: SpanOut, ReservedBytesWriter {
     }
 
     /// name = 5.
-    mutating func spanName(_ operation: StaticString, _ tail: String) {
-        var tail = tail
-        tail.withUTF8 { spanName(operation, UnsafeRawBufferPointer($0)) }
+    mutating func spanName(_ operation: StaticString, _ tail: String?) {
+        guard let tail else {
+            let unknown: StaticString = "unknown"
+            return spanName(operation, UnsafeRawBufferPointer(start: unknown.utf8Start, count: unknown.utf8CodeUnitCount))
+        }
+        if tail.utf8.withContiguousStorageIfAvailable({ spanName(operation, UnsafeRawBufferPointer($0)) }) != nil { return }
+        var copy = tail
+        copy.withUTF8 { spanName(operation, UnsafeRawBufferPointer($0)) }
     }
 
     mutating func spanName(_ operation: StaticString, encodedTail: [UInt8]) {

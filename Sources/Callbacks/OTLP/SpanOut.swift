@@ -17,8 +17,9 @@ protocol SpanOut {
 
     /// Starts a span (`first`: the first of a request's spans, no separator before it).
     mutating func spanHead(trace: TraceID, spanID: UInt64, parent: UInt64?, first: Bool)
-    /// The span's name: `{operation} {tail}`.
-    mutating func spanName(_ operation: StaticString, _ tail: String)
+    /// The span's name: `{operation} {tail}` (`unknown` without a tail; the string is read in
+    /// place, not copied).
+    mutating func spanName(_ operation: StaticString, _ tail: String?)
     /// The span's name with a tail made once (``nameTail(_:)``).
     mutating func spanName(_ operation: StaticString, encodedTail: [UInt8])
     /// Kind, start and end, and the attribute `gen_ai.operation.name`.

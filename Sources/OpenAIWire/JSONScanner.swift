@@ -99,6 +99,27 @@ public enum JSONScanner {
     }
 }
 
+extension JSONScanner {
+    /// The value of the first `quotedKey` (`"choices"`, with its quotes) followed by `:` in
+    /// `buffer` (offsets from its reader index), found by a raw byte search (`memmem`) rather
+    /// than by skipping the members before it: a quoted name followed by a colon can only be a
+    /// key, since quotes inside JSON strings are escaped (as ``UsageFinder`` finds `usage`).
+    /// For a document already known to be JSON whose member comes before any nested object
+    /// holding the same key (an upstream's answer and its `choices`); `nil` when there is no
+    /// such key or what follows is not a value.
+    public static func rawMember(_ quotedKey: StaticString, in buffer: ByteBuffer) -> Range<Int>? {
+        buffer.withUnsafeReadableBytes { b -> Range<Int>? in
+            let key = UnsafeRawBufferPointer(start: quotedKey.utf8Start, count: quotedKey.utf8CodeUnitCount)
+            guard let found = FastSkip.find(key, in: b) else { return nil }
+            var i = FastSkip.space(b, found + key.count)
+            guard i < b.count, b[i] == UInt8(ascii: ":") else { return nil }
+            i = FastSkip.space(b, i + 1)
+            guard let end = FastSkip.value(b, i) else { return nil }
+            return i..<end
+        }
+    }
+}
+
 /// The result of ``JSONScanner/scanObject(_:)``: member spans plus typed accessors.
 public struct JSONObjectScan: Sendable {
     public var members: [JSONMemberSpan]
@@ -185,6 +206,38 @@ import Darwin
 
 /// Skipping through JSON known to be well formed, fast: no validation, bounds always checked.
 enum FastSkip {
+    /// The first index of `needle` (two bytes or more) in `b`: eight positions at a time, the
+    /// ones where its first two bytes start, each then compared whole.
+    static func find(_ needle: UnsafeRawBufferPointer, in b: UnsafeRawBufferPointer) -> Int? {
+        let n = needle.count
+        guard n >= 2, b.count >= n, let base = b.baseAddress, let key = needle.baseAddress else { return nil }
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let high: UInt64 = 0x8080_8080_8080_8080
+        let first = ones &* UInt64(needle[0])
+        let second = ones &* UInt64(needle[1])
+        let last = b.count - n
+        var i = 0
+        // Bytes i..<i+9 are read: the eight starts and the byte after each.
+        while i + 9 <= b.count, i <= last {
+            let x = b.loadUnaligned(fromByteOffset: i, as: UInt64.self) ^ first
+            let y = b.loadUnaligned(fromByteOffset: i + 1, as: UInt64.self) ^ second
+            // A zero byte in both (the lowest flag is exact; higher ones may be false, and the
+            // comparison drops them).
+            var hits = (x &- ones) & ~x & (y &- ones) & ~y & high
+            while hits != 0 {
+                let at = i + UInt64(littleEndian: hits).trailingZeroBitCount / 8
+                if at <= last, memcmp(base + at, key, n) == 0 { return at }
+                hits &= hits &- 1
+            }
+            i += 8
+        }
+        while i <= last {
+            if b[i] == needle[0], memcmp(base + i, key, n) == 0 { return i }
+            i += 1
+        }
+        return nil
+    }
+
     @inline(__always)
     static func space(_ b: UnsafeRawBufferPointer, _ i: Int) -> Int {
         var i = i

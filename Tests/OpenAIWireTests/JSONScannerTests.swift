@@ -57,4 +57,29 @@ final class JSONScannerTests: XCTestCase {
         XCTAssertNil(member(#"{"choices":[1,2"#))
         XCTAssertNil(member(""))
     }
+
+    func testRawMemberFindsTheFirstKeyByItsBytes() {
+        func member(_ json: String, readerOffset: Int = 0) -> String? {
+            var buffer = ByteBuffer(string: String(repeating: "#", count: readerOffset) + json)
+            buffer.moveReaderIndex(forwardBy: readerOffset)
+            // (The range is from the reader index; the view's indices are the buffer's.)
+            return JSONScanner.rawMember(#""choices""#, in: buffer).map { r in
+                String(decoding: buffer.readableBytesView[(buffer.readerIndex + r.lowerBound)..<(buffer.readerIndex + r.upperBound)], as: UTF8.self)
+            }
+        }
+        // At every offset from the eight-byte steps, and with the reader index moved.
+        for pad in 0..<20 {
+            let id = String(repeating: "x", count: pad)
+            XCTAssertEqual(member(#"{"id":"\#(id)","choices":[{"message":{"content":"]"}}],"usage":{}}"#), #"[{"message":{"content":"]"}}]"#, "pad \(pad)")
+            XCTAssertEqual(member(#"{"id":"\#(id)","choices" : 7}"#, readerOffset: pad % 9), "7", "pad \(pad)")
+        }
+        // In a string the quotes are escaped: not a key.
+        XCTAssertEqual(member(#"{"note":"say \"choices\": [9]","choices":[1]}"#), "[1]")
+        // A quoted name without a colon is a value, not a key; nothing follows it here.
+        XCTAssertNil(member(#"{"a":"choices"}"#))
+        XCTAssertNil(member(#"{"chosen":[1],"choice":2}"#))
+        XCTAssertNil(member(#"{"choices":[1,2"#))
+        XCTAssertNil(member(#""choices""#))
+        XCTAssertNil(member(""))
+    }
 }

@@ -28,7 +28,7 @@ struct LangfuseAttributes {
         self.start = start
         self.failure = failure
         request = requestScan
-        choices = r.route == .embeddings ? nil : r.responseBody.flatMap { JSONScanner.firstMember("choices", in: $0) }
+        choices = r.route == .embeddings ? nil : r.responseBody.flatMap { JSONScanner.rawMember(#""choices""#, in: $0) ?? JSONScanner.firstMember("choices", in: $0) }
         streamed = r.route == .embeddings || choices != nil ? nil : Self.streamedOutput(r.streamedEvents)
         let bodies = (r.requestBody?.readableBytes ?? 0) + (choices?.count ?? 0) + (streamed?.utf8.count ?? 0)
         bound = 4096 + 40 * bodies + 6 * (failure?.description.utf8.count ?? 0)

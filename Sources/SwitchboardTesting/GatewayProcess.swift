@@ -72,15 +72,35 @@ public final class GatewayProcess: @unchecked Sendable {
     }
 }
 
-/// A free TCP port on 127.0.0.1 (bound and released; fine for tests on loopback).
+/// A free TCP port on 127.0.0.1 for a test's server, below the kernel's ephemeral range
+/// (`/proc/sys/net/ipv4/ip_local_port_range`): a port the kernel hands out for port 0 is an
+/// ephemeral one, which any outgoing connection (another test's client, a callback retrying a
+/// dead collector) may take between this check and the server's own bind — a redis-server that
+/// then cannot listen. Falls back to a kernel-chosen port when that range is too small.
 public func freeLoopbackPort() -> Int {
+    let ephemeralLow = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8))
+        .flatMap { $0.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).first.flatMap { Int($0) } } ?? 32768
+    let floor = 10_000
+    if ephemeralLow - floor >= 1000 {
+        for _ in 0..<200 {
+            let port = Int.random(in: floor..<ephemeralLow)
+            if bindLoopback(port: port) != nil { return port }
+        }
+    }
+    return bindLoopback(port: 0) ?? 0
+}
+
+/// Binds a socket to 127.0.0.1:`port` (no `SO_REUSEADDR`: a port any socket holds fails) and
+/// releases it; the port bound, or `nil`.
+private func bindLoopback(port: Int) -> Int? {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(fd) }
     var addr = sockaddr_in()
     addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_port = 0
+    addr.sin_port = UInt16(port).bigEndian
     addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+    let bound = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+    guard bound == 0 else { return nil }
     var len = socklen_t(MemoryLayout<sockaddr_in>.size)
     _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
     return Int(UInt16(bigEndian: addr.sin_port))

@@ -55,8 +55,9 @@ public final class RedisServer: @unchecked Sendable {
         p.standardError = FileHandle.nullDevice
         try p.run()
         process = p
-        guard ProcessTable.wait(timeout: 10, until: { Self.accepts(port: port) }) else {
-            throw RedisServerError(message: "redis-server did not listen on port \(port)")
+        // A server that exited (its port taken) is not waited for.
+        guard ProcessTable.wait(timeout: 10, until: { !p.isRunning || Self.accepts(port: port) }), p.isRunning else {
+            throw RedisServerError(message: "redis-server did not listen on port \(port)\(p.isRunning ? "" : " (it exited)")")
         }
     }
 

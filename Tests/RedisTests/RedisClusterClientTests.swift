@@ -16,7 +16,7 @@ final class RedisClusterClientTests: XCTestCase {
     }
 
     override func tearDown() async throws {
-        cluster.stop()
+        cluster?.stop()
     }
 
     func client(timeout: TimeAmount = .seconds(2)) throws -> RedisClient {

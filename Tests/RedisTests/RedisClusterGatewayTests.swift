@@ -14,7 +14,7 @@ final class RedisClusterGatewayTests: XCTestCase {
 
     override func tearDown() async throws {
         gateways.stopAll()
-        cluster.stop()
+        cluster?.stop()
     }
 
     func testTwoGatewaysOnARedisClusterShareOneRPMLimitExactly() throws {

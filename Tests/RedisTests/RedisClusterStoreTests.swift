@@ -18,7 +18,7 @@ final class RedisClusterStoreTests: XCTestCase {
     }
 
     override func tearDown() async throws {
-        cluster.stop()
+        cluster?.stop()
     }
 
     func store(_ limits: [DeploymentLimits]) throws -> RedisStateStore {

@@ -16,7 +16,7 @@ final class RedisGatewayTests: XCTestCase {
 
     override func tearDown() async throws {
         gateways.stopAll()
-        redis.stop()
+        redis?.stop()
     }
 
     var redisSettings: String {
@@ -154,7 +154,7 @@ final class RedisGatewayTests: XCTestCase {
             done.signal()
         }
         Thread.sleep(forTimeInterval: 0.3)
-        redis.stop()
+        redis?.stop()
         Thread.sleep(forTimeInterval: 0.5)
         try redis.start()
         let resumed = ProcessTable.wait(timeout: 5) { (Int(self.redis.cli("HGET", "sb:v1:{fault}:use", "R")) ?? 0) > 0 }

@@ -17,7 +17,7 @@ final class RedisStateStoreTests: XCTestCase {
     }
 
     override func tearDown() async throws {
-        server.stop()
+        server?.stop()
     }
 
     func store(_ limits: [DeploymentLimits], allowedFails: Int = 3, cooldown: Double = 5, options: RedisStateStore.Options = .init()) throws -> RedisStateStore {

@@ -1,5 +1,6 @@
 """What the Python checks' fake upstreams share: a JSON reply, a chunked-encoding writer, a free port."""
 import json
+import random
 import socket
 from http.server import BaseHTTPRequestHandler
 
@@ -22,8 +23,21 @@ class FakeHTTPHandler(BaseHTTPRequestHandler):
 
 
 def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    """A free port on 127.0.0.1 below the kernel's ephemeral range: one handed out for port 0
+    is ephemeral, and an outgoing connection may take it before the server binds it."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    candidates = [random.randrange(10000, low) for _ in range(200)] if low - 10000 >= 1000 else []
+    for port in candidates + [0]:
+        s = socket.socket()
+        try:
+            s.bind(("127.0.0.1", port))
+            return s.getsockname()[1]
+        except OSError:
+            continue
+        finally:
+            s.close()
+    raise OSError("no free port")

@@ -8,7 +8,7 @@ import Synchronization
 /// start), fetched again before they expire (and retried with backoff after a failure), and
 /// read without waiting by each request, which is signed with them.
 final class AWSChainCredentials: Sendable {
-    private let chain: AWSCredentialChain
+    let chain: AWSCredentialChain
     private let state = Mutex<(current: AWSCredentials?, problem: String?, started: Bool)>((nil, nil, false))
 
     init(chain: AWSCredentialChain) {

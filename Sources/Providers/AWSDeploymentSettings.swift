@@ -16,6 +16,12 @@ struct AWSEnvironment: Sendable {
     var endpoint: (value: String, variable: String)?
     /// The AWS credential chain, for deployments with no keys when the environment has none.
     var chain: AWSChainCredentials?
+    /// The STS endpoint override (`AWS_ENDPOINT_URL_STS`, then `AWS_ENDPOINT_URL`).
+    var stsEndpoint: String?
+    /// The variables (for a deployment's `aws_profile_name`).
+    var variables: [String: String]
+    /// The deployments' assumed roles and profiles.
+    let identities = AWSDeploymentIdentities()
 
     init(_ environment: [String: String], endpointService: String, chain: AWSCredentialChain? = nil) {
         func read(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
@@ -24,6 +30,8 @@ struct AWSEnvironment: Sendable {
         sessionToken = read("AWS_SESSION_TOKEN")
         region = read("AWS_REGION_NAME") ?? read("AWS_REGION") ?? read("AWS_DEFAULT_REGION")
         endpoint = AWSRegion.endpointOverride(service: endpointService, environment: environment)
+        stsEndpoint = AWSRegion.endpointOverride(service: "STS", environment: environment)?.value
+        variables = environment
         if accessKeyID == nil || secretAccessKey == nil {
             self.chain = AWSChainCredentials(chain: chain ?? AWSCredentialChain.standard(environment: environment))
         }
@@ -47,7 +55,10 @@ struct AWSDeploymentSettings {
     ) throws(OpenAIError) -> AWSDeploymentSettings {
         let p = deployment.params
         let region = try region(deployment, environment: env)
-        if try staticCredentials(deployment, environment: env) == nil, let chain = env.chain { chain.start() }
+        if try env.identities.identity(deployment, environment: env, region: region) == nil,
+           try staticCredentials(deployment, environment: env) == nil, let chain = env.chain {
+            chain.start()
+        }
         var endpoint: (value: String, source: String)?
         for key in endpointKeys {
             let value = key == "api_base" ? p.apiBase : p.all.first(where: { $0.key == key })?.value.stringValue
@@ -69,10 +80,23 @@ struct AWSDeploymentSettings {
         return AWSDeploymentSettings(region: region, url: url)
     }
 
-    /// Credentials and region (the signing identity), for each request: the deployment's keys,
-    /// else the environment's, else the AWS credential chain's current ones.
+    /// Credentials and region (the signing identity), for each request: the deployment's
+    /// assumed role or profile, else its keys, else the environment's, else the AWS credential
+    /// chain's current ones.
     static func identity(_ deployment: Deployment, environment env: AWSEnvironment) throws(OpenAIError) -> (AWSCredentials, String) {
         let region = try region(deployment, environment: env)
+        if let own = try env.identities.identity(deployment, environment: env, region: region) {
+            switch own.credentials.current() {
+            case .success(let credentials):
+                for (name, value) in [("access key id", credentials.accessKeyID), ("session token", credentials.sessionToken ?? "")]
+                where !HeaderValidation.isValidValue(value) {
+                    throw Self.unusable(deployment, "the \(own.what) credentials' \(name) contains a line break or another control character")
+                }
+                return (credentials, region)
+            case .failure(let problem):
+                throw Self.unusable(deployment, "no AWS credentials for \(own.what) yet: \(problem.description)")
+            }
+        }
         if let credentials = try staticCredentials(deployment, environment: env) { return (credentials, region) }
         guard let chain = env.chain else { throw Self.unusable(deployment, "no AWS credentials") }
         chain.start()

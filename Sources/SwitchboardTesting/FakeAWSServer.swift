@@ -14,6 +14,8 @@ public enum FakeAWSResponse: Sendable {
     case eventStream(messages: [AWSEventStreamMessage], delay: TimeAmount = .zero)
     /// Exactly these bytes after a 200 event-stream head (e.g. a message with a broken CRC).
     case rawEventStream([UInt8])
+    /// A query API's answer (STS): `text/xml`.
+    case xml(status: Int, body: String)
 }
 
 /// An AWS service endpoint on a loopback port, for Bedrock and SageMaker fakes: real sockets,
@@ -135,6 +137,13 @@ final class FakeAWSHandler: ChannelInboundHandler {
             h.headers.add(name: "content-length", value: String(text.utf8.count))
             h.headers.add(name: "x-amzn-requestid", value: "00000000-0000-4000-8000-000000000000")
             if let errorType { h.headers.add(name: "x-amzn-errortype", value: "\(errorType):http://internal.amazon.com/coral/com.amazon.bedrock/") }
+            context.write(wrapOutboundOut(.head(h)), promise: nil)
+            context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: text)))), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        case .xml(let status, let text):
+            var h = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: status))
+            h.headers.add(name: "content-type", value: "text/xml")
+            h.headers.add(name: "content-length", value: String(text.utf8.count))
             context.write(wrapOutboundOut(.head(h)), promise: nil)
             context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: text)))), promise: nil)
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)

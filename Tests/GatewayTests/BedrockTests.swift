@@ -253,4 +253,102 @@ final class BedrockTests: XCTestCase {
         await bedrock.shutdown()
         await credentialServer.shutdown()
     }
+
+    /// A deployment's `aws_role_name`: STS AssumeRole signed with its keys, then each call signed
+    /// with the role's temporary credentials; a role STS refuses is a 500 that says why.
+    func testAnAssumedRoleSignsTheCallsAndARefusedRoleIsAClearError() async throws {
+        let issued = FakeIssuedCredentials()
+        let base = AWSCredentials(accessKeyID: "AKIDBASEKEY", secretAccessKey: "baseSecret/+=")
+        let role = "arn:aws:iam::123456789012:role/bedrock-caller"
+        let sts = try await FakeSTSServer.start(region: "eu-west-1", credentials: base, roleARN: role, issued: issued)
+        let bedrock = try await FakeBedrockServer.start(region: "eu-west-1", credentials: AWSCredentials(
+            accessKeyID: issued.accessKeyID, secretAccessKey: issued.secretAccessKey, sessionToken: issued.sessionToken))
+        func deployment(_ name: String, role: String) -> String {
+            """
+              - model_name: \(name)
+                litellm_params:
+                  model: "bedrock/\(Self.model)"
+                  api_base: "\(bedrock.endpointURL)"
+                  aws_region_name: eu-west-1
+                  aws_access_key_id: AKIDBASEKEY
+                  aws_secret_access_key: "baseSecret/+="
+                  aws_role_name: "\(role)"
+                  aws_session_name: sb-session
+                  aws_sts_endpoint: "\(sts.endpointURL)"
+            """
+        }
+        let yaml = "model_list:\n" + deployment("claude", role: role) + "\n" + deployment("other", role: "arn:aws:iam::123456789012:role/not-allowed") + "\n"
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("no-aws-\(UUID())").path
+        let gateway = try await GatewayHarness(yaml: yaml, environment: ["HOME": home, "AWS_EC2_METADATA_DISABLED": "true"])
+        func call(_ model: String) throws -> (status: Int, body: String) {
+            let r = try gateway.request("POST", "/v1/chat/completions", body: #"{"model":"\#(model)","messages":[{"role":"user","content":"Hi"}]}"#)
+            return (r.status, r.body)
+        }
+        var r = try call("claude")
+        for _ in 0..<50 where r.status == 500 {
+            // The role is assumed in the background from the plan on; a call this early may precede it.
+            try await Task.sleep(nanoseconds: 100_000_000)
+            r = try call("claude")
+        }
+        XCTAssertEqual(r.status, 200, r.body)
+        let sent = try XCTUnwrap(bedrock.requests.last)
+        XCTAssertTrue(sent.header("authorization")?.hasPrefix("AWS4-HMAC-SHA256 Credential=\(issued.accessKeyID)/") ?? false)
+        XCTAssertEqual(sent.header("x-amz-security-token"), issued.sessionToken)
+        XCTAssertNil(bedrock.signatureProblem(sent), "signed with the role's temporary credentials")
+
+        let assumed = sts.requests.filter { $0.formFields["RoleArn"] == role }
+        XCTAssertEqual(assumed.count, 1, "assumed once, kept until near its expiry")
+        let request = try XCTUnwrap(assumed.first)
+        XCTAssertEqual(request.formFields["Action"], "AssumeRole")
+        XCTAssertEqual(request.formFields["RoleSessionName"], "sb-session")
+        XCTAssertEqual(request.formFields["DurationSeconds"], "3600")
+        XCTAssertTrue(request.header("authorization")?.contains("Credential=AKIDBASEKEY/") ?? false)
+        XCTAssertTrue(request.header("authorization")?.contains("/eu-west-1/sts/aws4_request") ?? false)
+        XCTAssertNil(sts.signatureProblem(request), "AssumeRole signed with the deployment's keys")
+
+        // STS refuses the other role: a 500 naming the role and STS's answer, never a secret.
+        var refused = try call("other")
+        for _ in 0..<50 where !refused.body.contains("AccessDenied") {
+            try await Task.sleep(nanoseconds: 100_000_000)
+            refused = try call("other")
+        }
+        XCTAssertEqual(refused.status, 500)
+        XCTAssertTrue(refused.body.contains("role arn:aws:iam::123456789012:role/not-allowed"), refused.body)
+        XCTAssertTrue(refused.body.contains("AssumeRole answered 403 AccessDenied"), refused.body)
+        XCTAssertFalse(refused.body.contains("baseSecret"), refused.body)
+        await gateway.shutdown()
+        await bedrock.shutdown()
+        await sts.shutdown()
+    }
+
+    /// A deployment's `aws_profile_name`: that profile's keys from the shared credentials file
+    /// sign its calls, whatever `AWS_PROFILE` says.
+    func testAProfileNamedByTheDeploymentSignsItsCalls() async throws {
+        let bedrock = try await FakeBedrockServer.start(region: "us-east-1")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("aws-profile-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let file = dir + "/credentials"
+        let key = FakeAWSServer.testCredentials
+        try "[default]\naws_access_key_id = AKIDWRONG\naws_secret_access_key = wrong\n\n[bedrock-team]\naws_access_key_id = \(key.accessKeyID)\naws_secret_access_key = \(key.secretAccessKey)\n"
+            .write(toFile: file, atomically: true, encoding: .utf8)
+        let yaml = """
+            model_list:
+              - model_name: claude
+                litellm_params: {model: "bedrock/\(Self.model)", api_base: "\(bedrock.endpointURL)", aws_region_name: us-east-1, aws_profile_name: bedrock-team}
+            """
+        let gateway = try await GatewayHarness(yaml: yaml, environment: [
+            "HOME": dir, "AWS_SHARED_CREDENTIALS_FILE": file, "AWS_EC2_METADATA_DISABLED": "true",
+        ])
+        var r = try gateway.request("POST", "/v1/chat/completions", body: Self.chat("Hi"))
+        for _ in 0..<50 where r.status == 500 {
+            try await Task.sleep(nanoseconds: 100_000_000)
+            r = try gateway.request("POST", "/v1/chat/completions", body: Self.chat("Hi"))
+        }
+        XCTAssertEqual(r.status, 200, r.body)
+        let sent = try XCTUnwrap(bedrock.requests.last)
+        XCTAssertTrue(sent.header("authorization")?.hasPrefix("AWS4-HMAC-SHA256 Credential=\(key.accessKeyID)/") ?? false)
+        XCTAssertNil(bedrock.signatureProblem(sent))
+        await gateway.shutdown()
+        await bedrock.shutdown()
+    }
 }

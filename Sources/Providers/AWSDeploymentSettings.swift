@@ -86,29 +86,32 @@ struct AWSDeploymentSettings {
     static func identity(_ deployment: Deployment, environment env: AWSEnvironment) throws(OpenAIError) -> (AWSCredentials, String) {
         let region = try region(deployment, environment: env)
         if let own = try env.identities.identity(deployment, environment: env, region: region) {
-            switch own.credentials.current() {
-            case .success(let credentials):
-                for (name, value) in [("access key id", credentials.accessKeyID), ("session token", credentials.sessionToken ?? "")]
-                where !HeaderValidation.isValidValue(value) {
-                    throw Self.unusable(deployment, "the \(own.what) credentials' \(name) contains a line break or another control character")
-                }
-                return (credentials, region)
-            case .failure(let problem):
-                throw Self.unusable(deployment, "no AWS credentials for \(own.what) yet: \(problem.description)")
-            }
+            let credentials = try fetched(
+                own.credentials, deployment, source: "the \(own.what) credentials'", missing: "no AWS credentials for \(own.what) yet")
+            return (credentials, region)
         }
         if let credentials = try staticCredentials(deployment, environment: env) { return (credentials, region) }
         guard let chain = env.chain else { throw Self.unusable(deployment, "no AWS credentials") }
         chain.start()
-        switch chain.current() {
+        let credentials = try fetched(
+            chain, deployment, source: "the AWS credential chain's",
+            missing: "no AWS credentials: none in litellm_params or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, and the AWS credential chain (web identity, profile, container, instance metadata) has none")
+        return (credentials, region)
+    }
+
+    /// The current credentials of a background-fetched source, usable in headers; else why not.
+    private static func fetched(
+        _ source: AWSChainCredentials, _ deployment: Deployment, source name: String, missing: String
+    ) throws(OpenAIError) -> AWSCredentials {
+        switch source.current() {
         case .success(let credentials):
-            for (name, value) in [("access key id", credentials.accessKeyID), ("session token", credentials.sessionToken ?? "")]
+            for (part, value) in [("access key id", credentials.accessKeyID), ("session token", credentials.sessionToken ?? "")]
             where !HeaderValidation.isValidValue(value) {
-                throw Self.unusable(deployment, "the AWS credential chain's \(name) contains a line break or another control character")
+                throw Self.unusable(deployment, "\(name) \(part) contains a line break or another control character")
             }
-            return (credentials, region)
+            return credentials
         case .failure(let problem):
-            throw Self.unusable(deployment, "no AWS credentials: none in litellm_params or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, and the AWS credential chain (web identity, profile, container, instance metadata) has none: \(problem.description)")
+            throw Self.unusable(deployment, "\(missing): \(problem.description)")
         }
     }
 

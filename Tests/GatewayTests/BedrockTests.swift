@@ -29,6 +29,17 @@ final class BedrockTests: XCTestCase {
         """
     }
 
+    /// A chat call, again every 100 ms (at most 50 times) until `done` holds: credentials are
+    /// fetched in the background from the plan on, and a call this early may precede them.
+    func call(_ gateway: GatewayHarness, _ body: String, until done: (TestHTTPResponse) -> Bool = { $0.status != 500 }) async throws -> TestHTTPResponse {
+        var r = try gateway.request("POST", "/v1/chat/completions", body: body)
+        for _ in 0..<50 where !done(r) {
+            try await Task.sleep(nanoseconds: 100_000_000)
+            r = try gateway.request("POST", "/v1/chat/completions", body: body)
+        }
+        return r
+    }
+
     static func chat(_ content: String, stream: Bool = false, extra: String = "") -> String {
         #"{"model":"claude","stream":\#(stream),"max_tokens":64,"messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"\#(content)"}]\#(extra)}"#
     }
@@ -226,12 +237,7 @@ final class BedrockTests: XCTestCase {
         let isolated = ["HOME": home, "AWS_EC2_METADATA_DISABLED": "true"]
         let gateway = try await GatewayHarness(yaml: yaml, environment: isolated.merging(
             ["AWS_CONTAINER_CREDENTIALS_FULL_URI": credentialServer.endpointURL + credentialServer.containerPath]) { $1 })
-        var r = try gateway.request("POST", "/v1/chat/completions", body: Self.chat("Hi"))
-        for _ in 0..<50 where r.status == 500 {
-            // The chain's first fetch started with the plan; a call this early may precede it.
-            try await Task.sleep(nanoseconds: 100_000_000)
-            r = try gateway.request("POST", "/v1/chat/completions", body: Self.chat("Hi"))
-        }
+        let r = try await call(gateway, Self.chat("Hi"))
         XCTAssertEqual(r.status, 200, r.body)
         let sent = try XCTUnwrap(bedrock.requests.last)
         XCTAssertTrue(sent.header("authorization")?.hasPrefix("AWS4-HMAC-SHA256 Credential=\(issued.accessKeyID)/") ?? false)
@@ -242,11 +248,7 @@ final class BedrockTests: XCTestCase {
 
         // No keys anywhere and no chain source: a 500 that says why, naming no secret.
         let empty = try await GatewayHarness(yaml: yaml, environment: isolated)
-        var failed = try empty.request("POST", "/v1/chat/completions", body: Self.chat("Hi"))
-        for _ in 0..<50 where !failed.body.contains("no AWS credentials found") {
-            try await Task.sleep(nanoseconds: 100_000_000)
-            failed = try empty.request("POST", "/v1/chat/completions", body: Self.chat("Hi"))
-        }
+        let failed = try await call(empty, Self.chat("Hi")) { $0.body.contains("no AWS credentials found") }
         XCTAssertEqual(failed.status, 500)
         XCTAssertTrue(failed.body.contains("the AWS credential chain (web identity, profile, container, instance metadata) has none: no AWS credentials found"), failed.body)
         await empty.shutdown()
@@ -280,16 +282,8 @@ final class BedrockTests: XCTestCase {
         let yaml = "model_list:\n" + deployment("claude", role: role) + "\n" + deployment("other", role: "arn:aws:iam::123456789012:role/not-allowed") + "\n"
         let home = FileManager.default.temporaryDirectory.appendingPathComponent("no-aws-\(UUID())").path
         let gateway = try await GatewayHarness(yaml: yaml, environment: ["HOME": home, "AWS_EC2_METADATA_DISABLED": "true"])
-        func call(_ model: String) throws -> (status: Int, body: String) {
-            let r = try gateway.request("POST", "/v1/chat/completions", body: #"{"model":"\#(model)","messages":[{"role":"user","content":"Hi"}]}"#)
-            return (r.status, r.body)
-        }
-        var r = try call("claude")
-        for _ in 0..<50 where r.status == 500 {
-            // The role is assumed in the background from the plan on; a call this early may precede it.
-            try await Task.sleep(nanoseconds: 100_000_000)
-            r = try call("claude")
-        }
+        func chat(_ model: String) -> String { #"{"model":"\#(model)","messages":[{"role":"user","content":"Hi"}]}"# }
+        let r = try await call(gateway, chat("claude"))
         XCTAssertEqual(r.status, 200, r.body)
         let sent = try XCTUnwrap(bedrock.requests.last)
         XCTAssertTrue(sent.header("authorization")?.hasPrefix("AWS4-HMAC-SHA256 Credential=\(issued.accessKeyID)/") ?? false)
@@ -307,11 +301,7 @@ final class BedrockTests: XCTestCase {
         XCTAssertNil(sts.signatureProblem(request), "AssumeRole signed with the deployment's keys")
 
         // STS refuses the other role: a 500 naming the role and STS's answer, never a secret.
-        var refused = try call("other")
-        for _ in 0..<50 where !refused.body.contains("AccessDenied") {
-            try await Task.sleep(nanoseconds: 100_000_000)
-            refused = try call("other")
-        }
+        let refused = try await call(gateway, chat("other")) { $0.body.contains("AccessDenied") }
         XCTAssertEqual(refused.status, 500)
         XCTAssertTrue(refused.body.contains("role arn:aws:iam::123456789012:role/not-allowed"), refused.body)
         XCTAssertTrue(refused.body.contains("AssumeRole answered 403 AccessDenied"), refused.body)
@@ -339,11 +329,7 @@ final class BedrockTests: XCTestCase {
         let gateway = try await GatewayHarness(yaml: yaml, environment: [
             "HOME": dir, "AWS_SHARED_CREDENTIALS_FILE": file, "AWS_EC2_METADATA_DISABLED": "true",
         ])
-        var r = try gateway.request("POST", "/v1/chat/completions", body: Self.chat("Hi"))
-        for _ in 0..<50 where r.status == 500 {
-            try await Task.sleep(nanoseconds: 100_000_000)
-            r = try gateway.request("POST", "/v1/chat/completions", body: Self.chat("Hi"))
-        }
+        let r = try await call(gateway, Self.chat("Hi"))
         XCTAssertEqual(r.status, 200, r.body)
         let sent = try XCTUnwrap(bedrock.requests.last)
         XCTAssertTrue(sent.header("authorization")?.hasPrefix("AWS4-HMAC-SHA256 Credential=\(key.accessKeyID)/") ?? false)

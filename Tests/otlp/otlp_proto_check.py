@@ -16,12 +16,11 @@ import sys
 import tempfile
 import threading
 import time
-import traceback
 import urllib.request
 from http.server import ThreadingHTTPServer
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
-from fake_http import FakeHTTPHandler, free_port  # noqa: E402
+from fake_http import FakeHTTPHandler, free_port, run_checks  # noqa: E402
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest  # noqa: E402
 from opentelemetry.proto.trace.v1.trace_pb2 import Span  # noqa: E402
@@ -132,18 +131,6 @@ environment_variables:
     proc = subprocess.Popen([BINARY, "worker", "--config", path, "--host", "127.0.0.1", "--port", str(port)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
     passed = failed = 0
-
-    def check(name, fn):
-        nonlocal passed, failed
-        try:
-            fn()
-            passed += 1
-            print(f"ok   {name}")
-        except Exception:
-            failed += 1
-            print(f"FAIL {name}")
-            traceback.print_exc()
-
     try:
         deadline = time.time() + 30
         while time.time() < deadline:
@@ -221,10 +208,12 @@ environment_variables:
             generic = [e for p in FakeCollector.posts if p[0] == "/generic" for e in json.loads(p[2])]
             assert sorted(e["litellm_call_id"] for e in generic) == sorted(call_ids), generic
 
-        check("otel: every body parses, one server span per call and one client span per attempt", otel_spans)
-        check("otel: GenAI attributes with their protobuf value types", otel_attribute_types)
-        check("langfuse: generations with Basic auth, input, output, usage, parameters, metadata", langfuse_generations)
-        check("generic_api: the same calls", generic_api_matches)
+        passed, failed = run_checks([
+            ("otel: every body parses, one server span per call and one client span per attempt", otel_spans),
+            ("otel: GenAI attributes with their protobuf value types", otel_attribute_types),
+            ("langfuse: generations with Basic auth, input, output, usage, parameters, metadata", langfuse_generations),
+            ("generic_api: the same calls", generic_api_matches),
+        ])
     finally:
         proc.terminate()
         try:
@@ -232,6 +221,8 @@ environment_variables:
         except subprocess.TimeoutExpired:
             proc.kill()
         os.unlink(path)
+    if passed + failed == 0:
+        failed = 1  # it stopped before its checks (the gateway or a call failed)
     print(f"otlp-proto: {passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
 

@@ -14,12 +14,11 @@ import sys
 import tempfile
 import threading
 import time
-import traceback
 import urllib.request
 from http.server import ThreadingHTTPServer
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
-from fake_http import FakeHTTPHandler, free_port  # noqa: E402
+from fake_http import FakeHTTPHandler, free_port, run_checks  # noqa: E402
 
 import openai
 
@@ -158,16 +157,7 @@ general_settings:
         except openai.AuthenticationError as e:
             assert e.status_code == 401
 
-    passed = failed = 0
-    for check in [models, chat, chat_raw_headers, chat_stream, mock_chat_and_stream, embeddings, errors]:
-        try:
-            check()
-            passed += 1
-            print(f"ok   {check.__name__}")
-        except Exception:
-            failed += 1
-            print(f"FAIL {check.__name__}")
-            traceback.print_exc()
+    passed, failed = run_checks((c.__name__, c) for c in [models, chat, chat_raw_headers, chat_stream, mock_chat_and_stream, embeddings, errors])
     proc.terminate()
     out = proc.communicate(timeout=10)[0].decode(errors="replace")
     if failed:

@@ -1,7 +1,9 @@
-"""What the Python checks' fake upstreams share: a JSON reply, a chunked-encoding writer, a free port."""
+"""What the Python checks share: a JSON reply, a chunked-encoding writer, a free port, and the
+runner that prints each check's outcome."""
 import json
 import random
 import socket
+import traceback
 from http.server import BaseHTTPRequestHandler
 
 
@@ -41,3 +43,19 @@ def free_port():
         finally:
             s.close()
     raise OSError("no free port")
+
+
+def run_checks(checks):
+    """Runs each `(name, fn)`, printing `ok   name` or `FAIL name` and the traceback; returns
+    (passed, failed)."""
+    passed = failed = 0
+    for name, fn in checks:
+        try:
+            fn()
+            passed += 1
+            print(f"ok   {name}")
+        except Exception:
+            failed += 1
+            print(f"FAIL {name}")
+            traceback.print_exc()
+    return passed, failed

@@ -20,7 +20,7 @@ import urllib.request
 from http.server import ThreadingHTTPServer
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
-from fake_http import FakeHTTPHandler, free_port, run_checks  # noqa: E402
+from fake_http import FakeHTTPHandler, free_port, run_checks, wait_ready  # noqa: E402
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest  # noqa: E402
 from opentelemetry.proto.trace.v1.trace_pb2 import Span  # noqa: E402
@@ -132,13 +132,7 @@ environment_variables:
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
     passed = failed = 0
     try:
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/health/readiness", timeout=1)
-                break
-            except Exception:
-                time.sleep(0.1)
+        wait_ready(port)
         call_ids = []
         for i in range(CALLS):
             model = "flaky-model" if i == 0 else "chat-model"

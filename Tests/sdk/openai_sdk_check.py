@@ -8,17 +8,14 @@ any failure.
 """
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
-import time
-import urllib.request
 from http.server import ThreadingHTTPServer
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
-from fake_http import FakeHTTPHandler, free_port, run_checks  # noqa: E402
+from fake_http import FakeHTTPHandler, free_port, run_checks, wait_ready  # noqa: E402
 
 import openai
 
@@ -95,13 +92,7 @@ general_settings:
     env = dict(os.environ, SDK_CHECK_UPSTREAM_KEY="sk-upstream")
     proc = subprocess.Popen([BINARY, "--config", path, "--host", "127.0.0.1", "--port", str(port)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/health/readiness", timeout=1)
-            break
-        except Exception:
-            time.sleep(0.1)
+    wait_ready(port)
     client = openai.OpenAI(api_key="sk-1234", base_url=f"http://127.0.0.1:{port}/v1")
 
     def models():

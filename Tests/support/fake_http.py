@@ -3,7 +3,9 @@ runner that prints each check's outcome."""
 import json
 import random
 import socket
+import time
 import traceback
+import urllib.request
 from http.server import BaseHTTPRequestHandler
 
 
@@ -59,3 +61,15 @@ def run_checks(checks):
             print(f"FAIL {name}")
             traceback.print_exc()
     return passed, failed
+
+
+def wait_ready(port, timeout=30):
+    """Waits until a gateway on 127.0.0.1:`port` answers /health/readiness (at most `timeout` s)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/health/readiness", timeout=1)
+            return True
+        except Exception:
+            time.sleep(0.1)
+    return False

@@ -12,7 +12,8 @@ import SwitchboardConfig
 /// `AssumeRole` is signed with the deployment's keys (`aws_access_key_id`, ...), else the
 /// profile's, else the environment's keys, else the standard AWS credential chain's.
 final class AWSDeploymentIdentities: Sendable {
-    private let byDeployment = Mutex<[String: Identity]>([:])
+    /// By deployment id; `nil` for a deployment that names neither (looked up once).
+    private let byDeployment = Mutex<[String: Identity?]>([:])
 
     struct Identity: Sendable {
         let credentials: AWSChainCredentials
@@ -25,10 +26,13 @@ final class AWSDeploymentIdentities: Sendable {
         func param(_ key: String) -> String? {
             deployment.params.all.first(where: { $0.key == key })?.value.stringValue.flatMap { $0.isEmpty ? nil : $0 }
         }
+        if let known = byDeployment.withLock({ $0[deployment.id] }) { return known }
         let role = param("aws_role_name")
         let profile = param("aws_profile_name")
-        guard role != nil || profile != nil else { return nil }
-        if let known = byDeployment.withLock({ $0[deployment.id] }) { return known }
+        guard role != nil || profile != nil else {
+            byDeployment.withLock { $0[deployment.id] = .some(nil) }
+            return nil
+        }
 
         let profileSource = profile.map { AWSSharedCredentialsFile(environment: env.variables.merging(["AWS_PROFILE": $0]) { $1 }) }
         let identity: Identity
@@ -52,7 +56,7 @@ final class AWSDeploymentIdentities: Sendable {
             identity = Identity(credentials: AWSChainCredentials(chain: AWSCredentialChain(sources: [profileSource!])), what: "profile \(profile!)")
         }
         let kept = byDeployment.withLock { all -> Identity in
-            if let known = all[deployment.id] { return known }
+            if let known = all[deployment.id] ?? nil { return known }
             all[deployment.id] = identity
             return identity
         }

@@ -72,27 +72,13 @@ public final class FakeAWSCredentialServer: Sendable {
         guard form["RoleArn"] == roleARN, let session = form["RoleSessionName"], !session.isEmpty else {
             return Self.stsError(403, "AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity")
         }
-        return .body(status: 200, contentType: "text/xml", body: """
-            <AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
-              <AssumeRoleWithWebIdentityResult>
-                <SubjectFromWebIdentityToken>system:serviceaccount:default:switchboard</SubjectFromWebIdentityToken>
-                <AssumedRoleUser><Arn>\(roleARN)/\(session)</Arn><AssumedRoleId>AROAFAKE:\(session)</AssumedRoleId></AssumedRoleUser>
-                <Credentials>
-                  <SessionToken>\(issued.sessionToken)</SessionToken>
-                  <SecretAccessKey>\(issued.secretAccessKey)</SecretAccessKey>
-                  <Expiration>\(issued.expiration)</Expiration>
-                  <AccessKeyId>\(issued.accessKeyID)</AccessKeyId>
-                </Credentials>
-              </AssumeRoleWithWebIdentityResult>
-              <ResponseMetadata><RequestId>fake-request</RequestId></ResponseMetadata>
-            </AssumeRoleWithWebIdentityResponse>
-            """)
+        return .body(status: 200, contentType: "text/xml", body: issued.stsAnswer(
+            action: "AssumeRoleWithWebIdentity", roleARN: roleARN, session: session,
+            extra: "<SubjectFromWebIdentityToken>system:serviceaccount:default:switchboard</SubjectFromWebIdentityToken>"))
     }
 
     static func stsError(_ status: Int, _ code: String, _ message: String) -> FakeResponse {
-        .body(status: status, contentType: "text/xml", body: """
-            <ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>\(code)</Code><Message>\(message)</Message></Error><RequestId>fake</RequestId></ErrorResponse>
-            """)
+        .body(status: status, contentType: "text/xml", body: FakeIssuedCredentials.stsError(code, message))
     }
 }
 
@@ -104,6 +90,33 @@ public struct FakeIssuedCredentials: Sendable {
     public var expiration = "2099-01-01T00:00:00Z"
 
     public init() {}
+
+    /// STS's answer to `action` (`AssumeRole`, `AssumeRoleWithWebIdentity`) handing these out,
+    /// with `extra` elements first in its result.
+    func stsAnswer(action: String, roleARN: String, session: String, extra: String = "") -> String {
+        """
+        <\(action)Response xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+          <\(action)Result>
+            \(extra)
+            <AssumedRoleUser><Arn>\(roleARN)/\(session)</Arn><AssumedRoleId>AROAFAKE:\(session)</AssumedRoleId></AssumedRoleUser>
+            <Credentials>
+              <SessionToken>\(sessionToken)</SessionToken>
+              <SecretAccessKey>\(secretAccessKey)</SecretAccessKey>
+              <Expiration>\(expiration)</Expiration>
+              <AccessKeyId>\(accessKeyID)</AccessKeyId>
+            </Credentials>
+          </\(action)Result>
+          <ResponseMetadata><RequestId>fake-request</RequestId></ResponseMetadata>
+        </\(action)Response>
+        """
+    }
+
+    /// STS's error document.
+    static func stsError(_ code: String, _ message: String) -> String {
+        """
+        <ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>\(code)</Code><Message>\(message)</Message></Error><RequestId>fake</RequestId></ErrorResponse>
+        """
+    }
 
     func json(code: Bool) -> String {
         (code ? #"{"Code":"Success","LastUpdated":"2026-01-01T00:00:00Z","Type":"AWS-HMAC","# : "{")

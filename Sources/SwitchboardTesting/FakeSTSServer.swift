@@ -12,31 +12,12 @@ public enum FakeSTSServer {
         try await FakeAWSServer(service: "sts", region: region, credentials: credentials) { request in
             let form = request.formFields
             guard form["Action"] == "AssumeRole", form["Version"] == "2011-06-15" else {
-                return .xml(status: 400, body: error("InvalidAction", "Could not find operation \(form["Action"] ?? "")"))
+                return .xml(status: 400, body: FakeIssuedCredentials.stsError("InvalidAction", "Could not find operation \(form["Action"] ?? "")"))
             }
             guard form["RoleArn"] == roleARN, let session = form["RoleSessionName"], !session.isEmpty else {
-                return .xml(status: 403, body: error("AccessDenied", "User is not authorized to perform: sts:AssumeRole on resource: \(form["RoleArn"] ?? "")"))
+                return .xml(status: 403, body: FakeIssuedCredentials.stsError("AccessDenied", "User is not authorized to perform: sts:AssumeRole on resource: \(form["RoleArn"] ?? "")"))
             }
-            return .xml(status: 200, body: """
-                <AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
-                  <AssumeRoleResult>
-                    <AssumedRoleUser><Arn>\(roleARN)/\(session)</Arn><AssumedRoleId>AROAFAKE:\(session)</AssumedRoleId></AssumedRoleUser>
-                    <Credentials>
-                      <AccessKeyId>\(issued.accessKeyID)</AccessKeyId>
-                      <SecretAccessKey>\(issued.secretAccessKey)</SecretAccessKey>
-                      <SessionToken>\(issued.sessionToken)</SessionToken>
-                      <Expiration>\(issued.expiration)</Expiration>
-                    </Credentials>
-                  </AssumeRoleResult>
-                  <ResponseMetadata><RequestId>fake-request</RequestId></ResponseMetadata>
-                </AssumeRoleResponse>
-                """)
+            return .xml(status: 200, body: issued.stsAnswer(action: "AssumeRole", roleARN: roleARN, session: session))
         }
-    }
-
-    static func error(_ code: String, _ message: String) -> String {
-        """
-        <ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>\(code)</Code><Message>\(message)</Message></Error><RequestId>fake</RequestId></ErrorResponse>
-        """
     }
 }

@@ -74,18 +74,13 @@ final class CallLogLane: Sendable {
         let onSuccess = self.onSuccess
         let onFailure = self.onFailure
         batch.state.withLock { state in
-            for call in calls {
-                // The caller's collection keeps the call alive: read at +0, not retained and
-                // released for each lane.
-                Unmanaged.passUnretained(call)._withUnsafeGuaranteedRef { call in
-                    guard call.record.succeeded ? onSuccess : onFailure else { return }
-                    if state.body == nil { state.body = batches.freshBody() }
-                    format.write(call, first: state.events == 0, to: &state.body!)
-                    state.events += 1
-                    if state.events == batchSize {
-                        full.append(CallBatch(body: state.body.take()!, events: state.events))
-                        state.events = 0
-                    }
+            for call in calls where call.record.succeeded ? onSuccess : onFailure {
+                if state.body == nil { state.body = batches.freshBody() }
+                format.write(call, first: state.events == 0, to: &state.body!)
+                state.events += 1
+                if state.events == batchSize {
+                    full.append(CallBatch(body: state.body.take()!, events: state.events))
+                    state.events = 0
                 }
             }
         }
@@ -196,16 +191,11 @@ final class LoopCallLog: CallRecordSink {
 
     private func writePending() {
         scheduled = false
-        // The tick's calls in a local array: read from a property, each call would be retained
-        // and released for every lane.
-        var calls: [LoggedCall] = []
-        swap(&calls, &pending)
         // One clock read for the tick's calls: they all ended in it.
         let now = LoggedCall.wallClockNow()
-        for call in calls { call.stamp(now) }
-        write(calls)
-        calls.removeAll(keepingCapacity: true)
-        swap(&calls, &pending)
+        for call in pending { call.stamp(now) }
+        write(pending)
+        pending.removeAll(keepingCapacity: true)
     }
 
     private func write<C: Collection<LoggedCall>>(_ calls: C) {

@@ -353,8 +353,8 @@ final class Call: UpstreamResponseDelegate {
         let now = NIODeadline.now().uptimeNanoseconds
         let total = now &- receivedAt
         // Bodies are slices, not copies: the sinks that log them are done with them by the end
-        // of this tick (``CallRecord/requestBody``). One expression, no `var`: the record is
-        // built in place, not copied.
+        // of this tick (``CallRecord/requestBody``). One expression, not a `var` set afterwards,
+        // and handed to the last sink: ≈ 9 retains a call fewer (`counts.sh`).
         let bodies = gateway.recordsBodies
         let record = CallRecord(
             callID: callID, route: endpoint.recordRoute, modelGroup: session?.group.name,

@@ -14,11 +14,6 @@ struct JSONOut: ReservedBytesWriter {
         out = reserved
     }
 
-    /// `bytes[range]` of `source` (offsets from its reader index), as they are.
-    mutating func raw(_ source: ByteBuffer, _ range: Range<Int>) {
-        source.withUnsafeReadableBytes { raw(UnsafeRawBufferPointer(rebasing: $0[range])) }
-    }
-
     /// Appends again the bytes written at `range` (a value already escaped once).
     mutating func again(_ range: Range<Int>) {
         guard !range.isEmpty else { return }
@@ -73,10 +68,10 @@ struct JSONOut: ReservedBytesWriter {
         byte(UInt8(ascii: "\""))
     }
 
-    /// `bytes[range]` of `source` (offsets from its reader index) as a JSON string literal.
-    mutating func string(_ source: ByteBuffer, _ range: Range<Int>) {
+    /// UTF-8 `bytes` as a JSON string literal.
+    mutating func string(bytes: UnsafeRawBufferPointer) {
         byte(UInt8(ascii: "\""))
-        source.withUnsafeReadableBytes { escaped(UnsafeRawBufferPointer(rebasing: $0[range])) }
+        escaped(bytes)
         byte(UInt8(ascii: "\""))
     }
 
@@ -127,6 +122,8 @@ struct JSONOut: ReservedBytesWriter {
 
     /// `v` as Swift prints it (`"\(v)"`: the shortest digits that read back as `v`; at most 24 bytes).
     mutating func double(_ v: Double) {
+        // Zero, a call's cost without prices, is the common value: no `String` made for it.
+        if v == 0, v.sign == .plus { return raw("0.0") }
         var text = v.description
         text.withUTF8 { raw(UnsafeRawBufferPointer($0)) }
     }
@@ -213,16 +210,5 @@ extension ByteBuffer {
             write(&w)
             return w.finish()
         }
-    }
-}
-
-/// The value of the first top-level member `key` of a scanned JSON object (offsets from the
-/// body's reader index).
-func firstMember(_ scan: JSONObjectScan?, _ body: ByteBuffer, _ key: StaticString) -> Range<Int>? {
-    guard let scan else { return nil }
-    return body.withUnsafeReadableBytes { bytes in
-        let want = UnsafeRawBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount)
-        for m in scan.members where JSONObjectScan.keyEquals(m, want, bytes) { return m.valueStart..<m.valueEnd }
-        return nil
     }
 }

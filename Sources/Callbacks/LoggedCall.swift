@@ -24,6 +24,16 @@ final class LoggedCall {
     /// The request body's top-level members (the gateway's scan; scanned here for a record
     /// that came without it).
     var requestScan: JSONObjectScan?
+    /// The request body's bytes, in place (empty without one). The record holds the body's
+    /// buffer, which nothing writes again, for as long as this entry lives: the encoders read
+    /// it through this view, not through a copy of the `ByteBuffer` (a retain and a release
+    /// each time).
+    private(set) var requestBytes = UnsafeRawBufferPointer(start: nil, count: 0)
+    /// The response body's bytes, in place (`nil` without one), as ``requestBytes``.
+    private(set) var responseBytes: UnsafeRawBufferPointer?
+    /// Where the request's input is in ``requestBytes``: its `messages`, `prompt` or `input`
+    /// member (found once for every callback that logs it).
+    private(set) var input: Range<Int>?
 
     /// A call that ended at `endUnixNanos` (now, unless said).
     convenience init(_ record: consuming CallRecord, endUnixNanos: UInt64 = LoggedCall.wallClockNow()) {
@@ -43,6 +53,27 @@ final class LoggedCall {
         self.endUnixNanos = endUnixNanos
         trace = CallSpans.traceBits(callID: record.callID)
         requestScan = record.requestMembers ?? record.requestBody.flatMap { try? JSONScanner.scanObject($0) }
+        if let body = record.requestBody {
+            requestBytes = body.withUnsafeReadableBytes { $0 }
+            input = requestScan.flatMap { Self.member(Self.inputKey(record.route), of: $0, in: requestBytes) }
+        }
+        responseBytes = record.responseBody?.withUnsafeReadableBytes { $0 }
+    }
+
+    /// The request member that holds a call's input.
+    static func inputKey(_ route: CallRecord.Route) -> StaticString {
+        switch route {
+        case .embeddings: return "input"
+        case .completions: return "prompt"
+        case .chatCompletions: return "messages"
+        }
+    }
+
+    /// The value of the first top-level member `key` of a scanned JSON object.
+    static func member(_ key: StaticString, of scan: JSONObjectScan, in bytes: UnsafeRawBufferPointer) -> Range<Int>? {
+        let want = UnsafeRawBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount)
+        for m in scan.members where JSONObjectScan.keyEquals(m, want, bytes) { return m.valueStart..<m.valueEnd }
+        return nil
     }
 
     /// Nanoseconds since the Unix epoch.

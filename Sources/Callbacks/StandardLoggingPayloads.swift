@@ -83,7 +83,7 @@ struct StandardLoggingPayloads: Sendable {
         let cost = Double(prompt) * (d.inputCostPerToken ?? 0) + Double(completion) * (d.outputCostPerToken ?? 0)
         let succeeded = e.record.succeeded
         let failure = e.record.failure.map { (name: $0.name, description: $0.description) }
-        let bodies = (e.record.requestBody?.readableBytes ?? 0) + (e.record.responseBody?.readableBytes ?? 0)
+        let bodies = e.requestBytes.count + (e.responseBytes?.count ?? 0)
         let strings = 3 * e.record.callID.utf8.count + (e.record.modelGroup?.utf8.count ?? 0) + (failure.map { $0.name.utf8.count + 2 * $0.description.utf8.count } ?? 0)
         buffer.writeJSON(bound: 2048 + bodies + 6 * strings + d.bound) { out in
             out.raw("{\"id\":")
@@ -122,14 +122,9 @@ struct StandardLoggingPayloads: Sendable {
             out.raw(e.record.caller == .masterKey
                 ? #","metadata":{"user_api_key_alias":"master_key"},"cache_hit":false,"messages":"#
                 : #","metadata":{},"cache_hit":false,"messages":"#)
-            let inputKey = LangfuseAttributes.inputKey(e.record.route)
-            if let body = e.record.requestBody, let input = firstMember(e.requestScan, body, inputKey) {
-                out.raw(body, input)
-            } else {
-                out.raw("null")
-            }
+            if let input = e.input { out.raw(UnsafeRawBufferPointer(rebasing: e.requestBytes[input])) } else { out.raw("null") }
             out.raw(",\"response\":")
-            if let body = e.record.responseBody { out.raw(body, 0..<body.readableBytes) } else { out.raw("null") }
+            if let body = e.responseBytes { out.raw(body) } else { out.raw("null") }
             if let failure {
                 out.raw(",\"error_str\":")
                 out.string(failure.description)

@@ -37,7 +37,8 @@ final class TraceCallbackTests: XCTestCase {
         """
     }
 
-    static let chat = #"{"model":"m","temperature":0.5,"messages":[{"role":"user","content":"hello"}]}"#
+    /// (A parameter whose key is escaped, `top_p`, reaches Langfuse as the request wrote it.)
+    static let chat = #"{"model":"m","temperature":0.5,"top\u005fp":0.9,"messages":[{"role":"user","content":"hello"}]}"#
     static func chat(_ content: String, stream: Bool = false) -> String {
         #"{"model":"m","stream":\#(stream),"messages":[{"role":"user","content":"\#(content)"}]}"#
     }
@@ -196,6 +197,8 @@ final class TraceCallbackTests: XCTestCase {
         XCTAssertEqual(cost["total"]?.doubleValue ?? 0, 0.017, accuracy: 1e-9)
         let parameters = try XCTUnwrap(plain["langfuse.observation.model.parameters"].flatMap { try? JSONValue.parse($0) })
         XCTAssertEqual(parameters["temperature"]?.doubleValue, 0.5)
+        XCTAssertEqual(parameters["top_p"]?.doubleValue, 0.9)
+        XCTAssertEqual(parameters.objectValue?.count, 2)
         let metadata = try XCTUnwrap(plain["langfuse.observation.metadata"].flatMap { try? JSONValue.parse($0) })
         XCTAssertEqual(metadata["model_group"]?.stringValue, "m")
         XCTAssertEqual(metadata["model_id"]?.stringValue, "dep-1")

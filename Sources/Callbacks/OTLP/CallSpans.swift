@@ -60,7 +60,7 @@ struct CallSpanWriter<W: SpanOut>: Sendable {
         let dep = r.deploymentID.map { deployment($0, slot: r.laterAttempts.isEmpty ? r.firstAttempt?.deploymentIndex : r.laterAttempts.last?.deploymentIndex) }
         let operation = CallSpans.operation(r.route)
         let failure = r.failure.map { (name: $0.name, description: $0.description) }
-        let langfuse = flavor == .langfuse ? LangfuseAttributes(record: r, requestScan: entry.requestScan, deployment: dep, start: start, failure: failure) : nil
+        let langfuse = flavor == .langfuse ? LangfuseAttributes(entry, record: r, deployment: dep, start: start, failure: failure) : nil
 
         // Every string escaped (at most 6 bytes a byte; the call id and model group also sit
         // twice escaped in the Langfuse metadata), plus the constant keys.

@@ -19,18 +19,18 @@ struct LangfuseAttributes {
     /// The most these attributes take (every value escaped).
     let bound: Int
 
-    /// `requestScan`: the request body's members (``LoggedCall/requestScan``).
+    /// `e`: the call (its record is `r`), whose bodies are read in place.
     init(
-        record r: borrowing CallRecord, requestScan: JSONObjectScan?, deployment: DeploymentSpanBytes?, start: UInt64,
+        _ e: LoggedCall, record r: borrowing CallRecord, deployment: DeploymentSpanBytes?, start: UInt64,
         failure: (name: String, description: String)?
     ) {
         self.deployment = deployment
         self.start = start
         self.failure = failure
-        request = requestScan
+        request = e.requestScan
         choices = r.route == .embeddings ? nil : r.responseBody.flatMap { JSONScanner.rawMember(#""choices""#, in: $0) ?? JSONScanner.firstMember("choices", in: $0) }
         streamed = r.route == .embeddings || choices != nil ? nil : Self.streamedOutput(r.streamedEvents)
-        let bodies = (r.requestBody?.readableBytes ?? 0) + (choices?.count ?? 0) + (streamed?.utf8.count ?? 0)
+        let bodies = e.requestBytes.count + (choices?.count ?? 0) + (streamed?.utf8.count ?? 0)
         bound = 4096 + 40 * bodies + 6 * (failure?.description.utf8.count ?? 0)
             + 6 * Self.metadataBound(r.callID, r.modelGroup, deployment)
     }
@@ -56,17 +56,18 @@ struct LangfuseAttributes {
         } else {
             out.optionalStringAttribute("langfuse.observation.model.name", e.record.modelGroup)
         }
-        if let body = e.record.requestBody, let input = firstMember(request, body, Self.inputKey(e.record.route)) {
-            out.stringAttribute("langfuse.observation.input", body, input)
+        let body = e.requestBytes
+        if let input = e.input {
+            out.stringAttribute("langfuse.observation.input", bytes: UnsafeRawBufferPointer(rebasing: body[input]))
         }
-        if let body = e.record.responseBody, let choices {
-            out.stringAttribute("langfuse.observation.output", body, choices)
+        if let answer = e.responseBytes, let choices {
+            out.stringAttribute("langfuse.observation.output", bytes: UnsafeRawBufferPointer(rebasing: answer[choices]))
         } else if let streamed {
             out.stringAttribute("langfuse.observation.output", streamed)
         }
-        if let body = e.record.requestBody, let request, Self.hasModelParameters(request, body) {
+        if let request, Self.hasModelParameters(request, body) {
             // (`request` is a local copy: the closure must not capture `self`, a copy of it all.)
-            out.documentAttribute("langfuse.observation.model.parameters", bound: 16 + 3 * body.readableBytes) {
+            out.documentAttribute("langfuse.observation.model.parameters", bound: 16 + 3 * body.count) {
                 Self.writeModelParameters(request, body, to: &$0)
             }
         }
@@ -144,14 +145,6 @@ struct LangfuseAttributes {
         m.byte(UInt8(ascii: "}"))
     }
 
-    static func inputKey(_ route: CallRecord.Route) -> StaticString {
-        switch route {
-        case .embeddings: return "input"
-        case .completions: return "prompt"
-        case .chatCompletions: return "messages"
-        }
-    }
-
     /// `litellm-{call type}`.
     static func traceName(_ route: CallRecord.Route) -> StaticString {
         switch route {
@@ -188,31 +181,24 @@ struct LangfuseAttributes {
     }
 
     /// Whether the request has scalar members other than the model and the input.
-    static func hasModelParameters(_ scan: JSONObjectScan, _ body: ByteBuffer) -> Bool {
-        body.withUnsafeReadableBytes { bytes in
-            scan.members.contains { m in m.valueLead != UInt8(ascii: "{") && m.valueLead != UInt8(ascii: "[") && !skipped(m, bytes) }
-        }
+    static func hasModelParameters(_ scan: JSONObjectScan, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        scan.members.contains { m in m.valueLead != UInt8(ascii: "{") && m.valueLead != UInt8(ascii: "[") && !skipped(m, bytes) }
     }
 
     /// The request's scalar members other than the model and the input (temperature,
     /// max_tokens, ...), as a JSON object (at most three times the body's size).
-    static func writeModelParameters(_ scan: JSONObjectScan, _ body: ByteBuffer, to out: inout JSONOut) {
+    /// (A key is copied as the request wrote it, escapes and all: it is a valid JSON string.)
+    static func writeModelParameters(_ scan: JSONObjectScan, _ bytes: UnsafeRawBufferPointer, to out: inout JSONOut) {
         var any = false
-        body.withUnsafeReadableBytes { bytes in
-            for (i, m) in scan.members.enumerated() {
-                guard m.valueLead != UInt8(ascii: "{"), m.valueLead != UInt8(ascii: "["), !skipped(m, bytes) else { continue }
-                out.byte(UInt8(ascii: any ? "," : "{"))
-                any = true
-                if m.keyEscaped {
-                    out.string(scan.key(at: i, in: body))
-                } else {
-                    out.byte(UInt8(ascii: "\""))
-                    out.raw(UnsafeRawBufferPointer(rebasing: bytes[m.keyStart..<m.keyEnd]))
-                    out.byte(UInt8(ascii: "\""))
-                }
-                out.byte(UInt8(ascii: ":"))
-                out.raw(UnsafeRawBufferPointer(rebasing: bytes[m.valueStart..<m.valueEnd]))
-            }
+        for m in scan.members {
+            guard m.valueLead != UInt8(ascii: "{"), m.valueLead != UInt8(ascii: "["), !skipped(m, bytes) else { continue }
+            out.byte(UInt8(ascii: any ? "," : "{"))
+            any = true
+            out.byte(UInt8(ascii: "\""))
+            out.raw(UnsafeRawBufferPointer(rebasing: bytes[m.keyStart..<m.keyEnd]))
+            out.byte(UInt8(ascii: "\""))
+            out.byte(UInt8(ascii: ":"))
+            out.raw(UnsafeRawBufferPointer(rebasing: bytes[m.valueStart..<m.valueEnd]))
         }
         if any { out.byte(UInt8(ascii: "}")) }
     }

@@ -107,9 +107,9 @@ extension JSONOut: SpanOut {
         raw("\"}}")
     }
 
-    mutating func stringAttribute(_ key: StaticString, _ source: ByteBuffer, _ range: Range<Int>) {
+    mutating func stringAttribute(_ key: StaticString, bytes: UnsafeRawBufferPointer) {
         attributeKey(key, "stringValue")
-        string(source, range)
+        string(bytes: bytes)
         raw("}}")
     }
 

@@ -118,8 +118,8 @@ struct ProtoOut: SpanOut, ReservedBytesWriter {
         byte(value ? 1 : 0)
     }
 
-    mutating func stringAttribute(_ key: StaticString, _ source: ByteBuffer, _ range: Range<Int>) {
-        source.withUnsafeReadableBytes { stringKeyValue(0x4A, key: Self.bytes(key), value: UnsafeRawBufferPointer(rebasing: $0[range])) }
+    mutating func stringAttribute(_ key: StaticString, bytes: UnsafeRawBufferPointer) {
+        stringKeyValue(0x4A, key: Self.bytes(key), value: bytes)
     }
 
     /// The document as it is (a protobuf string needs no escaping).

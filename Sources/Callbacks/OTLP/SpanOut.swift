@@ -36,8 +36,8 @@ protocol SpanOut {
     mutating func boolAttribute(_ key: StaticString, _ value: Bool)
     /// Attributes encoded once, in this encoding (``DeploymentSpanBytes``), as they are.
     mutating func raw(_ bytes: [UInt8])
-    /// A string attribute with the UTF-8 bytes `source[range]` (offsets from its reader index).
-    mutating func stringAttribute(_ key: StaticString, _ source: ByteBuffer, _ range: Range<Int>)
+    /// A string attribute with the UTF-8 `bytes`.
+    mutating func stringAttribute(_ key: StaticString, bytes: UnsafeRawBufferPointer)
     /// A string attribute carrying a JSON document that `write` writes (at most `bound` bytes).
     mutating func documentAttribute(_ key: StaticString, bound: Int, _ write: (inout JSONOut) -> Void)
 

@@ -94,6 +94,26 @@ public struct CallRecord: Sendable {
 
     public var attemptCount: Int { firstAttempt == nil ? 0 : 1 + laterAttempts.count }
 
+    /// The deployment slot (``AttemptRecord/deploymentIndex``) of the last attempt, read in
+    /// place: a copy of an attempt would retain and release its strings.
+    @inlinable
+    public var lastDeploymentIndex: Int? {
+        if !laterAttempts.isEmpty { return laterAttempts.withUnsafeBufferPointer { $0[$0.count - 1].deploymentIndex } }
+        switch firstAttempt {
+        case .some(let first): return first.deploymentIndex
+        case .none: return nil
+        }
+    }
+
+    /// Whether the first attempt failed (read in place).
+    @inlinable
+    public var firstAttemptFailed: Bool {
+        switch firstAttempt {
+        case .some(let first): return first.failure != nil
+        case .none: return false
+        }
+    }
+
     public var succeeded: Bool { failure == nil && status < 400 }
 }
 

@@ -74,17 +74,32 @@ final class CallLogLane: Sendable {
         let onSuccess = self.onSuccess
         let onFailure = self.onFailure
         batch.state.withLock { state in
-            for call in calls where call.record.succeeded ? onSuccess : onFailure {
-                if state.body == nil { state.body = batches.freshBody() }
-                format.write(call, first: state.events == 0, to: &state.body!)
-                state.events += 1
-                if state.events == batchSize {
-                    full.append(CallBatch(body: state.body.take()!, events: state.events))
-                    state.events = 0
+            // Each call at +0: `calls` holds them all to the end (iterating it, each call was
+            // retained and released, per lane: `counts.sh`).
+            _ = calls.withContiguousStorageIfAvailable { all in
+                for i in all.indices {
+                    all.unretained(i)._withUnsafeGuaranteedRef { call in
+                        guard call.record.succeeded ? onSuccess : onFailure else { return }
+                        if state.body == nil { state.body = batches.freshBody() }
+                        format.write(call, first: state.events == 0, to: &state.body!)
+                        state.events += 1
+                        if state.events == batchSize {
+                            full.append(CallBatch(body: state.body.take()!, events: state.events))
+                            state.events = 0
+                        }
+                    }
                 }
             }
         }
         for b in full { sender.add(b, events: b.events) }
+    }
+}
+
+extension UnsafeBufferPointer where Element: AnyObject {
+    /// Element `i`, not retained (the buffer's owner keeps it alive).
+    @inline(__always)
+    func unretained(_ i: Int) -> Unmanaged<Element> {
+        UnsafeRawPointer(baseAddress! + i).load(as: Unmanaged<Element>.self)
     }
 }
 
@@ -193,7 +208,9 @@ final class LoopCallLog: CallRecordSink {
         scheduled = false
         // One clock read for the tick's calls: they all ended in it.
         let now = LoggedCall.wallClockNow()
-        for call in pending { call.stamp(now) }
+        pending.withUnsafeBufferPointer { all in
+            for i in all.indices { all.unretained(i)._withUnsafeGuaranteedRef { $0.stamp(now) } }
+        }
         write(pending)
         pending.removeAll(keepingCapacity: true)
     }

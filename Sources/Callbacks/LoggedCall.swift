@@ -21,9 +21,10 @@ final class LoggedCall {
     var endUnixNanos: UInt64
     /// The call's trace id (``CallSpans/traceBits(callID:)``).
     var trace: TraceID
-    /// The request body's top-level members (the gateway's scan; scanned here for a record
-    /// that came without it).
-    var requestScan: JSONObjectScan?
+    /// The request body's top-level members: the gateway's scan, else scanned here.
+    var requestScan: JSONObjectScan? { record.requestMembers ?? scannedMembers }
+    /// The members of a request body that came without the gateway's scan.
+    private var scannedMembers: JSONObjectScan?
     /// The request body's bytes, in place (empty without one). The record holds the body's
     /// buffer, which nothing writes again, for as long as this entry lives: the encoders read
     /// it through this view, not through a copy of the `ByteBuffer` (a retain and a release
@@ -43,7 +44,14 @@ final class LoggedCall {
 
     /// A call whose end, trace id and members are filled in later (``stamp(_:)``): the event
     /// loop keeps it so until the tick's answers are out.
+    /// (The bodies are found here, in the record still owned: read through `self`, each would
+    /// be copied, a retain and a release.)
     init(unstamped record: consuming CallRecord) {
+        if let body = record.requestBody {
+            requestBytes = body.withUnsafeReadableBytes { $0 }
+            if let members = record.requestMembers { input = Self.member(Self.inputKey(record.route), of: members, in: requestBytes) }
+        }
+        responseBytes = record.responseBody?.withUnsafeReadableBytes { $0 }
         self.record = record
         endUnixNanos = 0
         trace = TraceID(high: 0, low: 0)
@@ -52,12 +60,10 @@ final class LoggedCall {
     func stamp(_ endUnixNanos: UInt64) {
         self.endUnixNanos = endUnixNanos
         trace = CallSpans.traceBits(callID: record.callID)
-        requestScan = record.requestMembers ?? record.requestBody.flatMap { try? JSONScanner.scanObject($0) }
-        if let body = record.requestBody {
-            requestBytes = body.withUnsafeReadableBytes { $0 }
-            input = requestScan.flatMap { Self.member(Self.inputKey(record.route), of: $0, in: requestBytes) }
+        if record.requestMembers == nil, let body = record.requestBody, let members = try? JSONScanner.scanObject(body) {
+            scannedMembers = members
+            input = Self.member(Self.inputKey(record.route), of: members, in: requestBytes)
         }
-        responseBytes = record.responseBody?.withUnsafeReadableBytes { $0 }
     }
 
     /// The request member that holds a call's input.

@@ -75,9 +75,7 @@ struct StandardLoggingPayloads: Sendable {
         let total = min(now, e.record.totalNanoseconds)
         let start = now - total
         let firstByte = e.record.timeToFirstByteNanoseconds > 0 ? start &+ e.record.timeToFirstByteNanoseconds : now
-        let d = deployment(
-            e.record.deploymentID,
-            slot: e.record.laterAttempts.isEmpty ? e.record.firstAttempt?.deploymentIndex : e.record.laterAttempts.last?.deploymentIndex)
+        let d = deployment(e.record.deploymentID, slot: e.record.lastDeploymentIndex)
         let prompt = e.record.usage?.promptTokens ?? 0
         let completion = e.record.usage?.completionTokens ?? 0
         let cost = Double(prompt) * (d.inputCostPerToken ?? 0) + Double(completion) * (d.outputCostPerToken ?? 0)

@@ -57,7 +57,7 @@ struct CallSpanWriter<W: SpanOut>: Sendable {
         let trace = entry.trace
         let seed = trace.high ^ trace.low
         let rootID = CallSpans.spanID(seed, 0)
-        let dep = r.deploymentID.map { deployment($0, slot: r.laterAttempts.isEmpty ? r.firstAttempt?.deploymentIndex : r.laterAttempts.last?.deploymentIndex) }
+        let dep = r.deploymentID.map { deployment($0, slot: r.lastDeploymentIndex) }
         let operation = CallSpans.operation(r.route)
         let failure = r.failure.map { (name: $0.name, description: $0.description) }
         let langfuse = flavor == .langfuse ? LangfuseAttributes(entry, record: r, deployment: dep, start: start, failure: failure) : nil
@@ -79,7 +79,7 @@ struct CallSpanWriter<W: SpanOut>: Sendable {
         // Langfuse shows a call as its one generation; the attempts are child spans only when
         // they tell more than it does (a retry, a fallback, a failure), as LiteLLM's Langfuse
         // logging shows one generation a call.
-        if r.firstAttempt != nil, flavor == .otel || !r.laterAttempts.isEmpty || r.firstAttempt!.failure != nil {
+        if r.firstAttempt != nil, flavor == .otel || !r.laterAttempts.isEmpty || r.firstAttemptFailed {
             // Each attempt is read in place (a copy would retain and release its references).
             writeAttempt(r.firstAttempt!, n: 1, trace: trace, seed: seed, parent: rootID, start: start, end: end, operation: operation, to: &buffer)
             for i in r.laterAttempts.indices {

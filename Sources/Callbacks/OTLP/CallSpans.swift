@@ -17,9 +17,11 @@ struct CallSpanWriter<W: SpanOut>: Sendable {
 
     let directory: DeploymentDirectory
     let flavor: Flavor
-    /// Every configured deployment's span bytes, by id, and by slot.
+    /// Every configured deployment's span bytes, by id, and by slot (owned by `known`).
     private let known: [String: DeploymentSpanBytes]
-    private let bySlot: [DeploymentSpanBytes]
+    private let bySlot: [Unmanaged<DeploymentSpanBytes>]
+    /// The span bytes of ids the config does not know, made once each and kept.
+    private let strays = StrayDeployments()
 
     init(directory: DeploymentDirectory, flavor: Flavor) {
         self.directory = directory
@@ -27,19 +29,17 @@ struct CallSpanWriter<W: SpanOut>: Sendable {
         var known: [String: DeploymentSpanBytes] = [:]
         for (id, entry) in directory.entries { known[id] = DeploymentSpanBytes(id: id, entry: entry, flavor: flavor, as: W.self) }
         self.known = known
-        bySlot = directory.ids.compactMap { known[$0] }
+        bySlot = directory.ids.compactMap { known[$0].map(Unmanaged.passUnretained) }
     }
 
-    /// A deployment's span bytes (made on the spot for an id the config does not know).
-    func deployment(_ id: String) -> DeploymentSpanBytes {
-        known[id] ?? DeploymentSpanBytes(id: id, entry: nil, flavor: flavor, as: W.self)
-    }
-
-    /// The same, found by the attempt's slot when it holds that id (comparing the id, usually the
-    /// very same string, is cheaper than hashing it).
-    func deployment(_ id: String, slot: Int?) -> DeploymentSpanBytes {
-        if let slot, slot >= 0, slot < bySlot.count, bySlot[slot].id == id { return bySlot[slot] }
-        return deployment(id)
+    /// A deployment's span bytes, found by the attempt's slot when it holds that id (comparing
+    /// the id, usually the very same string, is cheaper than hashing it). Unretained: this
+    /// writer keeps every one it hands out, and a call's spans are written inside
+    /// `_withUnsafeGuaranteedRef` (a returned reference cost a retain and a release a span).
+    func deployment(_ id: String, slot: Int?) -> Unmanaged<DeploymentSpanBytes> {
+        if let slot, slot >= 0, slot < bySlot.count, bySlot[slot]._withUnsafeGuaranteedRef({ $0.id == id }) { return bySlot[slot] }
+        if let d = known[id] { return .passUnretained(d) }
+        return strays.get(id) { DeploymentSpanBytes(id: id, entry: nil, flavor: flavor, as: W.self) }
     }
 
     /// Roughly what one call's spans take (the buffer of a batch is reserved up front).
@@ -47,17 +47,23 @@ struct CallSpanWriter<W: SpanOut>: Sendable {
 
     /// Writes the call's span and its attempts' spans (`first`: the request's first spans).
     func write(_ entry: LoggedCall, first: Bool, to buffer: inout ByteBuffer) {
-        write(entry.record, entry, end: entry.endUnixNanos, first: first, to: &buffer)
+        guard let id = entry.record.deploymentID else {
+            return write(entry.record, entry, nil, end: entry.endUnixNanos, first: first, to: &buffer)
+        }
+        deployment(id, slot: entry.record.lastDeploymentIndex)._withUnsafeGuaranteedRef {
+            write(entry.record, entry, $0, end: entry.endUnixNanos, first: first, to: &buffer)
+        }
     }
 
     /// `r` is borrowed from the entry: no copy of the record (a retain and release of each of
-    /// its references) per call and encoding.
-    private func write(_ r: borrowing CallRecord, _ entry: LoggedCall, end: UInt64, first: Bool, to buffer: inout ByteBuffer) {
+    /// its references) per call and encoding. `dep`: the deployment of the last attempt.
+    private func write(
+        _ r: borrowing CallRecord, _ entry: LoggedCall, _ dep: DeploymentSpanBytes?, end: UInt64, first: Bool, to buffer: inout ByteBuffer
+    ) {
         let start = end &- min(end, r.totalNanoseconds)
         let trace = entry.trace
         let seed = trace.high ^ trace.low
         let rootID = CallSpans.spanID(seed, 0)
-        let dep = r.deploymentID.map { deployment($0, slot: r.lastDeploymentIndex) }
         let operation = CallSpans.operation(r.route)
         let failure = r.failure.map { (name: $0.name, description: $0.description) }
         let langfuse = flavor == .langfuse ? LangfuseAttributes(entry, record: r, deployment: dep, start: start, failure: failure) : nil
@@ -72,7 +78,7 @@ struct CallSpanWriter<W: SpanOut>: Sendable {
             out.spanName(operation, r.modelGroup)
             out.spanTimes(kind: .server, start: start, end: end, operation: operation)
             let error = writeCallAttributes(r, dep, failure: failure, to: &out)
-            langfuse?.write(entry, to: &out)
+            langfuse?.write(entry, dep, to: &out)
             out.spanEnd(error: error)
         }
 
@@ -140,7 +146,16 @@ struct CallSpanWriter<W: SpanOut>: Sendable {
         _ attempt: borrowing AttemptRecord, n: UInt64, trace: TraceID, seed: UInt64, parent: UInt64, start: UInt64, end: UInt64,
         operation: StaticString, to buffer: inout ByteBuffer
     ) {
-        let ad = deployment(attempt.deploymentID, slot: attempt.deploymentIndex)
+        deployment(attempt.deploymentID, slot: attempt.deploymentIndex)._withUnsafeGuaranteedRef {
+            writeAttempt(attempt, $0, n: n, trace: trace, seed: seed, parent: parent, start: start, end: end, operation: operation, to: &buffer)
+        }
+    }
+
+    /// One attempt's span, of deployment `ad`.
+    private func writeAttempt(
+        _ attempt: borrowing AttemptRecord, _ ad: DeploymentSpanBytes, n: UInt64, trace: TraceID, seed: UInt64, parent: UInt64,
+        start: UInt64, end: UInt64, operation: StaticString, to buffer: inout ByteBuffer
+    ) {
         let attemptStart = start &+ attempt.startNanoseconds
         let attemptEnd = min(end, attemptStart &+ attempt.durationNanoseconds)
         let reason = attempt.reason

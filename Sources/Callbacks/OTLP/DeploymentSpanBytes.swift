@@ -1,3 +1,5 @@
+import Synchronization
+
 /// What a deployment contributes to every span of a call it served, encoded once in the
 /// exporter's encoding (when the callback is made) so a call's spans copy these bytes rather than escape the same strings
 /// again: its provider, model and address attributes, the tail of its attempts' span name,
@@ -55,5 +57,20 @@ final class DeploymentSpanBytes: Sendable {
         inputCostPerToken = d?.inputCostPerToken
         outputCostPerToken = d?.outputCostPerToken
         longest = [provider, responseModel, attemptModel, observationModel, idAndBase, nameTail, metadata].map(\.count).max() ?? 0
+    }
+}
+
+/// The span bytes made for deployment ids the config does not know, kept for the writer's
+/// life: every ``DeploymentSpanBytes`` a writer hands out stays alive unretained.
+final class StrayDeployments: Sendable {
+    private let made = Mutex<[String: DeploymentSpanBytes]>([:])
+
+    func get(_ id: String, make: () -> DeploymentSpanBytes) -> Unmanaged<DeploymentSpanBytes> {
+        made.withLock { made in
+            if let d = made[id] { return .passUnretained(d) }
+            let d = make()
+            made[id] = d
+            return .passUnretained(d)
+        }
     }
 }

@@ -7,7 +7,6 @@ import OpenAIWire
 /// latency (the span's own times, and the completion start), metadata, and errors as level
 /// ERROR — the `langfuse.*` attributes of the call's span, written into the batch's buffer.
 struct LangfuseAttributes {
-    let deployment: DeploymentSpanBytes?
     let start: UInt64
     let failure: (name: String, description: String)?
     /// The request body's members, scanned once (input and model parameters).
@@ -24,7 +23,6 @@ struct LangfuseAttributes {
         _ e: LoggedCall, record r: borrowing CallRecord, deployment: DeploymentSpanBytes?, start: UInt64,
         failure: (name: String, description: String)?
     ) {
-        self.deployment = deployment
         self.start = start
         self.failure = failure
         request = e.requestScan
@@ -48,7 +46,8 @@ struct LangfuseAttributes {
     /// The attributes of the call `e` (whose record this was made from). Its fields are read
     /// through the entry, a class: closures capturing a copy of the record would retain and
     /// release each of its references.
-    func write<W: SpanOut>(_ e: LoggedCall, to out: inout W) {
+    /// `deployment`: the call's (the one it was made with).
+    func write<W: SpanOut>(_ e: LoggedCall, _ deployment: DeploymentSpanBytes?, to out: inout W) {
         out.staticStringAttribute("langfuse.observation.type", "generation")
         out.staticStringAttribute("langfuse.trace.name", Self.traceName(e.record.route))
         if let model = deployment?.observationModel, !model.isEmpty {
@@ -109,9 +108,6 @@ struct LangfuseAttributes {
             out.staticStringAttribute("langfuse.observation.level", "ERROR")
             out.stringAttribute("langfuse.observation.status_message", "answered \(e.record.status)")
         }
-        // A local, not `self.deployment`: a closure naming a property captures a copy of `self`,
-        // each of its references retained.
-        let deployment = self.deployment
         out.documentAttribute("langfuse.observation.metadata", bound: Self.metadataBound(e.record.callID, e.record.modelGroup, deployment)) {
             Self.writeMetadata(e, deployment, to: &$0)
         }

@@ -76,5 +76,14 @@ final class JSONOutTests: XCTestCase {
         XCTAssertEqual(id, TraceID(high: 0x0F8F_AD5B_D9CB_469F, low: 0xA165_7086_7728_950E))
         XCTAssertNotEqual(CallSpans.traceBits(callID: "00000000-0000-0000-0000-000000000000"), TraceID(high: 0, low: 0))
         XCTAssertNotEqual(CallSpans.traceBits(callID: "0F8FAD5B-D9CB-469F-A165-70867728950E0"), id)
+        // Every hex digit in either case, and the bytes around them that are not digits.
+        XCTAssertEqual(
+            CallSpans.traceBits(callID: "01234567-89ab-cdef-ABCD-EF0123456789"),
+            TraceID(high: 0x0123_4567_89AB_CDEF, low: 0xABCD_EF01_2345_6789))
+        XCTAssertEqual(CallSpans.traceBits(callID: "0123456789abcdefABCDEF0123456789"), TraceID(high: 0x0123_4567_89AB_CDEF, low: 0xABCD_EF01_2345_6789))
+        for notHex in ["/", ":", "@", "G", "`", "g", "\u{e9}"] {
+            let callID = "0f8fad5b-d9cb-469f-a165-70867728950" + notHex
+            XCTAssertNotEqual(CallSpans.traceBits(callID: callID), CallSpans.traceBits(callID: callID), "\(notHex): random, not parsed")
+        }
     }
 }

@@ -215,47 +215,48 @@ enum CallSpans {
     /// The call id (a UUID) without its dashes is the trace id, so `x-litellm-call-id` finds
     /// the trace; anything else gets a random one. Read byte by byte (no `String` made).
     static func traceBits(callID: String) -> TraceID {
-        var id = callID
-        return id.withUTF8 { bytes -> TraceID in
+        // The string's own bytes (a copy of it to call `withUTF8` cost a retain and a release).
+        func bits(_ bytes: UnsafeBufferPointer<UInt8>) -> TraceID {
             guard let bits = bytes.count == 36 ? uuidBits(bytes) : otherHexBits(bytes), bits.high | bits.low != 0 else {
                 return randomTraceID()
             }
             return bits
         }
+        if let id = callID.utf8.withContiguousStorageIfAvailable(bits) { return id }
+        var id = callID
+        return id.withUTF8(bits)
     }
 
-    /// A hex digit's value, or 0x80 for any other byte.
-    private static let hexValues: [UInt8] = (0...255).map { c -> UInt8 in
-        switch UInt8(c) {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return UInt8(c) - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return UInt8(c) - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return UInt8(c) - UInt8(ascii: "A") + 10
-        default: return 0x80
-        }
+    /// A hex digit's value, or 0x80 for any other byte (computed: a table is an array, retained
+    /// and released at each use).
+    @inline(__always)
+    private static func hexValue(_ c: UInt8) -> UInt8 {
+        let digit = c &- UInt8(ascii: "0")
+        if digit < 10 { return digit }
+        let letter = (c | 0x20) &- UInt8(ascii: "a")
+        return letter < 6 ? letter &+ 10 : 0x80
     }
 
-    /// `8-4-4-4-12` hex digits (the gateway's own call ids): 32 table lookups.
+    /// `8-4-4-4-12` hex digits (the gateway's own call ids).
     private static func uuidBits(_ b: UnsafeBufferPointer<UInt8>) -> TraceID? {
         let dash = UInt8(ascii: "-")
         guard b[8] == dash, b[13] == dash, b[18] == dash, b[23] == dash else { return otherHexBits(b) }
-        return hexValues.withUnsafeBufferPointer { table -> TraceID? in
-            var bad: UInt8 = 0
-            func digits(_ range: Range<Int>, into v: inout UInt64) {
-                for i in range {
-                    let d = table[Int(b[i])]
-                    bad |= d
-                    v = v << 4 | UInt64(d & 0xF)
-                }
+        var bad: UInt8 = 0
+        func digits(_ range: Range<Int>, into v: inout UInt64) {
+            for i in range {
+                let d = hexValue(b[i])
+                bad |= d
+                v = v << 4 | UInt64(d & 0xF)
             }
-            var high: UInt64 = 0
-            var low: UInt64 = 0
-            digits(0..<8, into: &high)
-            digits(9..<13, into: &high)
-            digits(14..<18, into: &high)
-            digits(19..<23, into: &low)
-            digits(24..<36, into: &low)
-            return bad & 0x80 == 0 ? TraceID(high: high, low: low) : nil
         }
+        var high: UInt64 = 0
+        var low: UInt64 = 0
+        digits(0..<8, into: &high)
+        digits(9..<13, into: &high)
+        digits(14..<18, into: &high)
+        digits(19..<23, into: &low)
+        digits(24..<36, into: &low)
+        return bad & 0x80 == 0 ? TraceID(high: high, low: low) : nil
     }
 
     /// 32 hex digits with dashes anywhere.
@@ -264,7 +265,7 @@ enum CallSpans {
         var low: UInt64 = 0
         var digits = 0
         for c in b where c != UInt8(ascii: "-") {
-            let d = hexValues[Int(c)]
+            let d = hexValue(c)
             guard d & 0x80 == 0, digits < 32 else { return nil }
             if digits < 16 { high = high << 4 | UInt64(d) } else { low = low << 4 | UInt64(d) }
             digits += 1

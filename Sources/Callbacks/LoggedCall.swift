@@ -21,8 +21,9 @@ final class LoggedCall {
     var endUnixNanos: UInt64
     /// The call's trace id (``CallSpans/traceBits(callID:)``).
     var trace: TraceID
-    /// The request body's top-level members: the gateway's scan, else scanned here.
-    var requestScan: JSONObjectScan? { record.requestMembers ?? scannedMembers }
+    /// The request body's top-level members (the gateway's scan, else scanned here), in place
+    /// as ``requestBytes`` (empty without a body).
+    private(set) var requestMembers = UnsafeBufferPointer<JSONMemberSpan>(start: nil, count: 0)
     /// The members of a request body that came without the gateway's scan.
     private var scannedMembers: JSONObjectScan?
     /// The request body's bytes, in place (empty without one). The record holds the body's
@@ -49,7 +50,10 @@ final class LoggedCall {
     init(unstamped record: consuming CallRecord) {
         if let body = record.requestBody {
             requestBytes = body.withUnsafeReadableBytes { $0 }
-            if let members = record.requestMembers { input = Self.member(Self.inputKey(record.route), of: members, in: requestBytes) }
+            if let scan = record.requestMembers {
+                requestMembers = scan.members.withUnsafeBufferPointer { $0 }
+                input = Self.member(Self.inputKey(record.route), of: requestMembers, in: requestBytes)
+            }
         }
         responseBytes = record.responseBody?.withUnsafeReadableBytes { $0 }
         self.record = record
@@ -60,9 +64,10 @@ final class LoggedCall {
     func stamp(_ endUnixNanos: UInt64) {
         self.endUnixNanos = endUnixNanos
         trace = CallSpans.traceBits(callID: record.callID)
-        if record.requestMembers == nil, let body = record.requestBody, let members = try? JSONScanner.scanObject(body) {
-            scannedMembers = members
-            input = Self.member(Self.inputKey(record.route), of: members, in: requestBytes)
+        if record.requestMembers == nil, let body = record.requestBody, let scan = try? JSONScanner.scanObject(body) {
+            scannedMembers = scan
+            requestMembers = scannedMembers!.members.withUnsafeBufferPointer { $0 }
+            input = Self.member(Self.inputKey(record.route), of: requestMembers, in: requestBytes)
         }
     }
 
@@ -76,9 +81,9 @@ final class LoggedCall {
     }
 
     /// The value of the first top-level member `key` of a scanned JSON object.
-    static func member(_ key: StaticString, of scan: JSONObjectScan, in bytes: UnsafeRawBufferPointer) -> Range<Int>? {
+    static func member(_ key: StaticString, of members: UnsafeBufferPointer<JSONMemberSpan>, in bytes: UnsafeRawBufferPointer) -> Range<Int>? {
         let want = UnsafeRawBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount)
-        for m in scan.members where JSONObjectScan.keyEquals(m, want, bytes) { return m.valueStart..<m.valueEnd }
+        for m in members where JSONObjectScan.keyEquals(m, want, bytes) { return m.valueStart..<m.valueEnd }
         return nil
     }
 

@@ -9,8 +9,6 @@ import OpenAIWire
 struct LangfuseAttributes {
     let start: UInt64
     let failure: (name: String, description: String)?
-    /// The request body's members, scanned once (input and model parameters).
-    let request: JSONObjectScan?
     /// The answer's `choices` in the response body.
     let choices: Range<Int>?
     /// A stream's answer, assembled (when there is no response body to take it from).
@@ -25,7 +23,6 @@ struct LangfuseAttributes {
     ) {
         self.start = start
         self.failure = failure
-        request = e.requestScan
         choices = r.route == .embeddings ? nil : r.responseBody.flatMap { JSONScanner.rawMember(#""choices""#, in: $0) ?? JSONScanner.firstMember("choices", in: $0) }
         streamed = r.route == .embeddings || choices != nil ? nil : Self.streamedOutput(r.streamedEvents)
         let bodies = e.requestBytes.count + (choices?.count ?? 0) + (streamed?.utf8.count ?? 0)
@@ -64,10 +61,10 @@ struct LangfuseAttributes {
         } else if let streamed {
             out.stringAttribute("langfuse.observation.output", streamed)
         }
-        if let request, Self.hasModelParameters(request, body) {
-            // (`request` is a local copy: the closure must not capture `self`, a copy of it all.)
+        let members = e.requestMembers
+        if Self.hasModelParameters(members, body) {
             out.documentAttribute("langfuse.observation.model.parameters", bound: 16 + 3 * body.count) {
-                Self.writeModelParameters(request, body, to: &$0)
+                Self.writeModelParameters(members, body, to: &$0)
             }
         }
         if let usage = e.record.usage {
@@ -177,16 +174,16 @@ struct LangfuseAttributes {
     }
 
     /// Whether the request has scalar members other than the model and the input.
-    static func hasModelParameters(_ scan: JSONObjectScan, _ bytes: UnsafeRawBufferPointer) -> Bool {
-        scan.members.contains { m in m.valueLead != UInt8(ascii: "{") && m.valueLead != UInt8(ascii: "[") && !skipped(m, bytes) }
+    static func hasModelParameters(_ members: UnsafeBufferPointer<JSONMemberSpan>, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        members.contains { m in m.valueLead != UInt8(ascii: "{") && m.valueLead != UInt8(ascii: "[") && !skipped(m, bytes) }
     }
 
     /// The request's scalar members other than the model and the input (temperature,
     /// max_tokens, ...), as a JSON object (at most three times the body's size).
     /// (A key is copied as the request wrote it, escapes and all: it is a valid JSON string.)
-    static func writeModelParameters(_ scan: JSONObjectScan, _ bytes: UnsafeRawBufferPointer, to out: inout JSONOut) {
+    static func writeModelParameters(_ members: UnsafeBufferPointer<JSONMemberSpan>, _ bytes: UnsafeRawBufferPointer, to out: inout JSONOut) {
         var any = false
-        for m in scan.members {
+        for m in members {
             guard m.valueLead != UInt8(ascii: "{"), m.valueLead != UInt8(ascii: "["), !skipped(m, bytes) else { continue }
             out.byte(UInt8(ascii: any ? "," : "{"))
             any = true

@@ -67,26 +67,33 @@ final class CallLogLane: Sendable {
     func openBatch() -> OpenCallBatch { batches.register() }
 
     /// Writes `calls` (those this lane logs) into `batch`; full batches go to the sender.
-    func write<C: Collection<LoggedCall>>(_ calls: C, into batch: OpenCallBatch) {
+    func write(_ calls: [LoggedCall], into batch: OpenCallBatch) {
+        calls.withUnsafeBufferPointer { write($0, into: batch) }
+    }
+
+    /// The same, for one call.
+    func write(_ call: LoggedCall, into batch: OpenCallBatch) {
+        withExtendedLifetime(call) { withUnsafePointer(to: call) { write(UnsafeBufferPointer(start: $0, count: 1), into: batch) } }
+    }
+
+    /// `calls` stay alive to the end: each is read at +0 (iterating the array, each call was
+    /// retained and released, per lane: `counts.sh`).
+    private func write(_ calls: UnsafeBufferPointer<LoggedCall>, into batch: OpenCallBatch) {
         var full: [CallBatch] = []
         // Read once: a property read per call copies the existential (a retain and a release).
         let format = self.format
         let onSuccess = self.onSuccess
         let onFailure = self.onFailure
         batch.state.withLock { state in
-            // Each call at +0: `calls` holds them all to the end (iterating it, each call was
-            // retained and released, per lane: `counts.sh`).
-            _ = calls.withContiguousStorageIfAvailable { all in
-                for i in all.indices {
-                    all.unretained(i)._withUnsafeGuaranteedRef { call in
-                        guard call.record.succeeded ? onSuccess : onFailure else { return }
-                        if state.body == nil { state.body = batches.freshBody() }
-                        format.write(call, first: state.events == 0, to: &state.body!)
-                        state.events += 1
-                        if state.events == batchSize {
-                            full.append(CallBatch(body: state.body.take()!, events: state.events))
-                            state.events = 0
-                        }
+            for i in calls.indices {
+                calls.unretained(i)._withUnsafeGuaranteedRef { call in
+                    guard call.record.succeeded ? onSuccess : onFailure else { return }
+                    if state.body == nil { state.body = batches.freshBody() }
+                    format.write(call, first: state.events == 0, to: &state.body!)
+                    state.events += 1
+                    if state.events == batchSize {
+                        full.append(CallBatch(body: state.body.take()!, events: state.events))
+                        state.events = 0
                     }
                 }
             }
@@ -195,7 +202,8 @@ final class LoopCallLog: CallRecordSink {
         // A client that went away is not a call to log (LiteLLM logs none either).
         if case .clientGone? = r.failure { return }
         guard loop.inEventLoop else {
-            write(CollectionOfOne(LoggedCall(r)))
+            let call = LoggedCall(r)
+            for (lane, batch) in lanes { lane.write(call, into: batch) }
             return
         }
         pending.append(LoggedCall(unstamped: r))
@@ -211,13 +219,10 @@ final class LoopCallLog: CallRecordSink {
         pending.withUnsafeBufferPointer { all in
             for i in all.indices { all.unretained(i)._withUnsafeGuaranteedRef { $0.stamp(now) } }
         }
-        write(pending)
+        for (lane, batch) in lanes { lane.write(pending, into: batch) }
         pending.removeAll(keepingCapacity: true)
     }
 
-    private func write<C: Collection<LoggedCall>>(_ calls: C) {
-        for (lane, batch) in lanes { lane.write(calls, into: batch) }
-    }
 }
 
 /// The call-log sink for records that come from any thread (one writer's batches, locked).
@@ -230,7 +235,7 @@ final class SharedCallLog: CallRecordSink, Sendable {
 
     func record(_ r: CallRecord) {
         if case .clientGone? = r.failure { return }
-        let call = CollectionOfOne(LoggedCall(r))
+        let call = LoggedCall(r)
         for (lane, batch) in lanes { lane.write(call, into: batch) }
     }
 }

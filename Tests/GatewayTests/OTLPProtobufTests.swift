@@ -163,7 +163,7 @@ final class OTLPProtobufTests: XCTestCase {
             let loopA = lane.openBatch()
             let loopB = lane.openBatch()
             lane.write(calls, into: loopA)
-            lane.write(calls[1..<2], into: loopB)
+            lane.write(Array(calls[1..<2]), into: loopB)
             XCTAssertEqual(lane.sender.waiting, 3, "\(name): loop A's first three calls are a full batch")
 
             let open = lane.batches.collect()

@@ -43,7 +43,9 @@ public struct HTTPURL: Sendable, Equatable {
 
     /// The `Host` header: the port only when it is not the scheme's default.
     public var hostHeader: String {
-        let name = host.contains(":") ? "[\(host)]" : host
+        // (A byte search: `contains(":")` with a string argument is Foundation's, a CFString
+        // search each POST.)
+        let name = host.utf8.contains(UInt8(ascii: ":")) ? "[\(host)]" : host
         return (tls && port == 443) || (!tls && port == 80) ? name : "\(name):\(port)"
     }
 

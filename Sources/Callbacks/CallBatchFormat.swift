@@ -12,6 +12,9 @@ protocol CallBatchFormat: Sendable {
     var separator: UInt8? { get }
     /// Bytes kept free in front of the calls for the envelope.
     var room: Int { get }
+    /// Whether it reads a call's trace id (``LoggedCall/trace``): otherwise the event loop's
+    /// call log does not parse one.
+    var readsTraceID: Bool { get }
     /// Appends one call (`first`: the batch's first, with no separator before it).
     func write(_ call: LoggedCall, first: Bool, to body: inout ByteBuffer)
     /// Puts the envelope around the calls in `body` (its readable bytes, with ``room`` bytes
@@ -20,6 +23,8 @@ protocol CallBatchFormat: Sendable {
 }
 
 extension CallBatchFormat {
+    var readsTraceID: Bool { false }
+
     /// Makes `body` an empty batch reserved for `calls` calls.
     func open(_ body: inout ByteBuffer, calls: Int) {
         body.clear()

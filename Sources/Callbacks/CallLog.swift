@@ -187,10 +187,13 @@ final class LoopCallLog: CallRecordSink {
     private let lanes: [(lane: CallLogLane, batch: OpenCallBatch)]
     private var pending: [LoggedCall] = []
     private var scheduled = false
+    /// Whether a lane reads the calls' trace ids.
+    private let stampsTrace: Bool
 
     init(loop: any EventLoop, lanes: [CallLogLane]) {
         self.loop = loop
         self.lanes = lanes.map { ($0, $0.openBatch()) }
+        stampsTrace = lanes.contains { $0.format.readsTraceID }
         pending.reserveCapacity(64)
     }
 
@@ -216,8 +219,9 @@ final class LoopCallLog: CallRecordSink {
         scheduled = false
         // One clock read for the tick's calls: they all ended in it.
         let now = LoggedCall.wallClockNow()
+        let trace = stampsTrace
         pending.withUnsafeBufferPointer { all in
-            for i in all.indices { all.unretained(i)._withUnsafeGuaranteedRef { $0.stamp(now) } }
+            for i in all.indices { all.unretained(i)._withUnsafeGuaranteedRef { $0.stamp(now, trace: trace) } }
         }
         for (lane, batch) in lanes { lane.write(pending, into: batch) }
         pending.removeAll(keepingCapacity: true)

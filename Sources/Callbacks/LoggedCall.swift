@@ -61,9 +61,10 @@ final class LoggedCall {
         trace = TraceID(high: 0, low: 0)
     }
 
-    func stamp(_ endUnixNanos: UInt64) {
+    /// `trace`: whether to parse the trace id (only trace callbacks read it).
+    func stamp(_ endUnixNanos: UInt64, trace: Bool = true) {
         self.endUnixNanos = endUnixNanos
-        trace = CallSpans.traceBits(callID: record.callID)
+        if trace { self.trace = CallSpans.traceBits(callID: record.callID) }
         if record.requestMembers == nil, let body = record.requestBody, let scan = try? JSONScanner.scanObject(body) {
             scannedMembers = scan
             requestMembers = scannedMembers!.members.withUnsafeBufferPointer { $0 }

@@ -50,6 +50,7 @@ extension OTLPSpans {
     var bytesPerCall: Int { spans.bytesPerCall }
     var separator: UInt8? { W.spanSeparator }
     var room: Int { request.room }
+    var readsTraceID: Bool { true }
     func write(_ call: LoggedCall, first: Bool, to body: inout ByteBuffer) { spans.write(call, first: first, to: &body) }
     func close(_ body: inout ByteBuffer) { request.close(&body) }
 }

@@ -155,6 +155,8 @@ final class OTLPProtobufTests: XCTestCase {
             ("generic_api", GenericAPICallback.format(directory: directory), "application/json"),
         ]
         for (name, format, contentType) in formats {
+            // Only trace formats read a call's trace id: the event loop parses it only for them.
+            XCTAssertEqual(format.readsTraceID, name != "generic_api", name)
             var settings = BatchingSender<CallBatch>.Settings(name: name, url: "http://127.0.0.1:9/", headers: [])
             settings.batchSize = 3
             let lane = CallLogLane(

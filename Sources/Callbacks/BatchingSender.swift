@@ -58,6 +58,10 @@ public final class BatchingSender<Entry: Sendable>: Sendable {
         /// Before each timed or final flush: what is still being gathered elsewhere (the event
         /// loops' open ``CallBatch``es), with the events each holds, to queue.
         public var collect: @Sendable () -> [(Entry, Int)] = { [] }
+        /// A delivered batch's buffer, once its POST has let go of it, for whoever makes the
+        /// batches (the event loops' open ``CallBatch``es) to fill again; `nil`: the sender keeps
+        /// it for its own next batch.
+        public var recycle: (@Sendable (ByteBuffer) -> Void)?
         public init() {}
     }
 
@@ -353,10 +357,12 @@ public final class BatchingSender<Entry: Sendable>: Sendable {
             }
     }
 
-    /// The delivered batch's buffer, cleared, for the next batch (a fresh megabyte costs page
-    /// faults as it is filled).
+    /// The delivered batch's buffer, for the next batch (a fresh megabyte costs page faults as
+    /// it is filled): given to ``Hooks/recycle``, else kept, cleared.
     private func keepSpare() {
-        guard var body = delivery.value.delivered.take(), body.capacity <= Self.maxSpareBytes else { return }
+        guard var body = delivery.value.delivered.take() else { return }
+        if let recycle = hooks.recycle { return recycle(body) }
+        guard body.capacity <= Self.maxSpareBytes else { return }
         body.clear()
         delivery.value.spare = body
     }

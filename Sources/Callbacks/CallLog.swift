@@ -54,6 +54,7 @@ final class CallLogLane: Sendable {
         let batches = OpenCallBatches(format: format, batchSize: batchSize)
         var hooks = hooks
         hooks.collect = { batches.collect() }
+        hooks.recycle = { batches.recycle($0) }
         sender = BatchingSender<CallBatch>(
             settings: settings, client: client, logger: logger, hooks: hooks, events: { $0.events },
             encodeInto: { taken, out in batches.requestBody(taken, into: &out) })
@@ -161,18 +162,21 @@ final class OpenCallBatches: Sendable {
         return taken
     }
 
-    /// The request body of `taken` batches, in the sender's `out` (whose buffer, the last
-    /// delivered one, is kept for a new batch): one batch is sent as it is, in its own buffer;
-    /// several (partly filled ones, collected together) are joined.
+    /// A delivered batch's buffer, kept for a new batch (``freshBody()``).
+    func recycle(_ body: ByteBuffer) {
+        guard body.capacity <= Self.maxSpareBytes else { return }
+        spares.withLock { if $0.count < Self.maxSpares { $0.append(body) } }
+    }
+
+    /// How many delivered buffers wait to be filled again.
+    var spareCount: Int { spares.withLock { $0.count } }
+
+    /// The request body of `taken` batches, in `out`: one batch is sent as it is, in its own
+    /// buffer; several (partly filled ones, collected together) are joined.
     func requestBody(_ taken: [CallBatch], into out: inout ByteBuffer) {
-        if out.capacity > 0, out.capacity <= Self.maxSpareBytes {
-            let spare = out
-            spares.withLock { if $0.count < Self.maxSpares { $0.append(spare) } }
-        }
         if taken.count == 1 {
             out = taken[0].take()
         } else {
-            out = ByteBuffer()
             format.join(taken.map { $0.take() }, into: &out)
         }
         format.close(&out)

@@ -185,6 +185,34 @@ final class OTLPProtobufTests: XCTestCase {
         }
     }
 
+    /// A delivered batch's buffer goes back to the lane (the sender's `recycle` hook), and the
+    /// loop's next batch is written into it.
+    func testDeliveredBuffersAreFilledAgain() async throws {
+        let collector = try await FakeOTLPCollector()
+        let config = try ConfigLoader(environment: [:], exportsEnvironmentVariables: false).load(yaml: Self.yaml)
+        let calls = calls()
+        var settings = BatchingSender<CallBatch>.Settings(name: "otel", url: collector.baseURL + "/v1/traces", headers: [])
+        settings.contentType = "application/x-protobuf"
+        settings.batchSize = 2
+        let lane = CallLogLane(
+            settings: settings, client: WebhookClient(group: MultiThreadedEventLoopGroup.singleton), logger: Logger(label: "test"),
+            hooks: .init(), format: TraceCallback.format(protocol: .protobuf, directory: DeploymentDirectory(config: config), flavor: .otel, resource: []),
+            onSuccess: true, onFailure: true)
+        lane.sender.start()
+        let batch = lane.openBatch()
+        lane.write(Array(calls.prefix(2)), into: batch)
+        let deadline = ContinuousClock.now + .seconds(20)
+        while lane.batches.spareCount == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        XCTAssertEqual(lane.batches.spareCount, 1, "the delivered buffer came back")
+        XCTAssertEqual(collector.requests.count, 1)
+        XCTAssertEqual(Set(collector.spans.compactMap { $0["switchboard.call_id"] }), Set(calls.prefix(2).map(\.record.callID)))
+        lane.write(Array(calls.suffix(1)), into: batch)
+        XCTAssertEqual(lane.batches.spareCount, 0, "the next batch is written into it")
+        await lane.sender.stop()
+        XCTAssertEqual(collector.requests.count, 2)
+        await collector.shutdown()
+    }
+
     func testVarintsAreMinimal() {
         for (v, n) in [(0, 1), (127, 1), (128, 2), (16_383, 2), (16_384, 3), (1 << 21, 4), (1 << 28, 5)] as [(UInt64, Int)] {
             XCTAssertEqual(ProtoOut.varintSize(v), n, "\(v)")

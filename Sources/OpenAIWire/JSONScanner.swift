@@ -101,7 +101,7 @@ public enum JSONScanner {
 
 extension JSONScanner {
     /// The value of the first `quotedKey` (`"choices"`, with its quotes) followed by `:` in
-    /// `buffer` (offsets from its reader index), found by a raw byte search (`memmem`) rather
+    /// `buffer` (offsets from its reader index), found by a raw byte search (``FastSkip/find(_:in:)``) rather
     /// than by skipping the members before it: a quoted name followed by a colon can only be a
     /// key, since quotes inside JSON strings are escaped (as ``UsageFinder`` finds `usage`).
     /// For a document already known to be JSON whose member comes before any nested object
@@ -205,10 +205,10 @@ import Darwin
 #endif
 
 /// Skipping through JSON known to be well formed, fast: no validation, bounds always checked.
-enum FastSkip {
+public enum FastSkip {
     /// The first index of `needle` (two bytes or more) in `b`: eight positions at a time, the
     /// ones where its first two bytes start, each then compared whole.
-    static func find(_ needle: UnsafeRawBufferPointer, in b: UnsafeRawBufferPointer) -> Int? {
+    public static func find(_ needle: UnsafeRawBufferPointer, in b: UnsafeRawBufferPointer) -> Int? {
         let n = needle.count
         guard n >= 2, b.count >= n, let base = b.baseAddress, let key = needle.baseAddress else { return nil }
         let ones: UInt64 = 0x0101_0101_0101_0101
@@ -238,8 +238,9 @@ enum FastSkip {
         return nil
     }
 
-    @inline(__always)
-    static func space(_ b: UnsafeRawBufferPointer, _ i: Int) -> Int {
+    /// The index of the first byte at or after `i` that is not JSON whitespace.
+    @inlinable
+    public static func space(_ b: UnsafeRawBufferPointer, _ i: Int) -> Int {
         var i = i
         while i < b.count, b[i] == 0x20 || b[i] == 0x0A || b[i] == 0x0D || b[i] == 0x09 { i += 1 }
         return i

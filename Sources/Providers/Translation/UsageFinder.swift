@@ -1,5 +1,6 @@
 import CallModel
 import NIOCore
+import OpenAIWire
 
 /// Finds OpenAI's `usage` object in an answer without decoding the answer: a raw `"usage"`
 /// followed by `:` can only be a key (quotes inside JSON strings are escaped), so the bytes
@@ -17,15 +18,15 @@ public enum UsageFinder {
     /// chunk (`"choices": []`) that `stream_options.include_usage` adds at the end.
     public static func usage(inEvent event: ByteBuffer) -> (usage: TokenUsage, usageOnly: Bool)? {
         event.withUnsafeReadableBytes { b in
-            guard let at = firstIndex(of: usageKey, in: b, from: 0), let object = objectAfterKey(b, at + usageKey.count),
+            guard let at = find(usageKey, in: b), let object = objectAfterKey(b, at + usageKey.count),
                   let usage = readUsage(b, from: object) else { return nil }
             var usageOnly = false
-            if let c = firstIndex(of: choicesKey, in: b, from: 0) {
-                var i = skipSpace(b, c + choicesKey.count)
+            if let c = find(choicesKey, in: b) {
+                var i = FastSkip.space(b, c + choicesKey.count)
                 if i < b.count, b[i] == UInt8(ascii: ":") {
-                    i = skipSpace(b, i + 1)
+                    i = FastSkip.space(b, i + 1)
                     if i < b.count, b[i] == UInt8(ascii: "[") {
-                        i = skipSpace(b, i + 1)
+                        i = FastSkip.space(b, i + 1)
                         usageOnly = i < b.count && b[i] == UInt8(ascii: "]")
                     }
                 }
@@ -42,9 +43,9 @@ public enum UsageFinder {
 
     /// The index of `{` when `:` and an object follow the key ending at `i`.
     static func objectAfterKey(_ b: UnsafeRawBufferPointer, _ i: Int) -> Int? {
-        var i = skipSpace(b, i)
+        var i = FastSkip.space(b, i)
         guard i < b.count, b[i] == UInt8(ascii: ":") else { return nil }
-        i = skipSpace(b, i + 1)
+        i = FastSkip.space(b, i + 1)
         return i < b.count && b[i] == UInt8(ascii: "{") ? i : nil
     }
 
@@ -78,9 +79,9 @@ public enum UsageFinder {
                 i += 1
                 guard depth == 1 else { continue }
                 let key = UnsafeRawBufferPointer(rebasing: b[keyStart..<min(keyEnd, b.count)])
-                var j = skipSpace(b, i)
+                var j = FastSkip.space(b, i)
                 guard j < b.count, b[j] == UInt8(ascii: ":") else { continue }
-                j = skipSpace(b, j + 1)
+                j = FastSkip.space(b, j + 1)
                 var value = 0
                 var digits = 0
                 while j < b.count, (0x30...0x39).contains(b[j]), digits < 18 {
@@ -101,23 +102,9 @@ public enum UsageFinder {
         return nil
     }
 
-    static func skipSpace(_ b: UnsafeRawBufferPointer, _ i: Int) -> Int {
-        var i = i
-        while i < b.count, b[i] == 0x20 || b[i] == 0x0A || b[i] == 0x0D || b[i] == 0x09 { i += 1 }
-        return i
-    }
-
-    static func firstIndex(of needle: [UInt8], in b: UnsafeRawBufferPointer, from: Int) -> Int? {
-        guard b.count >= needle.count, from <= b.count - needle.count else { return nil }
-        let last = b.count - needle.count
-        var i = from
-        while i <= last {
-            guard let p = memchr(b.baseAddress! + i, Int32(needle[0]), last - i + 1) else { return nil }
-            i = b.baseAddress!.distance(to: UnsafeRawPointer(p))
-            if memcmp(b.baseAddress! + i, needle, needle.count) == 0 { return i }
-            i += 1
-        }
-        return nil
+    /// The first `needle` in `b` (``FastSkip/find(_:in:)``, eight positions at a time).
+    static func find(_ needle: [UInt8], in b: UnsafeRawBufferPointer) -> Int? {
+        needle.withUnsafeBytes { FastSkip.find($0, in: b) }
     }
 
     static func lastIndex(of needle: [UInt8], in b: UnsafeRawBufferPointer) -> Int? {

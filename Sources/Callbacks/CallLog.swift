@@ -230,7 +230,6 @@ final class LoopCallLog: CallRecordSink {
         for (lane, batch) in lanes { lane.write(pending, into: batch) }
         pending.removeAll(keepingCapacity: true)
     }
-
 }
 
 /// The call-log sink for records that come from any thread (one writer's batches, locked).

@@ -365,7 +365,8 @@ final class Call: UpstreamResponseDelegate {
             overheadNanoseconds: total &- min(total, upstreamWait), usage: usage,
             requestBody: bodies ? request?.body : nil, requestMembers: bodies ? request?.scan : nil,
             responseBody: bodies ? answerBody : nil, streamedEvents: bodies ? streamedEvents : nil)
-        // Every sink but the last borrows the record; the last is handed it.
+        // Every sink but the last borrows the record; the last is handed it (a loop's sinks
+        // start with its deployment stats table: never empty).
         let sinks = handler.loop.sinks
         for sink in sinks.dropLast() { sink.record(record) }
         sinks[sinks.count - 1].take(consume record)

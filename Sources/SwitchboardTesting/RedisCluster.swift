@@ -118,14 +118,17 @@ public final class RedisCluster: @unchecked Sendable {
     }
 
     /// Makes replica `node` take its master's slots (`CLUSTER FAILOVER TAKEOVER`: no vote, as
-    /// when the master is gone) and waits until every node but `except` sees it as a master.
+    /// when the master is gone) and waits until every node but `except` sees it as a master and
+    /// it serves: a node that just became a master can keep its cluster state `fail` for up to
+    /// the node timeout (Redis's rejoin delay), answering CLUSTERDOWN meanwhile (a clean run's
+    /// failover test failed so, waiting 10 s after the old master stopped).
     public func takeOver(by node: Int, except: Int) -> Bool {
         nodes[node].cli("CLUSTER", "FAILOVER", "TAKEOVER")
         let id = id(of: node)
-        return ProcessTable.wait(timeout: 20) {
+        return ProcessTable.wait(timeout: 30) {
             nodes.indices.filter { $0 != except }.allSatisfy { i in
                 nodes[i].cli("CLUSTER", "NODES").split(separator: "\n").contains { $0.hasPrefix(id) && $0.contains("master") }
-            }
+            } && nodes[node].cli("CLUSTER", "INFO").contains("cluster_state:ok")
         }
     }
 

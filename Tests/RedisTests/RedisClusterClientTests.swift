@@ -136,7 +136,7 @@ final class RedisClusterFailoverTests: XCTestCase {
         XCTAssertTrue(cluster.takeOver(by: replica, except: master), "the replica took over, and the other masters know")
         cluster.nodes[master].stop()
         var failures = 0
-        let found = ProcessTable.wait(timeout: 10) {
+        let found = ProcessTable.wait(timeout: 20) {
             do {
                 return try redis.call(["SET", key, "after"], key: key) == .status("OK")
             } catch {

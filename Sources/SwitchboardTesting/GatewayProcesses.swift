@@ -29,7 +29,7 @@ public final class GatewayProcesses: @unchecked Sendable {
     /// serves, or throws with what it printed.
     @discardableResult
     public func start(_ yaml: String, environment: [String: String] = [:]) throws -> Int {
-        let path = NSTemporaryDirectory() + "switchboard-\(UUID().uuidString).yaml"
+        let path = ScratchFiles.path("switchboard", suffix: ".yaml")
         try yaml.write(toFile: path, atomically: true, encoding: .utf8)
         let port = freeLoopbackPort()
         let process = try GatewayProcess(

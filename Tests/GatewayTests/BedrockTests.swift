@@ -233,7 +233,7 @@ final class BedrockTests: XCTestCase {
               - model_name: claude
                 litellm_params: {model: "bedrock/\(Self.model)", api_base: "\(bedrock.endpointURL)", aws_region_name: us-east-1}
             """
-        let home = FileManager.default.temporaryDirectory.appendingPathComponent("no-aws-\(UUID())").path
+        let home = ScratchFiles.path("no-aws")
         let isolated = ["HOME": home, "AWS_EC2_METADATA_DISABLED": "true"]
         let gateway = try await GatewayHarness(yaml: yaml, environment: isolated.merging(
             ["AWS_CONTAINER_CREDENTIALS_FULL_URI": credentialServer.endpointURL + credentialServer.containerPath]) { $1 })
@@ -280,7 +280,7 @@ final class BedrockTests: XCTestCase {
             """
         }
         let yaml = "model_list:\n" + deployment("claude", role: role) + "\n" + deployment("other", role: "arn:aws:iam::123456789012:role/not-allowed") + "\n"
-        let home = FileManager.default.temporaryDirectory.appendingPathComponent("no-aws-\(UUID())").path
+        let home = ScratchFiles.path("no-aws")
         let gateway = try await GatewayHarness(yaml: yaml, environment: ["HOME": home, "AWS_EC2_METADATA_DISABLED": "true"])
         func chat(_ model: String) -> String { #"{"model":"\#(model)","messages":[{"role":"user","content":"Hi"}]}"# }
         let r = try await call(gateway, chat("claude"))
@@ -315,7 +315,7 @@ final class BedrockTests: XCTestCase {
     /// sign its calls, whatever `AWS_PROFILE` says.
     func testAProfileNamedByTheDeploymentSignsItsCalls() async throws {
         let bedrock = try await FakeBedrockServer.start(region: "us-east-1")
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("aws-profile-\(UUID())").path
+        let dir = ScratchFiles.path("aws-profile")
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let file = dir + "/credentials"
         let key = FakeAWSServer.testCredentials

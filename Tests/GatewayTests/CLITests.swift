@@ -7,7 +7,7 @@ import SwitchboardTesting
 /// The `switchboard` binary as users run it: startup log, check-config, bad configs, signals.
 final class CLITests: XCTestCase {
     func writeConfig(_ yaml: String) throws -> String {
-        let path = NSTemporaryDirectory() + "switchboard-\(UUID().uuidString).yaml"
+        let path = ScratchFiles.path("switchboard", suffix: ".yaml")
         try yaml.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }

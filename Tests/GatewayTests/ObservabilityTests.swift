@@ -21,7 +21,7 @@ final class ObservabilityTests: XCTestCase {
     }
 
     func start(_ yaml: String, workers: Int = 2, environment: [String: String] = [:]) throws -> (GatewayProcess, Int) {
-        let path = NSTemporaryDirectory() + "switchboard-obs-\(UUID().uuidString).yaml"
+        let path = ScratchFiles.path("switchboard-obs", suffix: ".yaml")
         try yaml.write(toFile: path, atomically: true, encoding: .utf8)
         let port = freeLoopbackPort()
         let process = try GatewayProcess(
@@ -128,7 +128,7 @@ final class ObservabilityTests: XCTestCase {
         for path in ["/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/models", "/v1/model/info", "/utils/token_counter", "/health/readiness", "/metrics", "/openapi.json", "/", "/openai/deployments/{model}/chat/completions"] {
             XCTAssertTrue(paths.contains(path), path)
         }
-        let file = NSTemporaryDirectory() + "switchboard-openapi-\(UUID().uuidString).json"
+        let file = ScratchFiles.path("switchboard-openapi", suffix: ".json")
         try spec.body.write(toFile: file, atomically: true, encoding: .utf8)
         let validator = Process()
         validator.executableURL = URL(fileURLWithPath: "/usr/bin/env")

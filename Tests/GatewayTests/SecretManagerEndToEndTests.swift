@@ -20,7 +20,7 @@ final class SecretManagerEndToEndTests: XCTestCase {
     }
 
     func writeConfig(_ text: String) throws -> String {
-        let path = NSTemporaryDirectory() + "switchboard-secrets-\(UUID().uuidString).yaml"
+        let path = ScratchFiles.path("switchboard-secrets", suffix: ".yaml")
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
@@ -211,7 +211,7 @@ final class SecretManagerEndToEndTests: XCTestCase {
         }
         s3.put(bucket: "proxy-configs", key: "prod/config.yaml", text: bucketConfig("alias-one"))
         secrets.setSecret("OPENAI_KEY", "sk-bucket-sm-1111")
-        let home = NSTemporaryDirectory() + "switchboard-secrets-home-\(UUID().uuidString)"
+        let home = ScratchFiles.path("switchboard-secrets-home")
         let (gateway, port) = try start(["--num_workers", "2"], environment: [
             "LITELLM_CONFIG_BUCKET_NAME": "proxy-configs", "LITELLM_CONFIG_BUCKET_OBJECT_KEY": "prod/config.yaml",
             "AWS_ACCESS_KEY_ID": FakeAWSServer.testCredentials.accessKeyID,

@@ -23,7 +23,7 @@ final class SupervisorTests: XCTestCase {
     }
 
     func writeConfig(_ text: String, to path: String? = nil) throws -> String {
-        let path = path ?? NSTemporaryDirectory() + "switchboard-sup-\(UUID().uuidString).yaml"
+        let path = path ?? ScratchFiles.path("switchboard-sup", suffix: ".yaml")
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
@@ -117,7 +117,7 @@ final class SupervisorTests: XCTestCase {
     func testConfigFileChangeBehindSwappedSymlinkReloads() async throws {
         // A Kubernetes ConfigMap volume: config.yaml -> ..data/config.yaml, ..data -> a version dir.
         let upstream = try await FakeOpenAIServer()
-        let dir = NSTemporaryDirectory() + "switchboard-cm-\(UUID().uuidString)"
+        let dir = ScratchFiles.path("switchboard-cm")
         let fm = FileManager.default
         for version in ["v1", "v2"] { try fm.createDirectory(atPath: "\(dir)/\(version)", withIntermediateDirectories: true) }
         _ = try writeConfig(configText(variant: "a", upstream: upstream), to: "\(dir)/v1/config.yaml")

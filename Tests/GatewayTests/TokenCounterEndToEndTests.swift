@@ -37,7 +37,7 @@ final class TokenCounterEndToEndTests: XCTestCase {
     }
 
     static func temporaryDirectory() throws -> String {
-        let path = NSTemporaryDirectory() + "switchboard-tokenizers-\(UUID().uuidString)"
+        let path = ScratchFiles.path("switchboard-tokenizers")
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
     }

@@ -62,9 +62,8 @@ final class ConfigSourceTests: XCTestCase {
         let s3 = try await FakeS3Server(accessKeyID: issued.accessKeyID, secretAccessKey: issued.secretAccessKey, sessionToken: issued.sessionToken)
         defer { Task { await s3.shutdown(); await sts.shutdown() } }
         s3.put(bucket: "b", key: "k.yaml", text: Self.yaml)
-        let tokenFile = NSTemporaryDirectory() + "wi-\(UUID().uuidString)"
+        let tokenFile = ScratchFiles.path("wi")
         _ = FileManager.default.createFile(atPath: tokenFile, contents: Data(sts.webIdentityToken.utf8))
-        defer { try? FileManager.default.removeItem(atPath: tokenFile) }
         let env = [
             "AWS_WEB_IDENTITY_TOKEN_FILE": tokenFile, "AWS_ROLE_ARN": sts.roleARN, "AWS_ENDPOINT_URL_STS": sts.endpointURL,
             "AWS_ENDPOINT_URL_S3": s3.endpointURL, "AWS_REGION": "us-east-1", "HOME": "/nonexistent",
@@ -87,9 +86,8 @@ final class ConfigSourceTests: XCTestCase {
         let google = try await FakeGoogleServer()
         defer { Task { await google.shutdown() } }
         google.put(bucket: "litellm-proxy", object: "configs/proxy_config.yaml", text: Self.yaml)
-        let keyFile = NSTemporaryDirectory() + "sa-\(UUID().uuidString).json"
+        let keyFile = ScratchFiles.path("sa", suffix: ".json")
         _ = FileManager.default.createFile(atPath: keyFile, contents: Data(google.serviceAccountJSON.utf8))
-        defer { try? FileManager.default.removeItem(atPath: keyFile) }
         let source = try GCSConfigSource(bucket: "litellm-proxy", object: "configs/proxy_config.yaml", environment: [
             "STORAGE_EMULATOR_HOST": "127.0.0.1:\(google.port)", "GOOGLE_APPLICATION_CREDENTIALS": keyFile,
         ])
@@ -157,10 +155,9 @@ final class ConfigSourceTests: XCTestCase {
     }
 
     func testFileSource() throws {
-        let path = NSTemporaryDirectory() + "cfg-\(UUID().uuidString).yaml"
+        let path = ScratchFiles.path("cfg", suffix: ".yaml")
         XCTAssertThrowsError(try FileConfigSource(path: path).fetch(ifChangedFrom: nil)) { XCTAssertEqual("\($0)", "cannot read config file \(path): no such file") }
         _ = FileManager.default.createFile(atPath: path, contents: Data(Self.yaml.utf8))
-        defer { try? FileManager.default.removeItem(atPath: path) }
         XCTAssertEqual(try FileConfigSource(path: path).fetch(ifChangedFrom: nil), .changed(text: Self.yaml, version: nil))
     }
 }

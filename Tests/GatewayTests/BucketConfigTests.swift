@@ -20,11 +20,9 @@ final class BucketConfigTests: XCTestCase {
     var home: String!
 
     override func setUp() {
-        home = NSTemporaryDirectory() + "switchboard-bucket-\(UUID().uuidString)"
+        home = ScratchFiles.path("switchboard-bucket")
         try? FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
     }
-
-    override func tearDown() { try? FileManager.default.removeItem(atPath: home) }
 
     func s3Environment(_ s3: FakeS3Server, key: String = "configs/proxy_config.yaml") -> [String: String] {
         [

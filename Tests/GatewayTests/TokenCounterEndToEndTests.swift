@@ -108,7 +108,6 @@ final class TokenCounterEndToEndTests: XCTestCase {
         XCTAssertEqual(hub.requests.count, 2)
         await second.shutdown()
         await hub.shutdown()
-        try? FileManager.default.removeItem(atPath: cache)
     }
 
     func testAGatedTokenizerWithoutItsTokenIsAClearError() async throws {
